@@ -1,0 +1,454 @@
+//! CPU reference backend: rayon over blocks of rows, generic over f32/f64, no
+//! allocation inside the step loop (all buffers and scratch are made in `new`).
+
+pub mod schemes;
+pub mod sweep;
+
+use rayon::prelude::*;
+
+use self::schemes::{GradientFlow, Upwind};
+use self::sweep::{sweep_rows, FluxScheme, RowScratch};
+use super::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
+use crate::config::{Integrator, SchemeKind};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::model::{EntropyFunction, ModelParams};
+use crate::real::{CompensatedSum, Real};
+
+/// Everything that fixes the discretisation.
+#[derive(Clone, Debug)]
+pub struct Discretisation {
+    pub grid: Grid,
+    pub params: ModelParams,
+    pub scheme: SchemeKind,
+    pub integrator: Integrator,
+    pub log_floor: f64,
+}
+
+enum Scheme<T> {
+    Upwind(Upwind<T>),
+    GradientFlow(GradientFlow<T>),
+}
+
+/// Partial sums of one row for the diagnostics, combined in row order.
+#[derive(Clone, Copy, Default)]
+struct RowSums {
+    mass: CompensatedSum,
+    square: f64,
+    entropy: f64,
+    moment: f64,
+    min: f64,
+    max: f64,
+}
+
+pub struct CpuBackend<T: Real> {
+    disc: Discretisation,
+    scheme: Scheme<T>,
+    field: Vec<T>,
+    other: Vec<T>,
+    scratch: Vec<RowScratch<T>>,
+    rows_per_chunk: usize,
+    row_sums: Vec<RowSums>,
+    radius_squared: Vec<f64>,
+    entropy: EntropyFunction,
+    pool: rayon::ThreadPool,
+    t: f64,
+    /// ‖f‖∞ of the current field (kept by every step; the upwind bound needs it).
+    max_density: f64,
+}
+
+/// Per-block max and sum of an update (the sum only detects NaN/Inf).
+#[derive(Clone, Copy)]
+struct UpdateStats {
+    max: f64,
+    sum: f64,
+}
+
+impl UpdateStats {
+    fn merge(self, o: Self) -> Self {
+        Self {
+            max: self.max.max(o.max),
+            sum: self.sum + o.sum,
+        }
+    }
+}
+
+impl<T: Real> CpuBackend<T> {
+    pub fn new(disc: Discretisation, threads: Option<usize>) -> Result<Self> {
+        let grid = &disc.grid;
+        let n = grid.cells;
+        let rows = if grid.dim == 2 { n } else { 1 };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .build()
+            .map_err(|e| Error::Numerics(format!("cannot start the CPU worker threads: {e}")))?;
+        // A few blocks per thread so rayon can balance; one block in 1D.
+        let chunks = (pool.current_num_threads() * 4).min(rows).max(1);
+        let rows_per_chunk = rows.div_ceil(chunks);
+        let chunks = rows.div_ceil(rows_per_chunk);
+        let scheme = match disc.scheme {
+            SchemeKind::Upwind => Scheme::Upwind(Upwind::new(grid, &disc.params)),
+            SchemeKind::GradientFlow => {
+                Scheme::GradientFlow(GradientFlow::new(grid, &disc.params, disc.log_floor))
+            }
+        };
+        let len = grid.len();
+        Ok(Self {
+            scheme,
+            field: vec![T::zero(); len],
+            other: vec![T::zero(); len],
+            scratch: (0..chunks).map(|_| RowScratch::new(n)).collect(),
+            rows_per_chunk,
+            row_sums: vec![RowSums::default(); rows],
+            radius_squared: (0..len).map(|i| grid.radius_squared(i)).collect(),
+            entropy: EntropyFunction::new(&disc.params),
+            pool,
+            t: 0.0,
+            max_density: 0.0,
+            disc,
+        })
+    }
+
+    fn rows(&self) -> usize {
+        if self.disc.grid.dim == 2 {
+            self.disc.grid.cells
+        } else {
+            1
+        }
+    }
+
+    /// Positivity bound of the current field.
+    fn bound(&mut self) -> f64 {
+        match &self.scheme {
+            Scheme::Upwind(_) => self
+                .disc
+                .params
+                .upwind_dt_bound(&self.disc.grid, self.max_density),
+            Scheme::GradientFlow(gf) => {
+                let rate = outflow_rate(
+                    &self.pool,
+                    gf,
+                    &self.disc.grid,
+                    self.rows_per_chunk,
+                    &self.field,
+                    &mut self.scratch,
+                );
+                if rate > 0.0 {
+                    1.0 / rate
+                } else {
+                    f64::INFINITY
+                }
+            }
+        }
+    }
+
+    /// One step of the configured integrator with time step `dt`.
+    fn step(&mut self, dt: f64) -> UpdateStats {
+        let grid = &self.disc.grid;
+        let rpc = self.rows_per_chunk;
+        let dt_over_h = T::from_f64(dt / grid.h());
+        macro_rules! run {
+            ($s:expr) => {
+                match self.disc.integrator {
+                    Integrator::Euler => {
+                        let st = update(
+                            &self.pool,
+                            $s,
+                            grid,
+                            rpc,
+                            &self.field,
+                            &mut self.other,
+                            &mut self.scratch,
+                            dt_over_h,
+                            false,
+                        );
+                        std::mem::swap(&mut self.field, &mut self.other);
+                        st
+                    }
+                    Integrator::SspRk2 => {
+                        // f1 = f + Δt L(f);  f ← ½ f + ½ (f1 + Δt L(f1)), written in place.
+                        update(
+                            &self.pool,
+                            $s,
+                            grid,
+                            rpc,
+                            &self.field,
+                            &mut self.other,
+                            &mut self.scratch,
+                            dt_over_h,
+                            false,
+                        );
+                        update(
+                            &self.pool,
+                            $s,
+                            grid,
+                            rpc,
+                            &self.other,
+                            &mut self.field,
+                            &mut self.scratch,
+                            dt_over_h,
+                            true,
+                        )
+                    }
+                }
+            };
+        }
+        match &self.scheme {
+            Scheme::Upwind(s) => run!(s),
+            Scheme::GradientFlow(s) => run!(s),
+        }
+    }
+}
+
+/// dst = src − Δt/h Σ(F_out − F_in); with `blend`, dst = ½ dst + ½ (that).
+#[allow(clippy::too_many_arguments)]
+fn update<T: Real, S: FluxScheme<T>>(
+    pool: &rayon::ThreadPool,
+    scheme: &S,
+    grid: &Grid,
+    rows_per_chunk: usize,
+    src: &[T],
+    dst: &mut [T],
+    scratch: &mut [RowScratch<T>],
+    dt_over_h: T,
+    blend: bool,
+) -> UpdateStats {
+    let (n, dim) = (grid.cells, grid.dim);
+    let rows = if dim == 2 { n } else { 1 };
+    let half = T::from_f64(0.5);
+    pool.install(|| {
+        dst.par_chunks_mut(rows_per_chunk * n)
+            .zip(scratch.par_iter_mut())
+            .enumerate()
+            .map(|(c, (block, s))| {
+                let first = c * rows_per_chunk;
+                let last = (first + rows_per_chunk).min(rows);
+                let mut max = T::zero();
+                let mut sum = T::zero();
+                sweep_rows(scheme, n, dim, src, first..last, s, |r, f, fl| {
+                    let out = &mut block[(r - first) * n..(r - first + 1) * n];
+                    let along_right = &fl.along[1..];
+                    let along_left = &fl.along[..n];
+                    for (((((o, &fi), &a), &b), &yr), &yl) in out
+                        .iter_mut()
+                        .zip(f)
+                        .zip(fl.above)
+                        .zip(fl.below)
+                        .zip(along_right)
+                        .zip(along_left)
+                    {
+                        let mut v = fi - dt_over_h * ((a - b) + (yr - yl));
+                        if blend {
+                            v = half * (*o + v);
+                        }
+                        *o = v;
+                        max = max.max(v);
+                        sum = sum + v;
+                    }
+                });
+                UpdateStats {
+                    max: max.as_f64(),
+                    sum: sum.as_f64(),
+                }
+            })
+            .reduce(|| UpdateStats { max: 0.0, sum: 0.0 }, UpdateStats::merge)
+    })
+}
+
+/// max over cells with f > 0 of (Σ outgoing face fluxes) / (h f): the explicit step
+/// keeps f ≥ 0 iff Δt ≤ 1 / rate (gradient-flow scheme, MATH.md §2b).
+fn outflow_rate<T: Real, S: FluxScheme<T>>(
+    pool: &rayon::ThreadPool,
+    scheme: &S,
+    grid: &Grid,
+    rows_per_chunk: usize,
+    f: &[T],
+    scratch: &mut [RowScratch<T>],
+) -> f64 {
+    let (n, dim) = (grid.cells, grid.dim);
+    let rows = if dim == 2 { n } else { 1 };
+    let inv_h = T::from_f64(1.0 / grid.h());
+    pool.install(|| {
+        scratch
+            .par_iter_mut()
+            .enumerate()
+            .map(|(c, s)| {
+                let first = c * rows_per_chunk;
+                let last = (first + rows_per_chunk).min(rows);
+                let mut worst = T::zero();
+                if first < last {
+                    sweep_rows(scheme, n, dim, f, first..last, s, |_, row, fl| {
+                        for j in 0..n {
+                            let fi = row[j];
+                            if fi > T::zero() {
+                                let out = fl.above[j].max(T::zero())
+                                    + (-fl.below[j]).max(T::zero())
+                                    + fl.along[j + 1].max(T::zero())
+                                    + (-fl.along[j]).max(T::zero());
+                                worst = worst.max(out * inv_h / fi);
+                            }
+                        }
+                    });
+                }
+                worst.as_f64()
+            })
+            .reduce(|| 0.0, f64::max)
+    })
+}
+
+impl<T: Real> Backend for CpuBackend<T> {
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            backend: "cpu".into(),
+            precision: T::NAME.into(),
+            device: "host CPU (rayon)".into(),
+            threads: self.pool.current_num_threads(),
+        }
+    }
+
+    fn upload(&mut self, field: &[f64], t: f64) -> Result<()> {
+        if field.len() != self.field.len() {
+            return Err(Error::Numerics(format!(
+                "upload of {} values into a field of {} cells",
+                field.len(),
+                self.field.len()
+            )));
+        }
+        for (d, &s) in self.field.iter_mut().zip(field) {
+            *d = T::from_f64(s);
+        }
+        self.max_density = self.field.iter().fold(0.0f64, |m, v| m.max(v.as_f64()));
+        self.t = t;
+        Ok(())
+    }
+
+    fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome> {
+        let mut outcome = StepOutcome {
+            steps: 0,
+            dt_last: 0.0,
+            stop: None,
+        };
+        while outcome.steps < max_steps && self.t < ctl.t_stop {
+            let bound = self.bound();
+            if bound < ctl.dt_bound_floor {
+                outcome.stop = Some(StopReason::DtCollapse {
+                    dt_bound: bound,
+                    floor: ctl.dt_bound_floor,
+                });
+                break;
+            }
+            let mut dt = match ctl.dt {
+                DtPolicy::Fixed(dt) => {
+                    if dt > bound * (1.0 + 1e-12) {
+                        outcome.stop = Some(StopReason::FixedDtUnstable {
+                            dt,
+                            dt_bound: bound,
+                        });
+                        break;
+                    }
+                    dt
+                }
+                DtPolicy::Adaptive { safety } => safety * bound,
+            };
+            let remaining = ctl.t_stop - self.t;
+            let lands = dt >= remaining * (1.0 - 1e-12);
+            if lands {
+                dt = remaining;
+            }
+            let stats = self.step(dt);
+            self.t = if lands { ctl.t_stop } else { self.t + dt };
+            outcome.steps += 1;
+            outcome.dt_last = dt;
+            self.max_density = stats.max;
+            if !stats.sum.is_finite() || !stats.max.is_finite() {
+                outcome.stop = Some(StopReason::NonFinite);
+                break;
+            }
+            if stats.max > ctl.max_density {
+                outcome.stop = Some(StopReason::DensityBound {
+                    max_density: stats.max,
+                    bound: ctl.max_density,
+                });
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn dt_bound(&mut self) -> f64 {
+        self.bound()
+    }
+
+    fn diagnostics(&mut self) -> Result<Diagnostics> {
+        let grid = &self.disc.grid;
+        let n = grid.cells;
+        let row_len = self.field.len() / self.rows();
+        let (lambda, diffusion) = (self.disc.params.lambda, self.disc.params.diffusion);
+        let entropy = &self.entropy;
+        let r2 = &self.radius_squared;
+        let field = &self.field;
+        self.pool.install(|| {
+            self.row_sums
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(r, out)| {
+                    let mut s = RowSums {
+                        min: f64::INFINITY,
+                        max: f64::NEG_INFINITY,
+                        ..Default::default()
+                    };
+                    for j in r * row_len..(r + 1) * row_len {
+                        let f = field[j].as_f64();
+                        s.mass.add(f);
+                        s.square += f * f;
+                        s.entropy += 0.5 * lambda * r2[j] * f + diffusion * entropy.phi(f);
+                        s.moment += r2[j] * f;
+                        s.min = s.min.min(f);
+                        s.max = s.max.max(f);
+                    }
+                    *out = s;
+                })
+        });
+        let mut mass = CompensatedSum::default();
+        let (mut square, mut ent, mut moment) = (0.0, 0.0, 0.0);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut finite = true;
+        for s in &self.row_sums {
+            mass.add(s.mass.value());
+            square += s.square;
+            ent += s.entropy;
+            moment += s.moment;
+            min = min.min(s.min);
+            max = max.max(s.max);
+            finite &= s.mass.value().is_finite();
+        }
+        let vol = grid.cell_volume();
+        let origin: f64 = grid
+            .origin_cells()
+            .iter()
+            .map(|&i| self.field[i].as_f64())
+            .sum();
+        let _ = n;
+        Ok(Diagnostics {
+            t: self.t,
+            mass: mass.value() * vol,
+            min: if finite { min } else { f64::NAN },
+            max: if finite { max } else { f64::NAN },
+            l2: (square * vol).sqrt(),
+            entropy: ent * vol,
+            second_moment: moment * vol,
+            origin_mass: origin * vol,
+        })
+    }
+
+    fn read_back(&mut self, out: &mut [f64]) -> Result<()> {
+        for (o, v) in out.iter_mut().zip(&self.field) {
+            *o = v.as_f64();
+        }
+        Ok(())
+    }
+
+    fn time(&self) -> f64 {
+        self.t
+    }
+}

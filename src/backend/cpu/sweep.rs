@@ -1,0 +1,130 @@
+//! Row sweep shared by both finite-volume schemes.
+//!
+//! A scheme supplies two per-cell quantities (p, q) and a face flux F(p_l, p_r, q_l,
+//! q_r). The sweep walks a range of rows keeping three rows of (p, q) and the flux
+//! rows in scratch (all in L1/L2), so each cell's (p, q) is computed once and each
+//! face flux once; it hands every row's fluxes to a consumer (update or bound).
+//! Boundary faces carry zero flux (zero-flux boundary).
+
+use crate::real::Real;
+
+/// Per-cell quantities and the face flux of one scheme.
+pub trait FluxScheme<T: Real>: Sync {
+    /// Fill p and q for row `row` (the whole field in 1D) from the density `f`.
+    fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T]);
+    /// Flux through interior face `face` (k = 1..N-1) from left to right.
+    fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T) -> T;
+}
+
+/// Scratch of one worker: three rows of (p, q) and the flux rows.
+pub struct RowScratch<T> {
+    p: [Vec<T>; 3],
+    q: [Vec<T>; 3],
+    fx_below: Vec<T>,
+    fx_above: Vec<T>,
+    fy: Vec<T>,
+}
+
+impl<T: Real> RowScratch<T> {
+    pub fn new(n: usize) -> Self {
+        let row = || vec![T::zero(); n];
+        Self {
+            p: [row(), row(), row()],
+            q: [row(), row(), row()],
+            fx_below: row(),
+            fx_above: row(),
+            fy: vec![T::zero(); n + 1],
+        }
+    }
+}
+
+/// Fluxes of one row: across the faces below/above the row (axis 0, zero in 1D) and
+/// along the row (axis 1 in 2D, the only axis in 1D; `along[k]` is face k = 0..=N).
+pub struct RowFluxes<'a, T> {
+    pub below: &'a [T],
+    pub above: &'a [T],
+    pub along: &'a [T],
+}
+
+#[inline(always)]
+fn face_row<T: Real, S: FluxScheme<T>>(
+    s: &S,
+    face: usize,
+    pl: &[T],
+    pr: &[T],
+    ql: &[T],
+    qr: &[T],
+    out: &mut [T],
+) {
+    for ((((o, &a), &b), &c), &d) in out.iter_mut().zip(pl).zip(pr).zip(ql).zip(qr) {
+        *o = s.flux(face, a, b, c, d);
+    }
+}
+
+/// Sweep rows `rows` of the N^dim field `f`, calling `emit(row, f_row, fluxes)`.
+pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
+    scheme: &S,
+    n: usize,
+    dim: usize,
+    f: &[T],
+    rows: std::ops::Range<usize>,
+    s: &mut RowScratch<T>,
+    mut emit: impl FnMut(usize, &[T], RowFluxes<'_, T>),
+) {
+    let row = |r: usize| &f[r * n..(r + 1) * n];
+    let two_d = dim == 2;
+    let r0 = rows.start;
+    scheme.cells(r0, row(r0), &mut s.p[1], &mut s.q[1]);
+    s.fx_below.fill(T::zero());
+    if two_d && r0 > 0 {
+        let (p_lo, p_hi) = s.p.split_at_mut(1);
+        let (q_lo, q_hi) = s.q.split_at_mut(1);
+        scheme.cells(r0 - 1, row(r0 - 1), &mut p_lo[0], &mut q_lo[0]);
+        face_row(
+            scheme,
+            r0,
+            &p_lo[0],
+            &p_hi[0],
+            &q_lo[0],
+            &q_hi[0],
+            &mut s.fx_below,
+        );
+    }
+    s.fx_above.fill(T::zero());
+    for r in rows {
+        if two_d && r + 1 < n {
+            let (p_lo, p_hi) = s.p.split_at_mut(2);
+            let (q_lo, q_hi) = s.q.split_at_mut(2);
+            scheme.cells(r + 1, row(r + 1), &mut p_hi[0], &mut q_hi[0]);
+            face_row(
+                scheme,
+                r + 1,
+                &p_lo[1],
+                &p_hi[0],
+                &q_lo[1],
+                &q_hi[0],
+                &mut s.fx_above,
+            );
+        } else {
+            s.fx_above.fill(T::zero());
+        }
+        let (p, q) = (&s.p[1], &s.q[1]);
+        s.fy[0] = T::zero();
+        s.fy[n] = T::zero();
+        for k in 1..n {
+            s.fy[k] = scheme.flux(k, p[k - 1], p[k], q[k - 1], q[k]);
+        }
+        emit(
+            r,
+            row(r),
+            RowFluxes {
+                below: &s.fx_below,
+                above: &s.fx_above,
+                along: &s.fy,
+            },
+        );
+        std::mem::swap(&mut s.fx_below, &mut s.fx_above);
+        s.p.rotate_left(1);
+        s.q.rotate_left(1);
+    }
+}

@@ -1,0 +1,117 @@
+//! The `Backend` trait: where the field lives and how it is stepped. The CPU reference
+//! implements it here; the GPU backend implements the same trait.
+
+pub mod cpu;
+
+use serde::Serialize;
+
+use crate::error::Result;
+
+/// How Δt is chosen each step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DtPolicy {
+    Fixed(f64),
+    /// safety × positivity bound of the current state.
+    Adaptive {
+        safety: f64,
+    },
+}
+
+/// What `step_n` may do: the Δt policy, the time not to step past, and the thresholds
+/// that stop a run (condensation).
+#[derive(Clone, Copy, Debug)]
+pub struct StepControl {
+    pub dt: DtPolicy,
+    /// The last step is shortened to land exactly on this time.
+    pub t_stop: f64,
+    /// Stop when the positivity bound falls below this (dt collapse).
+    pub dt_bound_floor: f64,
+    /// Stop when ‖f‖∞ exceeds this.
+    pub max_density: f64,
+}
+
+/// Why a backend stopped before doing all requested steps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum StopReason {
+    /// The explicit Δt bound collapsed: a condensate is forming.
+    DtCollapse { dt_bound: f64, floor: f64 },
+    /// ‖f‖∞ passed the configured bound.
+    DensityBound { max_density: f64, bound: f64 },
+    /// A fixed Δt is above the positivity bound of the current state.
+    FixedDtUnstable { dt: f64, dt_bound: f64 },
+    /// NaN or Inf appeared in the field.
+    NonFinite,
+}
+
+impl StopReason {
+    pub fn is_condensation(&self) -> bool {
+        matches!(
+            self,
+            StopReason::DtCollapse { .. } | StopReason::DensityBound { .. }
+        )
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            StopReason::DtCollapse { dt_bound, floor } => format!(
+                "condensation: the explicit time-step bound fell to {dt_bound:.3e}, below the stop threshold {floor:.3e} (stop.dt_collapse_fraction of its initial value)"
+            ),
+            StopReason::DensityBound { max_density, bound } => format!(
+                "condensation: max density {max_density:.3e} exceeds stop.max_density = {bound:.3e}"
+            ),
+            StopReason::FixedDtUnstable { dt, dt_bound } => format!(
+                "the fixed time step {dt:.3e} now exceeds the positivity bound {dt_bound:.3e}; use an adaptive step (remove scheme.dt) or a smaller one"
+            ),
+            StopReason::NonFinite => "NaN or Inf in the density".to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepOutcome {
+    pub steps: u64,
+    /// Δt of the last step taken (0 if none).
+    pub dt_last: f64,
+    pub stop: Option<StopReason>,
+}
+
+/// Reductions of the current field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Diagnostics {
+    pub t: f64,
+    pub mass: f64,
+    pub min: f64,
+    pub max: f64,
+    /// ‖f‖₂ = (Σ f² h^d)^{1/2}
+    pub l2: f64,
+    /// H = Σ (λ|x|²/2 f + D Φ(f)) h^d
+    pub entropy: f64,
+    /// Σ |x|² f h^d
+    pub second_moment: f64,
+    /// Mass in the origin cell (the 2^d central cells when N is even).
+    pub origin_mass: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendInfo {
+    pub backend: String,
+    pub precision: String,
+    pub device: String,
+    pub threads: usize,
+}
+
+pub trait Backend {
+    fn info(&self) -> BackendInfo;
+    /// Replace the field (host values in f64) and set the time.
+    fn upload(&mut self, field: &[f64], t: f64) -> Result<()>;
+    /// Advance up to `max_steps` steps, stopping early at `ctl.t_stop` or for a
+    /// `StopReason`.
+    fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome>;
+    /// Positivity bound on Δt for the current field.
+    fn dt_bound(&mut self) -> f64;
+    fn diagnostics(&mut self) -> Result<Diagnostics>;
+    /// Copy the field into `out` (length N^d).
+    fn read_back(&mut self, out: &mut [f64]) -> Result<()>;
+    fn time(&self) -> f64;
+}

@@ -1,0 +1,51 @@
+//! Typed library errors. The CLI adds context with anyhow.
+
+use std::path::PathBuf;
+
+/// A configuration value that cannot be used, with the dotted key that holds it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot parse configuration {path}: {message}")]
+    ConfigSyntax { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Data { path: PathBuf, message: String },
+    #[error("run directory {0} already exists (pass --force to overwrite it)")]
+    RunDirExists(PathBuf),
+    #[error("numerical failure: {0}")]
+    Numerics(String),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,12 @@
+//! fpgen: PDE-based generative models — the nonlinear Ornstein–Uhlenbeck /
+//! Kaniadakis–Quarati Fokker–Planck equation on grids, with a CPU reference backend.
+//! See MATH.md (shared) for the equations and schemes.
+
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod grid;
+pub mod model;
+pub mod real;
+
+pub use error::{ConfigError, Error, Result};

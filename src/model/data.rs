@@ -1,0 +1,181 @@
+//! Initial densities on the grid, rescaled to a requested discrete mass.
+
+use std::path::PathBuf;
+
+use crate::error::{ConfigError, Error, Result};
+use crate::grid::Grid;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InitialDensity {
+    /// Σ_k w_k N(c_k, σ_k² I), evaluated at cell centres.
+    GaussianMixture {
+        centres: Vec<Vec<f64>>,
+        std_devs: Vec<f64>,
+        weights: Vec<f64>,
+    },
+    /// Constant on the cells whose centre lies in the disc (interval in 1D).
+    UniformDisc { centre: Vec<f64>, radius: f64 },
+    /// Constant on the cells whose centre lies in [lower, upper] (per axis).
+    UniformBox { lower: Vec<f64>, upper: Vec<f64> },
+    /// A .npy array of shape [N] or [N, N] (f64 or f32), non-negative.
+    Npy { path: PathBuf },
+}
+
+impl InitialDensity {
+    /// Unnormalised density on the grid.
+    fn shape_on(&self, grid: &Grid) -> Result<Vec<f64>> {
+        let pos = |idx: usize| -> [f64; 2] {
+            match grid.dim {
+                1 => [grid.centre(idx), 0.0],
+                _ => [grid.centre(idx / grid.cells), grid.centre(idx % grid.cells)],
+            }
+        };
+        let dist2 = |p: [f64; 2], c: &[f64]| -> f64 {
+            c.iter()
+                .enumerate()
+                .map(|(k, &ck)| (p[k] - ck).powi(2))
+                .sum()
+        };
+        let d = grid.dim as i32;
+        let values = match self {
+            InitialDensity::GaussianMixture {
+                centres,
+                std_devs,
+                weights,
+            } => (0..grid.len())
+                .map(|i| {
+                    let p = pos(i);
+                    centres
+                        .iter()
+                        .zip(std_devs)
+                        .zip(weights)
+                        .map(|((c, &s), &w)| {
+                            let norm = (2.0 * std::f64::consts::PI * s * s).powf(0.5 * d as f64);
+                            w * (-dist2(p, c) / (2.0 * s * s)).exp() / norm
+                        })
+                        .sum()
+                })
+                .collect(),
+            InitialDensity::UniformDisc { centre, radius } => (0..grid.len())
+                .map(|i| {
+                    if dist2(pos(i), centre) <= radius * radius {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+            InitialDensity::UniformBox { lower, upper } => (0..grid.len())
+                .map(|i| {
+                    let p = pos(i);
+                    let inside = (0..grid.dim).all(|k| p[k] >= lower[k] && p[k] <= upper[k]);
+                    if inside {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+            InitialDensity::Npy { path } => read_density_npy(path, grid)?,
+        };
+        Ok(values)
+    }
+
+    /// The initial field, rescaled so that the discrete mass Σ f h^d equals `mass`.
+    pub fn on_grid(&self, grid: &Grid, mass: f64) -> Result<Vec<f64>> {
+        let mut f = self.shape_on(grid)?;
+        let total: f64 = f.iter().sum::<f64>() * grid.cell_volume();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(ConfigError::new(
+                "initial",
+                format!("the initial density has no mass on the grid (discrete mass {total}); check that it lies inside the box and covers at least one cell centre"),
+            )
+            .into());
+        }
+        let scale = mass / total;
+        f.iter_mut().for_each(|v| *v *= scale);
+        Ok(f)
+    }
+}
+
+fn read_density_npy(path: &PathBuf, grid: &Grid) -> Result<Vec<f64>> {
+    let data_err = |message: String| Error::Data {
+        path: path.clone(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let array: ndarray::ArrayD<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
+        Ok(a) => a,
+        Err(_) => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let a32: ndarray::ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
+                .map_err(|e| data_err(format!("not a float32/float64 .npy array: {e}")))?;
+            a32.mapv(|v| v as f64)
+        }
+    };
+    if array.shape() != grid.shape().as_slice() {
+        return Err(data_err(format!(
+            "shape {:?} does not match the grid ({:?}: grid.cells = {}, model.dim = {})",
+            array.shape(),
+            grid.shape(),
+            grid.cells,
+            grid.dim
+        )));
+    }
+    let values: Vec<f64> = array.iter().copied().collect();
+    if let Some((i, v)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
+        return Err(data_err(format!(
+            "entry {i} is {v}: a density must be finite and >= 0"
+        )));
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixture_is_rescaled_to_the_discrete_mass() {
+        let g = Grid::new(2, 41, 4.0).unwrap();
+        let init = InitialDensity::GaussianMixture {
+            centres: vec![vec![-1.0, 0.0], vec![1.0, 0.5]],
+            std_devs: vec![0.5, 0.7],
+            weights: vec![1.0, 3.0],
+        };
+        let f = init.on_grid(&g, 2.5).unwrap();
+        let m: f64 = f.iter().sum::<f64>() * g.cell_volume();
+        assert!((m - 2.5).abs() < 1e-13);
+        assert!(f.iter().all(|&v| v >= 0.0));
+    }
+
+    #[test]
+    fn disc_outside_the_box_is_an_error() {
+        let g = Grid::new(1, 11, 1.0).unwrap();
+        let init = InitialDensity::UniformDisc {
+            centre: vec![5.0],
+            radius: 0.5,
+        };
+        let err = init.on_grid(&g, 1.0).unwrap_err().to_string();
+        assert!(err.contains("`initial`"), "{err}");
+    }
+
+    #[test]
+    fn npy_of_the_wrong_shape_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f0.npy");
+        ndarray_npy::write_npy(&path, &ndarray::Array2::<f64>::ones((4, 5))).unwrap();
+        let g = Grid::new(2, 5, 1.0).unwrap();
+        let err = InitialDensity::Npy { path: path.clone() }
+            .on_grid(&g, 1.0)
+            .unwrap_err();
+        assert!(err.to_string().contains("does not match the grid"), "{err}");
+        ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::ones((5, 5))).unwrap();
+        let f = InitialDensity::Npy { path }.on_grid(&g, 1.0).unwrap();
+        assert!((f[0] - 1.0 / (25.0 * g.cell_volume())).abs() < 1e-12);
+    }
+}

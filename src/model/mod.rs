@@ -1,0 +1,8 @@
+//! The physics as pure functions, no buffers.
+
+pub mod data;
+pub mod equilibrium;
+pub mod nonlinear_ou;
+pub mod quadrature;
+
+pub use nonlinear_ou::{EntropyFunction, ModelParams, Power};
