@@ -200,10 +200,7 @@ pub struct StopSection {
 
 impl Default for StopSection {
     fn default() -> Self {
-        Self {
-            dt_collapse_fraction: default_dt_collapse_fraction(),
-            max_density: default_max_density(),
-        }
+        Self { dt_collapse_fraction: default_dt_collapse_fraction(), max_density: default_max_density() }
     }
 }
 
@@ -286,13 +283,8 @@ impl Config {
     /// Parse TOML text, apply `key=value` overrides (dotted keys, TOML values; a value
     /// that is not valid TOML is taken as a string), then validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
-        let syntax = |message: String| Error::ConfigSyntax {
-            path: origin.to_string(),
-            message,
-        };
-        let mut doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| syntax(e.to_string()))?;
+        let syntax = |message: String| Error::ConfigSyntax { path: origin.to_string(), message };
+        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
         for item in overrides {
             apply_override(&mut doc, item)?;
         }
@@ -308,10 +300,7 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
         if config.name.is_empty() {
-            config.name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         }
         if let Some(p) = config.initial.path.as_mut() {
             if p.is_relative() {
@@ -329,12 +318,7 @@ impl Config {
 
     pub fn model_params(&self) -> ModelParams {
         let m = &self.model;
-        ModelParams {
-            lambda: m.lambda,
-            beta: m.beta,
-            gamma: m.gamma,
-            diffusion: m.diffusion,
-        }
+        ModelParams { lambda: m.lambda, beta: m.beta, gamma: m.gamma, diffusion: m.diffusion }
     }
 
     pub fn grid(&self) -> Result<Grid, ConfigError> {
@@ -342,18 +326,11 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !self.name.is_empty()
-            && !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        if !self.name.is_empty() && !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
             return Err(ConfigError::new(
                 "name",
-                format!(
-                    "`{}` may only hold letters, digits, '-', '_' and '.'",
-                    self.name
-                ),
+                format!("`{}` may only hold letters, digits, '-', '_' and '.'", self.name),
             ));
         }
         self.model_params().validate()?;
@@ -363,10 +340,7 @@ impl Config {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(ConfigError::new(
-                    key,
-                    format!("must be a positive number (got {v})"),
-                ))
+                Err(ConfigError::new(key, format!("must be a positive number (got {v})")))
             }
         };
         positive("initial.mass", self.initial.mass)?;
@@ -381,25 +355,17 @@ impl Config {
             ));
         }
         positive("scheme.log_floor", self.scheme.log_floor)?;
-        if self.run.precision == Precision::F32 && self.scheme.log_floor < f32::MIN_POSITIVE as f64
-        {
+        if self.run.precision == Precision::F32 && self.scheme.log_floor < f32::MIN_POSITIVE as f64 {
             return Err(ConfigError::new(
                 "scheme.log_floor",
-                format!(
-                    "must be >= {:e} in f32 (got {})",
-                    f32::MIN_POSITIVE,
-                    self.scheme.log_floor
-                ),
+                format!("must be >= {:e} in f32 (got {})", f32::MIN_POSITIVE, self.scheme.log_floor),
             ));
         }
         for (i, &t) in self.run.output_times.iter().enumerate() {
             if !(t.is_finite() && t > 0.0 && t <= self.run.t_final) {
                 return Err(ConfigError::new(
                     format!("run.output_times[{i}]"),
-                    format!(
-                        "must be in (0, run.t_final = {}] (got {t})",
-                        self.run.t_final
-                    ),
+                    format!("must be in (0, run.t_final = {}] (got {t})", self.run.t_final),
                 ));
             }
         }
@@ -407,10 +373,7 @@ impl Config {
             positive("run.output_every", every)?;
         }
         if self.run.diagnostics_every == 0 {
-            return Err(ConfigError::new(
-                "run.diagnostics_every",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::new("run.diagnostics_every", "must be at least 1"));
         }
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
@@ -435,10 +398,7 @@ impl Config {
                 ));
             }
             if self.output.log_scale && lo <= 0.0 {
-                return Err(ConfigError::new(
-                    "output.color_range",
-                    "min must be > 0 with output.log_scale",
-                ));
+                return Err(ConfigError::new("output.color_range", "min must be > 0 with output.log_scale"));
             }
         }
         Ok(())
@@ -474,10 +434,7 @@ impl Config {
             }
         }
         let missing = |key: &str| {
-            ConfigError::new(
-                format!("initial.{key}"),
-                format!("is required for kind = {kind_name}"),
-            )
+            ConfigError::new(format!("initial.{key}"), format!("is required for kind = {kind_name}"))
         };
         let point = |key: &str, p: &Point| -> Result<Vec<f64>, ConfigError> {
             let c = p.coords();
@@ -493,15 +450,9 @@ impl Config {
             InitialKind::GaussianMixture => {
                 let centres = s.centres.as_ref().ok_or_else(|| missing("centres"))?;
                 if centres.is_empty() {
-                    return Err(ConfigError::new(
-                        "initial.centres",
-                        "needs at least one centre",
-                    ));
+                    return Err(ConfigError::new("initial.centres", "needs at least one centre"));
                 }
-                let centres = centres
-                    .iter()
-                    .map(|p| point("centres", p))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let centres = centres.iter().map(|p| point("centres", p)).collect::<Result<Vec<_>, _>>()?;
                 let k = centres.len();
                 let std_devs = s.std_devs.clone().ok_or_else(|| missing("std_devs"))?;
                 let weights = s.weights.clone().unwrap_or_else(|| vec![1.0; k]);
@@ -519,31 +470,20 @@ impl Config {
                         format!("must all be > 0 (got {std_devs:?})"),
                     ));
                 }
-                if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
-                    || weights.iter().all(|w| *w == 0.0)
+                if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || weights.iter().all(|w| *w == 0.0)
                 {
                     return Err(ConfigError::new(
                         "initial.weights",
                         format!("must be >= 0 and not all zero (got {weights:?})"),
                     ));
                 }
-                Ok(InitialDensity::GaussianMixture {
-                    centres,
-                    std_devs,
-                    weights,
-                })
+                Ok(InitialDensity::GaussianMixture { centres, std_devs, weights })
             }
             InitialKind::UniformDisc => {
-                let centre = point(
-                    "centre",
-                    s.centre.as_ref().unwrap_or(&Point::Vector(vec![0.0; dim])),
-                )?;
+                let centre = point("centre", s.centre.as_ref().unwrap_or(&Point::Vector(vec![0.0; dim])))?;
                 let radius = s.radius.ok_or_else(|| missing("radius"))?;
                 if !(radius.is_finite() && radius > 0.0) {
-                    return Err(ConfigError::new(
-                        "initial.radius",
-                        format!("must be > 0 (got {radius})"),
-                    ));
+                    return Err(ConfigError::new("initial.radius", format!("must be > 0 (got {radius})")));
                 }
                 Ok(InitialDensity::UniformDisc { centre, radius })
             }
@@ -558,9 +498,9 @@ impl Config {
                 }
                 Ok(InitialDensity::UniformBox { lower, upper })
             }
-            InitialKind::Npy => Ok(InitialDensity::Npy {
-                path: s.path.clone().ok_or_else(|| missing("path"))?,
-            }),
+            InitialKind::Npy => {
+                Ok(InitialDensity::Npy { path: s.path.clone().ok_or_else(|| missing("path"))? })
+            }
         }
     }
 
@@ -570,11 +510,7 @@ impl Config {
         let mut times: Vec<f64> = self.run.output_times.clone();
         if let Some(every) = self.run.output_every {
             let count = (t_final / every).floor() as u64;
-            times.extend(
-                (1..=count)
-                    .map(|k| k as f64 * every)
-                    .filter(|&t| t < t_final),
-            );
+            times.extend((1..=count).map(|k| k as f64 * every).filter(|&t| t < t_final));
         }
         times.push(t_final);
         times.sort_by(f64::total_cmp);
@@ -586,10 +522,7 @@ impl Config {
 /// Set `a.b.c = value` in a TOML table; the value is parsed as TOML if it can be.
 fn apply_override(doc: &mut toml::Table, item: &str) -> Result<(), ConfigError> {
     let (key, raw) = item.split_once('=').ok_or_else(|| {
-        ConfigError::new(
-            item,
-            "an override must look like key=value (e.g. grid.cells=513)",
-        )
+        ConfigError::new(item, "an override must look like key=value (e.g. grid.cells=513)")
     })?;
     let key = key.trim();
     let raw = raw.trim();
@@ -604,9 +537,7 @@ fn apply_override(doc: &mut toml::Table, item: &str) -> Result<(), ConfigError> 
     }
     let mut table = doc;
     for part in &parts[..parts.len() - 1] {
-        let entry = table
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         table = entry
             .as_table_mut()
             .ok_or_else(|| ConfigError::new(key, format!("`{part}` is not a section")))?;
@@ -638,9 +569,7 @@ t_final = 0.1
 
     fn err_of(text: &str, overrides: &[&str]) -> String {
         let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-        Config::from_toml_str(text, "test.toml", &o)
-            .unwrap_err()
-            .to_string()
+        Config::from_toml_str(text, "test.toml", &o).unwrap_err().to_string()
     }
 
     #[test]
@@ -657,10 +586,7 @@ t_final = 0.1
 
     #[test]
     fn unknown_keys_are_named() {
-        let e = err_of(
-            &BASE.replace("gamma = 2.0", "gamma = 2.0\nlamda = 1.0"),
-            &[],
-        );
+        let e = err_of(&BASE.replace("gamma = 2.0", "gamma = 2.0\nlamda = 1.0"), &[]);
         assert!(e.contains("lamda"), "{e}");
         let e = err_of(BASE, &["scheme.kind=\"upwnd\""]);
         assert!(e.contains("upwnd"), "{e}");
@@ -682,19 +608,13 @@ t_final = 0.1
             let e = err_of(BASE, &[set]);
             assert!(e.contains(&format!("`{key}`")), "{set}: {e}");
         }
-        let e = err_of(
-            &BASE.replace("centres = [[0.0, 0.0]]", "centres = [0.0]"),
-            &[],
-        );
+        let e = err_of(&BASE.replace("centres = [[0.0, 0.0]]", "centres = [0.0]"), &[]);
         assert!(e.contains("`initial.centres`"), "{e}");
     }
 
     #[test]
     fn overrides_apply_and_parse_types() {
-        let o = vec![
-            "grid.cells=65".to_string(),
-            "scheme.kind=gradient-flow".to_string(),
-        ];
+        let o = vec!["grid.cells=65".to_string(), "scheme.kind=gradient-flow".to_string()];
         let c = Config::from_toml_str(BASE, "x", &o).unwrap();
         assert_eq!(c.grid.cells, 65);
         assert_eq!(c.scheme.kind, SchemeKind::GradientFlow);
@@ -703,10 +623,7 @@ t_final = 0.1
 
     #[test]
     fn output_times_are_sorted_and_end_at_t_final() {
-        let o = vec![
-            "run.output_every=0.03".to_string(),
-            "run.output_times=[0.05]".to_string(),
-        ];
+        let o = vec!["run.output_every=0.03".to_string(), "run.output_times=[0.05]".to_string()];
         let c = Config::from_toml_str(BASE, "x", &o).unwrap();
         let t = c.output_times();
         assert_eq!(t.len(), 5);

@@ -15,16 +15,10 @@ pub struct Grid {
 impl Grid {
     pub fn new(dim: usize, cells: usize, half_width: f64) -> Result<Self, ConfigError> {
         if dim != 1 && dim != 2 {
-            return Err(ConfigError::new(
-                "model.dim",
-                format!("must be 1 or 2 (got {dim})"),
-            ));
+            return Err(ConfigError::new("model.dim", format!("must be 1 or 2 (got {dim})")));
         }
         if cells < 3 {
-            return Err(ConfigError::new(
-                "grid.cells",
-                format!("must be at least 3 (got {cells})"),
-            ));
+            return Err(ConfigError::new("grid.cells", format!("must be at least 3 (got {cells})")));
         }
         if !(half_width.is_finite() && half_width > 0.0) {
             return Err(ConfigError::new(
@@ -32,11 +26,7 @@ impl Grid {
                 format!("must be a positive number (got {half_width})"),
             ));
         }
-        Ok(Self {
-            dim,
-            cells,
-            half_width,
-        })
+        Ok(Self { dim, cells, half_width })
     }
 
     /// Cell width h = 2L/N.
@@ -93,17 +83,10 @@ impl Grid {
     /// 2^d cells touching the origin when N is even.
     pub fn origin_cells(&self) -> Vec<usize> {
         let n = self.cells;
-        let axis: Vec<usize> = if n % 2 == 1 {
-            vec![n / 2]
-        } else {
-            vec![n / 2 - 1, n / 2]
-        };
+        let axis: Vec<usize> = if n % 2 == 1 { vec![n / 2] } else { vec![n / 2 - 1, n / 2] };
         match self.dim {
             1 => axis,
-            _ => axis
-                .iter()
-                .flat_map(|&i| axis.iter().map(move |&j| i * n + j))
-                .collect(),
+            _ => axis.iter().flat_map(|&i| axis.iter().map(move |&j| i * n + j)).collect(),
         }
     }
 }

@@ -10,3 +10,6 @@ pub mod model;
 pub mod real;
 
 pub use error::{ConfigError, Error, Result};
+pub mod bench;
+pub mod io;
+pub mod sim;

@@ -1,1 +1,192 @@
-fn main() {}
+//! The `fpgen` command line: parse, load the config, call the library, report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use fpgen::backend::{self, BackendKind};
+use fpgen::config::{Config, Precision};
+use fpgen::model::equilibrium;
+use fpgen::model::ModelParams;
+use fpgen::sim::{self, RunOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "fpgen",
+    version,
+    about = "PDE-based generative models: nonlinear Fokker-Planck solvers on CPU and GPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a forward simulation from a TOML config into <out>/<name>/.
+    Run {
+        config: PathBuf,
+        /// Parent folder of the run directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+        /// Override a config key, e.g. --set grid.cells=513 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Replace an existing run directory.
+        #[arg(long)]
+        force: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Critical mass M_c(γ, d) on ℝ^d and on the box, as JSON.
+    CriticalMass {
+        #[arg(long)]
+        dim: usize,
+        #[arg(long)]
+        gamma: f64,
+        #[arg(long, default_value_t = 1.0)]
+        lambda: f64,
+        #[arg(long, default_value_t = 1.0)]
+        beta: f64,
+        #[arg(long, default_value_t = 1.0)]
+        diffusion: f64,
+        /// L of the box [-L, L]^d (adds critical_mass_box).
+        #[arg(long)]
+        box_half_width: Option<f64>,
+        /// A mass M: also print θ(M) (null when M ≥ M_c) and the condensate mass.
+        #[arg(long)]
+        mass: Option<f64>,
+    },
+    /// Version and available backends.
+    Info,
+    /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
+    Bench {
+        #[arg(long, num_args = 1.., default_values_t = [257usize, 513, 1025])]
+        sizes: Vec<usize>,
+        #[arg(long, value_enum, num_args = 1.., default_values = ["f64", "f32"])]
+        precision: Vec<PrecisionArg>,
+        #[arg(long, default_value_t = 200)]
+        steps: u64,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON rows instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PrecisionArg {
+    F32,
+    F64,
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run { config, out, backend, overrides, force, quiet } => {
+            let cfg =
+                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let dir = sim::run_dir(&out, &cfg);
+            fpgen::io::prepare_run_dir(&dir, force)?;
+            let mut be = backend::create(&cfg, backend)?;
+            let info = be.info();
+            log::info!(
+                "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",
+                cfg.name,
+                cfg.model.dim,
+                cfg.grid.cells,
+                cfg.scheme.kind,
+                cfg.scheme.integrator,
+                info.backend,
+                info.precision,
+                info.threads,
+                dir.display()
+            );
+            let summary = sim::run(&cfg, be.as_mut(), &dir, &RunOptions { quiet })
+                .with_context(|| format!("run `{}`", cfg.name))?;
+            log::info!("{}: {}", summary.status, summary.message);
+            log::info!(
+                "mass {:.12e} -> {:.12e} (max rel drift {:.2e}), origin-cell mass {:.4e}, {:.1} Mcell-upd/s, {:.2} s",
+                summary.mass_initial,
+                summary.mass_final,
+                summary.max_rel_mass_drift,
+                summary.origin_cell_mass,
+                summary.cell_updates_per_second / 1e6,
+                summary.wall_seconds
+            );
+        }
+        Command::CriticalMass { dim, gamma, lambda, beta, diffusion, box_half_width, mass } => {
+            let p = ModelParams { lambda, beta, gamma, diffusion };
+            p.validate()?;
+            anyhow::ensure!(dim == 1 || dim == 2, "--dim must be 1 or 2 (got {dim})");
+            anyhow::ensure!(lambda > 0.0, "--lambda must be > 0 for a steady state (got {lambda})");
+            if let Some(l) = box_half_width {
+                anyhow::ensure!(l.is_finite() && l > 0.0, "--box-half-width must be > 0 (got {l})");
+            }
+            if let Some(m) = mass {
+                anyhow::ensure!(m.is_finite() && m > 0.0, "--mass must be > 0 (got {m})");
+            }
+            let report = equilibrium::critical_mass_report(&p, dim, box_half_width, mass);
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Info => {
+            println!("fpgen {}", env!("CARGO_PKG_VERSION"));
+            println!("backends:");
+            println!("  cpu   available  ({} threads, f32 and f64)", rayon::current_num_threads());
+            println!("  gpu   not built in this version");
+        }
+        Command::Bench { sizes, precision, steps, repeats, threads, json } => {
+            let precisions: Vec<Precision> = precision
+                .iter()
+                .map(|p| match p {
+                    PrecisionArg::F32 => Precision::F32,
+                    PrecisionArg::F64 => Precision::F64,
+                })
+                .collect();
+            for &n in &sizes {
+                anyhow::ensure!(n >= 3, "--sizes: every size must be at least 3 (got {n})");
+            }
+            anyhow::ensure!(steps > 0, "--steps must be at least 1");
+            if !json {
+                println!("# peer problem: 2D, gamma = 2, L = 6, upwind, explicit Euler, dt = 0.2 h^2, {steps} steps, median of {repeats}");
+                println!(
+                    "{:>8} {:>5} {:>7} {:>6} {:>10} {:>13} {:>15}",
+                    "backend", "prec", "threads", "N", "ms/step", "Mcell-upd/s", "rel_mass_change"
+                );
+            }
+            for row in fpgen::bench::run(&sizes, &precisions, steps, repeats, threads)? {
+                if json {
+                    println!("{}", serde_json::to_string(&row)?);
+                } else {
+                    println!(
+                        "{:>8} {:>5} {:>7} {:>6} {:>10.3} {:>13.1} {:>15.2e}",
+                        row.backend,
+                        row.precision,
+                        row.threads,
+                        row.cells,
+                        row.ms_per_step,
+                        row.mcell_updates_per_second,
+                        row.rel_mass_change
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

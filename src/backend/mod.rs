@@ -46,10 +46,7 @@ pub enum StopReason {
 
 impl StopReason {
     pub fn is_condensation(&self) -> bool {
-        matches!(
-            self,
-            StopReason::DtCollapse { .. } | StopReason::DensityBound { .. }
-        )
+        matches!(self, StopReason::DtCollapse { .. } | StopReason::DensityBound { .. })
     }
 
     pub fn message(&self) -> String {
@@ -114,4 +111,22 @@ pub trait Backend {
     /// Copy the field into `out` (length N^d).
     fn read_back(&mut self, out: &mut [f64]) -> Result<()>;
     fn time(&self) -> f64;
+}
+
+/// Which backend `fpgen run` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// The CPU reference path (rayon, f32 or f64).
+    Cpu,
+}
+
+/// Build the backend for a validated config.
+pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<dyn Backend>> {
+    use crate::config::Precision;
+    let disc = cpu::Discretisation::from_config(config)?;
+    let threads = config.run.threads;
+    Ok(match (kind, config.run.precision) {
+        (BackendKind::Cpu, Precision::F64) => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
+        (BackendKind::Cpu, Precision::F32) => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
+    })
 }

@@ -8,11 +8,7 @@ use crate::grid::Grid;
 #[derive(Clone, Debug, PartialEq)]
 pub enum InitialDensity {
     /// Σ_k w_k N(c_k, σ_k² I), evaluated at cell centres.
-    GaussianMixture {
-        centres: Vec<Vec<f64>>,
-        std_devs: Vec<f64>,
-        weights: Vec<f64>,
-    },
+    GaussianMixture { centres: Vec<Vec<f64>>, std_devs: Vec<f64>, weights: Vec<f64> },
     /// Constant on the cells whose centre lies in the disc (interval in 1D).
     UniformDisc { centre: Vec<f64>, radius: f64 },
     /// Constant on the cells whose centre lies in [lower, upper] (per axis).
@@ -31,18 +27,11 @@ impl InitialDensity {
             }
         };
         let dist2 = |p: [f64; 2], c: &[f64]| -> f64 {
-            c.iter()
-                .enumerate()
-                .map(|(k, &ck)| (p[k] - ck).powi(2))
-                .sum()
+            c.iter().enumerate().map(|(k, &ck)| (p[k] - ck).powi(2)).sum()
         };
         let d = grid.dim as i32;
         let values = match self {
-            InitialDensity::GaussianMixture {
-                centres,
-                std_devs,
-                weights,
-            } => (0..grid.len())
+            InitialDensity::GaussianMixture { centres, std_devs, weights } => (0..grid.len())
                 .map(|i| {
                     let p = pos(i);
                     centres
@@ -57,13 +46,7 @@ impl InitialDensity {
                 })
                 .collect(),
             InitialDensity::UniformDisc { centre, radius } => (0..grid.len())
-                .map(|i| {
-                    if dist2(pos(i), centre) <= radius * radius {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
+                .map(|i| if dist2(pos(i), centre) <= radius * radius { 1.0 } else { 0.0 })
                 .collect(),
             InitialDensity::UniformBox { lower, upper } => (0..grid.len())
                 .map(|i| {
@@ -99,10 +82,7 @@ impl InitialDensity {
 }
 
 fn read_density_npy(path: &PathBuf, grid: &Grid) -> Result<Vec<f64>> {
-    let data_err = |message: String| Error::Data {
-        path: path.clone(),
-        message,
-    };
+    let data_err = |message: String| Error::Data { path: path.clone(), message };
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let array: ndarray::ArrayD<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
         Ok(a) => a,
@@ -123,14 +103,8 @@ fn read_density_npy(path: &PathBuf, grid: &Grid) -> Result<Vec<f64>> {
         )));
     }
     let values: Vec<f64> = array.iter().copied().collect();
-    if let Some((i, v)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-    {
-        return Err(data_err(format!(
-            "entry {i} is {v}: a density must be finite and >= 0"
-        )));
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+        return Err(data_err(format!("entry {i} is {v}: a density must be finite and >= 0")));
     }
     Ok(values)
 }
@@ -156,10 +130,7 @@ mod tests {
     #[test]
     fn disc_outside_the_box_is_an_error() {
         let g = Grid::new(1, 11, 1.0).unwrap();
-        let init = InitialDensity::UniformDisc {
-            centre: vec![5.0],
-            radius: 0.5,
-        };
+        let init = InitialDensity::UniformDisc { centre: vec![5.0], radius: 0.5 };
         let err = init.on_grid(&g, 1.0).unwrap_err().to_string();
         assert!(err.contains("`initial`"), "{err}");
     }
@@ -170,9 +141,7 @@ mod tests {
         let path = dir.path().join("f0.npy");
         ndarray_npy::write_npy(&path, &ndarray::Array2::<f64>::ones((4, 5))).unwrap();
         let g = Grid::new(2, 5, 1.0).unwrap();
-        let err = InitialDensity::Npy { path: path.clone() }
-            .on_grid(&g, 1.0)
-            .unwrap_err();
+        let err = InitialDensity::Npy { path: path.clone() }.on_grid(&g, 1.0).unwrap_err();
         assert!(err.to_string().contains("does not match the grid"), "{err}");
         ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::ones((5, 5))).unwrap();
         let f = InitialDensity::Npy { path }.on_grid(&g, 1.0).unwrap();

@@ -19,11 +19,7 @@ const TOL: f64 = 1e-14;
 pub fn canonical_mass(theta: f64, dim: usize, gamma: f64, radius: Option<f64>) -> f64 {
     let d = dim as f64;
     let gt = gamma * theta;
-    let surface = if dim == 1 {
-        2.0f64.sqrt() / gamma.sqrt()
-    } else {
-        2.0 * PI / gamma
-    };
+    let surface = if dim == 1 { 2.0f64.sqrt() / gamma.sqrt() } else { 2.0 * PI / gamma };
     let v_end = radius.map_or(f64::INFINITY, |r| 0.5 * gamma * r * r);
     // v = γ r²/2; the radial integrand is v^{d/2-1} (e^{v+γθ} − 1)^{-1/γ}.
     let v_split = v_end.min(1.0);
@@ -60,11 +56,7 @@ pub fn canonical_mass(theta: f64, dim: usize, gamma: f64, radius: Option<f64>) -
     if let (2, Some(r)) = (dim, radius) {
         // The corners of the square outside the disc of radius R: the circle of
         // radius r ∈ (R, R√2) meets the square in an angle 2π − 8 arccos(R/r).
-        let profile = |rho: f64| {
-            (gamma * (0.5 * rho * rho + theta))
-                .exp_m1()
-                .powf(-1.0 / gamma)
-        };
+        let profile = |rho: f64| (gamma * (0.5 * rho * rho + theta)).exp_m1().powf(-1.0 / gamma);
         let corner = |rho: f64| (2.0 * PI - 8.0 * (r / rho).acos()) * rho * profile(rho);
         mass += tanh_sinh(corner, r, r * 2.0f64.sqrt(), TOL);
     }
@@ -113,11 +105,7 @@ fn solve_decreasing(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
     }
     let mut lo = 1e-300;
     for _ in 0..400 {
-        let mid = if hi > 4.0 * lo {
-            (lo * hi).sqrt()
-        } else {
-            0.5 * (lo + hi)
-        };
+        let mid = if hi > 4.0 * lo { (lo * hi).sqrt() } else { 0.5 * (lo + hi) };
         if mass(mid) > target {
             lo = mid;
         } else {
@@ -132,20 +120,13 @@ fn solve_decreasing(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
 
 /// θ(M): the profile f_θ of mass M on ℝ^d or the box; None when M ≥ M_c (the steady
 /// state is then f_0 plus a condensate of mass M − M_c).
-pub fn theta_for_mass(
-    p: &ModelParams,
-    dim: usize,
-    mass: f64,
-    half_width: Option<f64>,
-) -> Option<f64> {
+pub fn theta_for_mass(p: &ModelParams, dim: usize, mass: f64, half_width: Option<f64>) -> Option<f64> {
     if let Some(mc) = critical_mass(p, dim, half_width) {
         if mass >= mc {
             return None;
         }
     }
-    Some(solve_decreasing(mass, |t| {
-        profile_mass(p, dim, t, half_width)
-    }))
+    Some(solve_decreasing(mass, |t| profile_mass(p, dim, t, half_width)))
 }
 
 /// f_θ(x) = β^{-1/γ} (exp(γ(λ|x|²/(2D) + θ)) − 1)^{-1/γ}.
@@ -162,10 +143,7 @@ pub fn grid_profile(p: &ModelParams, grid: &Grid, mass: f64) -> (f64, Vec<f64>) 
     let r2: Vec<f64> = (0..grid.len()).map(|i| grid.radius_squared(i)).collect();
     let vol = grid.cell_volume();
     if p.beta == 0.0 {
-        let g: Vec<f64> = r2
-            .iter()
-            .map(|r| (-0.5 * p.lambda * r / p.diffusion).exp())
-            .collect();
+        let g: Vec<f64> = r2.iter().map(|r| (-0.5 * p.lambda * r / p.diffusion).exp()).collect();
         let s: f64 = g.iter().sum::<f64>() * vol;
         return (f64::NAN, g.into_iter().map(|v| v * mass / s).collect());
     }
@@ -220,8 +198,7 @@ pub fn critical_mass_report(
             dim
         )
     } else {
-        "finite critical mass: masses above condenses_for_mass_above form a Dirac at the origin"
-            .to_string()
+        "finite critical mass: masses above condenses_for_mass_above form a Dirac at the origin".to_string()
     };
     let theta = mass.and_then(|m| {
         if p.beta > 0.0 && p.lambda > 0.0 {
@@ -254,12 +231,7 @@ mod tests {
     use super::*;
 
     fn canonical(gamma: f64) -> ModelParams {
-        ModelParams {
-            lambda: 1.0,
-            beta: 1.0,
-            gamma,
-            diffusion: 1.0,
-        }
+        ModelParams { lambda: 1.0, beta: 1.0, gamma, diffusion: 1.0 }
     }
 
     #[test]
@@ -267,10 +239,7 @@ mod tests {
         for gamma in [1.5, 2.0, 3.0] {
             let got = critical_mass(&canonical(gamma), 2, None).unwrap();
             let exact = critical_mass_2d_closed_form(gamma);
-            assert!(
-                (got - exact).abs() <= 1e-8 * exact,
-                "gamma={gamma}: {got} vs {exact}"
-            );
+            assert!((got - exact).abs() <= 1e-8 * exact, "gamma={gamma}: {got} vs {exact}");
         }
     }
 
@@ -280,21 +249,13 @@ mod tests {
         for theta in [1e-6, 0.01, 0.3, 2.0] {
             let got = profile_mass(&canonical(2.0), 2, theta, None);
             let exact = PI * (PI - 2.0 * (2.0 * theta).exp_m1().sqrt().atan());
-            assert!(
-                (got - exact).abs() <= 1e-11 * exact,
-                "theta={theta}: {got} vs {exact}"
-            );
+            assert!((got - exact).abs() <= 1e-11 * exact, "theta={theta}: {got} vs {exact}");
         }
     }
 
     #[test]
     fn theta_inverts_the_mass() {
-        let p = ModelParams {
-            lambda: 2.0,
-            beta: 0.5,
-            gamma: 3.0,
-            diffusion: 0.7,
-        };
+        let p = ModelParams { lambda: 2.0, beta: 0.5, gamma: 3.0, diffusion: 0.7 };
         let mc = critical_mass(&p, 1, None).unwrap();
         for frac in [0.1, 0.5, 0.999] {
             let theta = theta_for_mass(&p, 1, frac * mc, None).unwrap();
@@ -327,11 +288,7 @@ mod tests {
             }
         }
         let got = profile_mass(&p, 2, theta, Some(2.0));
-        assert!(
-            (s * h * h - got).abs() < 1e-5 * got,
-            "{} vs {got}",
-            s * h * h
-        );
+        assert!((s * h * h - got).abs() < 1e-5 * got, "{} vs {got}", s * h * h);
     }
 
     #[test]
@@ -345,12 +302,7 @@ mod tests {
 
     #[test]
     fn scaling_to_physical_units() {
-        let p = ModelParams {
-            lambda: 2.0,
-            beta: 4.0,
-            gamma: 2.0,
-            diffusion: 0.5,
-        };
+        let p = ModelParams { lambda: 2.0, beta: 4.0, gamma: 2.0, diffusion: 0.5 };
         let mc = critical_mass(&p, 2, None).unwrap();
         assert!((mc - PI * PI / 2.0 * 0.25).abs() < 1e-10);
     }

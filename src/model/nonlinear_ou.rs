@@ -27,12 +27,7 @@ impl ModelParams {
         check("model.lambda", self.lambda, self.lambda >= 0.0, ">= 0")?;
         check("model.beta", self.beta, self.beta >= 0.0, ">= 0")?;
         check("model.gamma", self.gamma, self.gamma > 0.0, "> 0")?;
-        check(
-            "model.diffusion",
-            self.diffusion,
-            self.diffusion > 0.0,
-            "> 0",
-        )
+        check("model.diffusion", self.diffusion, self.diffusion > 0.0, "> 0")
     }
 
     pub fn power(&self) -> Power {
@@ -130,13 +125,7 @@ impl EntropyFunction {
         let (beta, gamma) = (params.beta, params.gamma);
         let power = Power::new(gamma);
         if beta == 0.0 {
-            return Self {
-                beta,
-                gamma,
-                power,
-                scale: 1.0,
-                table: Vec::new(),
-            };
+            return Self { beta, gamma, power, scale: 1.0, table: Vec::new() };
         }
         let scale = beta.powf(-1.0 / gamma);
         let nodes = ((TABLE_LOG_MAX - TABLE_LOG_MIN) / TABLE_STEP).ceil() as usize + 1;
@@ -145,20 +134,12 @@ impl EntropyFunction {
         table.push(value);
         for i in 1..nodes {
             // ∫ dσ/(1+σ^γ) over one table interval, in u = ln σ: ∫ e^u/(1+e^{γu}) du.
-            let (u0, u1) = (
-                TABLE_LOG_MIN + (i - 1) as f64 * TABLE_STEP,
-                TABLE_LOG_MIN + i as f64 * TABLE_STEP,
-            );
+            let (u0, u1) =
+                (TABLE_LOG_MIN + (i - 1) as f64 * TABLE_STEP, TABLE_LOG_MIN + i as f64 * TABLE_STEP);
             value += gauss_legendre_8(|u| u.exp() / (1.0 + (gamma * u).exp()), u0, u1);
             table.push(value);
         }
-        Self {
-            beta,
-            gamma,
-            power,
-            scale,
-            table,
-        }
+        Self { beta, gamma, power, scale, table }
     }
 
     fn k_scaled(&self, z: f64) -> f64 {
@@ -189,10 +170,7 @@ impl EntropyFunction {
         };
         let u0 = TABLE_LOG_MIN + i as f64 * TABLE_STEP;
         let (y0, y1) = (self.table[i], self.table[i + 1]);
-        let (d0, d1) = (
-            derivative(u0) * TABLE_STEP,
-            derivative(u0 + TABLE_STEP) * TABLE_STEP,
-        );
+        let (d0, d1) = (derivative(u0) * TABLE_STEP, derivative(u0 + TABLE_STEP) * TABLE_STEP);
         let (s2, s3) = (s * s, s * s * s);
         (2.0 * s3 - 3.0 * s2 + 1.0) * y0
             + (s3 - 2.0 * s2 + s) * d0
@@ -237,18 +215,10 @@ fn small_z_series(z: f64, gamma: f64) -> f64 {
 
 /// 8-point Gauss–Legendre rule on [a, b].
 pub(crate) fn gauss_legendre_8(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    const NODES: [f64; 4] = [
-        0.183_434_642_495_649_8,
-        0.525_532_409_916_329,
-        0.796_666_477_413_626_7,
-        0.960_289_856_497_536_3,
-    ];
-    const WEIGHTS: [f64; 4] = [
-        0.362_683_783_378_362,
-        0.313_706_645_877_887_3,
-        0.222_381_034_453_374_5,
-        0.101_228_536_290_376_3,
-    ];
+    const NODES: [f64; 4] =
+        [0.183_434_642_495_649_8, 0.525_532_409_916_329, 0.796_666_477_413_626_7, 0.960_289_856_497_536_3];
+    const WEIGHTS: [f64; 4] =
+        [0.362_683_783_378_362, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3];
     let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
     let mut s = 0.0;
     for (x, w) in NODES.iter().zip(WEIGHTS) {
@@ -268,12 +238,7 @@ mod tests {
     use super::*;
 
     fn params(beta: f64, gamma: f64) -> ModelParams {
-        ModelParams {
-            lambda: 1.0,
-            beta,
-            gamma,
-            diffusion: 1.0,
-        }
+        ModelParams { lambda: 1.0, beta, gamma, diffusion: 1.0 }
     }
 
     #[test]
@@ -300,10 +265,7 @@ mod tests {
             let dh = 1e-5 * f;
             let fd = (e.phi(f + dh) - e.phi(f - dh)) / (2.0 * dh);
             let exact = p.entropy_derivative(f);
-            assert!(
-                (fd - exact).abs() < 1e-6 * (1.0 + exact.abs()),
-                "f={f}: {fd} vs {exact}"
-            );
+            assert!((fd - exact).abs() < 1e-6 * (1.0 + exact.abs()), "f={f}: {fd} vs {exact}");
         }
     }
 

@@ -25,6 +25,18 @@ pub struct Discretisation {
     pub log_floor: f64,
 }
 
+impl Discretisation {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self> {
+        Ok(Self {
+            grid: config.grid()?,
+            params: config.model_params(),
+            scheme: config.scheme.kind,
+            integrator: config.scheme.integrator,
+            log_floor: config.scheme.log_floor,
+        })
+    }
+}
+
 enum Scheme<T> {
     Upwind(Upwind<T>),
     GradientFlow(GradientFlow<T>),
@@ -53,8 +65,10 @@ pub struct CpuBackend<T: Real> {
     entropy: EntropyFunction,
     pool: rayon::ThreadPool,
     t: f64,
-    /// ‖f‖∞ of the current field (kept by every step; the upwind bound needs it).
+    /// ‖f‖∞ of the current field (kept by every step).
     max_density: f64,
+    /// max over cells of the scheme's rate weight (kept by every step; upwind bound).
+    max_rate_weight: f64,
 }
 
 /// Per-block max and sum of an update (the sum only detects NaN/Inf).
@@ -62,13 +76,17 @@ pub struct CpuBackend<T: Real> {
 struct UpdateStats {
     max: f64,
     sum: f64,
+    rate_weight: f64,
 }
 
 impl UpdateStats {
+    const ZERO: Self = Self { max: 0.0, sum: 0.0, rate_weight: 0.0 };
+
     fn merge(self, o: Self) -> Self {
         Self {
             max: self.max.max(o.max),
             sum: self.sum + o.sum,
+            rate_weight: self.rate_weight.max(o.rate_weight),
         }
     }
 }
@@ -105,6 +123,7 @@ impl<T: Real> CpuBackend<T> {
             pool,
             t: 0.0,
             max_density: 0.0,
+            max_rate_weight: 0.0,
             disc,
         })
     }
@@ -120,10 +139,13 @@ impl<T: Real> CpuBackend<T> {
     /// Positivity bound of the current field.
     fn bound(&mut self) -> f64 {
         match &self.scheme {
-            Scheme::Upwind(_) => self
-                .disc
-                .params
-                .upwind_dt_bound(&self.disc.grid, self.max_density),
+            Scheme::Upwind(_) => {
+                // The cell-local form of MATH.md §2a: each cell's own outward drift
+                // speed λ(|x| − h/2)⁺ per axis instead of λL for all (never smaller).
+                let (p, g) = (&self.disc.params, &self.disc.grid);
+                let h = g.h();
+                1.0 / (2.0 * g.dim as f64 * p.diffusion / (h * h) + p.lambda * self.max_rate_weight / h)
+            }
             Scheme::GradientFlow(gf) => {
                 let rate = outflow_rate(
                     &self.pool,
@@ -225,18 +247,14 @@ fn update<T: Real, S: FluxScheme<T>>(
                 let last = (first + rows_per_chunk).min(rows);
                 let mut max = T::zero();
                 let mut sum = T::zero();
+                let mut rate = T::zero();
                 sweep_rows(scheme, n, dim, src, first..last, s, |r, f, fl| {
                     let out = &mut block[(r - first) * n..(r - first + 1) * n];
                     let along_right = &fl.along[1..];
                     let along_left = &fl.along[..n];
-                    for (((((o, &fi), &a), &b), &yr), &yl) in out
-                        .iter_mut()
-                        .zip(f)
-                        .zip(fl.above)
-                        .zip(fl.below)
-                        .zip(along_right)
-                        .zip(along_left)
-                    {
+                    let cells =
+                        out.iter_mut().zip(f).zip(fl.above).zip(fl.below).zip(along_right).zip(along_left);
+                    for (j, (((((o, &fi), &a), &b), &yr), &yl)) in cells.enumerate() {
                         let mut v = fi - dt_over_h * ((a - b) + (yr - yl));
                         if blend {
                             v = half * (*o + v);
@@ -244,14 +262,12 @@ fn update<T: Real, S: FluxScheme<T>>(
                         *o = v;
                         max = max.max(v);
                         sum = sum + v;
+                        rate = rate.max(scheme.rate_weight(r, j, v));
                     }
                 });
-                UpdateStats {
-                    max: max.as_f64(),
-                    sum: sum.as_f64(),
-                }
+                UpdateStats { max: max.as_f64(), sum: sum.as_f64(), rate_weight: rate.as_f64() }
             })
-            .reduce(|| UpdateStats { max: 0.0, sum: 0.0 }, UpdateStats::merge)
+            .reduce(|| UpdateStats::ZERO, UpdateStats::merge)
     })
 }
 
@@ -318,32 +334,30 @@ impl<T: Real> Backend for CpuBackend<T> {
             *d = T::from_f64(s);
         }
         self.max_density = self.field.iter().fold(0.0f64, |m, v| m.max(v.as_f64()));
+        let rows = self.rows();
+        let row_len = self.field.len() / rows;
+        self.max_rate_weight = match &self.scheme {
+            Scheme::Upwind(s) => (0..self.field.len())
+                .map(|i| s.rate_weight(i / row_len, i % row_len, self.field[i]).as_f64())
+                .fold(0.0, f64::max),
+            Scheme::GradientFlow(_) => 0.0,
+        };
         self.t = t;
         Ok(())
     }
 
     fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome> {
-        let mut outcome = StepOutcome {
-            steps: 0,
-            dt_last: 0.0,
-            stop: None,
-        };
+        let mut outcome = StepOutcome { steps: 0, dt_last: 0.0, stop: None };
         while outcome.steps < max_steps && self.t < ctl.t_stop {
             let bound = self.bound();
             if bound < ctl.dt_bound_floor {
-                outcome.stop = Some(StopReason::DtCollapse {
-                    dt_bound: bound,
-                    floor: ctl.dt_bound_floor,
-                });
+                outcome.stop = Some(StopReason::DtCollapse { dt_bound: bound, floor: ctl.dt_bound_floor });
                 break;
             }
             let mut dt = match ctl.dt {
                 DtPolicy::Fixed(dt) => {
                     if dt > bound * (1.0 + 1e-12) {
-                        outcome.stop = Some(StopReason::FixedDtUnstable {
-                            dt,
-                            dt_bound: bound,
-                        });
+                        outcome.stop = Some(StopReason::FixedDtUnstable { dt, dt_bound: bound });
                         break;
                     }
                     dt
@@ -360,15 +374,14 @@ impl<T: Real> Backend for CpuBackend<T> {
             outcome.steps += 1;
             outcome.dt_last = dt;
             self.max_density = stats.max;
+            self.max_rate_weight = stats.rate_weight;
             if !stats.sum.is_finite() || !stats.max.is_finite() {
                 outcome.stop = Some(StopReason::NonFinite);
                 break;
             }
             if stats.max > ctl.max_density {
-                outcome.stop = Some(StopReason::DensityBound {
-                    max_density: stats.max,
-                    bound: ctl.max_density,
-                });
+                outcome.stop =
+                    Some(StopReason::DensityBound { max_density: stats.max, bound: ctl.max_density });
                 break;
             }
         }
@@ -388,26 +401,19 @@ impl<T: Real> Backend for CpuBackend<T> {
         let r2 = &self.radius_squared;
         let field = &self.field;
         self.pool.install(|| {
-            self.row_sums
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(r, out)| {
-                    let mut s = RowSums {
-                        min: f64::INFINITY,
-                        max: f64::NEG_INFINITY,
-                        ..Default::default()
-                    };
-                    for j in r * row_len..(r + 1) * row_len {
-                        let f = field[j].as_f64();
-                        s.mass.add(f);
-                        s.square += f * f;
-                        s.entropy += 0.5 * lambda * r2[j] * f + diffusion * entropy.phi(f);
-                        s.moment += r2[j] * f;
-                        s.min = s.min.min(f);
-                        s.max = s.max.max(f);
-                    }
-                    *out = s;
-                })
+            self.row_sums.par_iter_mut().enumerate().for_each(|(r, out)| {
+                let mut s = RowSums { min: f64::INFINITY, max: f64::NEG_INFINITY, ..Default::default() };
+                for j in r * row_len..(r + 1) * row_len {
+                    let f = field[j].as_f64();
+                    s.mass.add(f);
+                    s.square += f * f;
+                    s.entropy += 0.5 * lambda * r2[j] * f + diffusion * entropy.phi(f);
+                    s.moment += r2[j] * f;
+                    s.min = s.min.min(f);
+                    s.max = s.max.max(f);
+                }
+                *out = s;
+            })
         });
         let mut mass = CompensatedSum::default();
         let (mut square, mut ent, mut moment) = (0.0, 0.0, 0.0);
@@ -423,11 +429,7 @@ impl<T: Real> Backend for CpuBackend<T> {
             finite &= s.mass.value().is_finite();
         }
         let vol = grid.cell_volume();
-        let origin: f64 = grid
-            .origin_cells()
-            .iter()
-            .map(|&i| self.field[i].as_f64())
-            .sum();
+        let origin: f64 = grid.origin_cells().iter().map(|&i| self.field[i].as_f64()).sum();
         let _ = n;
         Ok(Diagnostics {
             t: self.t,

@@ -14,6 +14,11 @@ pub struct Upwind<T> {
     /// a⁺ and a⁻ per face k = 0..=N (the grid is the same along both axes).
     a_plus: Vec<T>,
     a_minus: Vec<T>,
+    /// (1 + γ) β: the Lipschitz constant of G is 1 + (1+γ) β f^γ.
+    lipschitz_factor: T,
+    /// Outward drift speed / λ of a cell along one axis: (|x_i| − h/2)⁺.
+    outward: Vec<T>,
+    dim: usize,
 }
 
 impl<T: Real> Upwind<T> {
@@ -25,6 +30,13 @@ impl<T: Real> Upwind<T> {
             diffusion_over_h: T::from_f64(p.diffusion / grid.h()),
             a_plus: a.iter().map(|&v| T::from_f64(v.max(0.0))).collect(),
             a_minus: a.iter().map(|&v| T::from_f64(v.min(0.0))).collect(),
+            lipschitz_factor: T::from_f64((1.0 + p.gamma) * p.beta),
+            outward: grid
+                .centres()
+                .iter()
+                .map(|x| T::from_f64((x.abs() - 0.5 * grid.h()).max(0.0)))
+                .collect(),
+            dim: grid.dim,
         }
     }
 }
@@ -41,6 +53,13 @@ impl<T: Real> FluxScheme<T> for Upwind<T> {
     #[inline(always)]
     fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T) -> T {
         -self.diffusion_over_h * (pr - pl) + self.a_plus[face] * ql + self.a_minus[face] * qr
+    }
+
+    /// Σ_dims (|x| − h/2)⁺ (1 + (1+γ) β f^γ): the drift outflow of a cell per λ/h.
+    #[inline(always)]
+    fn rate_weight(&self, row: usize, j: usize, f: T) -> T {
+        let speed = if self.dim == 2 { self.outward[row] + self.outward[j] } else { self.outward[j] };
+        speed * (T::one() + self.lipschitz_factor * self.power.apply(f))
     }
 }
 
@@ -68,11 +87,7 @@ impl<T: Real> GradientFlow<T> {
             log_floor: T::from_f64(log_floor),
             inv_h: T::from_f64(1.0 / grid.h()),
             dim: grid.dim,
-            half_lambda_x2: grid
-                .centres()
-                .iter()
-                .map(|x| T::from_f64(0.5 * p.lambda * x * x))
-                .collect(),
+            half_lambda_x2: grid.centres().iter().map(|x| T::from_f64(0.5 * p.lambda * x * x)).collect(),
         }
     }
 }
@@ -80,17 +95,8 @@ impl<T: Real> GradientFlow<T> {
 impl<T: Real> FluxScheme<T> for GradientFlow<T> {
     #[inline(always)]
     fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T]) {
-        let row_potential = if self.dim == 2 {
-            self.half_lambda_x2[row]
-        } else {
-            T::zero()
-        };
-        for (((pi, qi), &fi), &v) in p
-            .iter_mut()
-            .zip(q.iter_mut())
-            .zip(f)
-            .zip(&self.half_lambda_x2)
-        {
+        let row_potential = if self.dim == 2 { self.half_lambda_x2[row] } else { T::zero() };
+        for (((pi, qi), &fi), &v) in p.iter_mut().zip(q.iter_mut()).zip(f).zip(&self.half_lambda_x2) {
             let nonlinear = self.beta * self.power.apply(fi);
             let log_f = fi.max(self.log_floor).ln();
             *pi = row_potential + v + self.diffusion * (log_f - nonlinear.ln_1p() * self.inv_gamma);

@@ -14,6 +14,12 @@ pub trait FluxScheme<T: Real>: Sync {
     fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T]);
     /// Flux through interior face `face` (k = 1..N-1) from left to right.
     fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T) -> T;
+    /// Outflow-rate weight of cell (row, j) with density f, whose maximum over the
+    /// field gives the scheme's positivity bound (0 where the bound needs fluxes).
+    #[inline(always)]
+    fn rate_weight(&self, _row: usize, _j: usize, _f: T) -> T {
+        T::zero()
+    }
 }
 
 /// Scratch of one worker: three rows of (p, q) and the flux rows.
@@ -80,15 +86,7 @@ pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
         let (p_lo, p_hi) = s.p.split_at_mut(1);
         let (q_lo, q_hi) = s.q.split_at_mut(1);
         scheme.cells(r0 - 1, row(r0 - 1), &mut p_lo[0], &mut q_lo[0]);
-        face_row(
-            scheme,
-            r0,
-            &p_lo[0],
-            &p_hi[0],
-            &q_lo[0],
-            &q_hi[0],
-            &mut s.fx_below,
-        );
+        face_row(scheme, r0, &p_lo[0], &p_hi[0], &q_lo[0], &q_hi[0], &mut s.fx_below);
     }
     s.fx_above.fill(T::zero());
     for r in rows {
@@ -96,15 +94,7 @@ pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
             let (p_lo, p_hi) = s.p.split_at_mut(2);
             let (q_lo, q_hi) = s.q.split_at_mut(2);
             scheme.cells(r + 1, row(r + 1), &mut p_hi[0], &mut q_hi[0]);
-            face_row(
-                scheme,
-                r + 1,
-                &p_lo[1],
-                &p_hi[0],
-                &q_lo[1],
-                &q_hi[0],
-                &mut s.fx_above,
-            );
+            face_row(scheme, r + 1, &p_lo[1], &p_hi[0], &q_lo[1], &q_hi[0], &mut s.fx_above);
         } else {
             s.fx_above.fill(T::zero());
         }
@@ -114,15 +104,7 @@ pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
         for k in 1..n {
             s.fy[k] = scheme.flux(k, p[k - 1], p[k], q[k - 1], q[k]);
         }
-        emit(
-            r,
-            row(r),
-            RowFluxes {
-                below: &s.fx_below,
-                above: &s.fx_above,
-                along: &s.fy,
-            },
-        );
+        emit(r, row(r), RowFluxes { below: &s.fx_below, above: &s.fx_above, along: &s.fy });
         std::mem::swap(&mut s.fx_below, &mut s.fx_above);
         s.p.rotate_left(1);
         s.q.rotate_left(1);

@@ -1,0 +1,116 @@
+//! `fpgen bench`: cell-updates/s of the CPU backend on the peer problem of
+//! shared/peers (2D, γ = 2, λ = β = D = 1, L = 6, two Gaussians of std 0.5 at (±2, 0),
+//! mass 1, upwind, explicit Euler, fixed Δt = 0.2 h²).
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::backend::cpu::{CpuBackend, Discretisation};
+use crate::backend::{Backend, DtPolicy, StepControl};
+use crate::config::{Integrator, Precision, SchemeKind};
+use crate::error::Result;
+use crate::grid::Grid;
+use crate::model::data::InitialDensity;
+use crate::model::ModelParams;
+use crate::real::Real;
+
+pub const WARMUP_STEPS: u64 = 5;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRow {
+    pub backend: String,
+    pub precision: String,
+    pub threads: usize,
+    pub cells: usize,
+    pub steps: u64,
+    /// Median over the repeats.
+    pub ms_per_step: f64,
+    pub mcell_updates_per_second: f64,
+    pub rel_mass_change: f64,
+}
+
+/// The discretisation of the peer problem at N cells per side.
+pub fn peer_discretisation(cells: usize) -> Result<Discretisation> {
+    Ok(Discretisation {
+        grid: Grid::new(2, cells, 6.0)?,
+        params: ModelParams { lambda: 1.0, beta: 1.0, gamma: 2.0, diffusion: 1.0 },
+        scheme: SchemeKind::Upwind,
+        integrator: Integrator::Euler,
+        log_floor: 1e-30,
+    })
+}
+
+pub fn peer_initial(grid: &Grid) -> Result<Vec<f64>> {
+    InitialDensity::GaussianMixture {
+        centres: vec![vec![-2.0, 0.0], vec![2.0, 0.0]],
+        std_devs: vec![0.5, 0.5],
+        weights: vec![1.0, 1.0],
+    }
+    .on_grid(grid, 1.0)
+}
+
+/// A CPU backend loaded with the peer problem, and its fixed-step control.
+pub fn peer_backend<T: Real>(cells: usize, threads: Option<usize>) -> Result<(CpuBackend<T>, StepControl)> {
+    let disc = peer_discretisation(cells)?;
+    let h = disc.grid.h();
+    let f0 = peer_initial(&disc.grid)?;
+    let mut backend = CpuBackend::<T>::new(disc, threads)?;
+    backend.upload(&f0, 0.0)?;
+    let ctl = StepControl {
+        dt: DtPolicy::Fixed(0.2 * h * h),
+        t_stop: f64::INFINITY,
+        dt_bound_floor: 0.0,
+        max_density: f64::INFINITY,
+    };
+    Ok((backend, ctl))
+}
+
+fn measure<T: Real>(cells: usize, steps: u64, repeats: usize, threads: Option<usize>) -> Result<BenchRow> {
+    let (mut backend, ctl) = peer_backend::<T>(cells, threads)?;
+    let f0 = peer_initial(&peer_discretisation(cells)?.grid)?;
+    backend.step_n(WARMUP_STEPS, &ctl)?;
+    let mut walls = Vec::with_capacity(repeats);
+    let mut rel_mass_change = 0.0;
+    for _ in 0..repeats.max(1) {
+        backend.upload(&f0, 0.0)?;
+        let m0 = backend.diagnostics()?.mass;
+        let clock = Instant::now();
+        backend.step_n(steps, &ctl)?;
+        walls.push(clock.elapsed().as_secs_f64());
+        rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
+    }
+    walls.sort_by(f64::total_cmp);
+    let wall = walls[walls.len() / 2];
+    let info = backend.info();
+    Ok(BenchRow {
+        backend: info.backend,
+        precision: info.precision,
+        threads: info.threads,
+        cells,
+        steps,
+        ms_per_step: 1e3 * wall / steps as f64,
+        mcell_updates_per_second: (cells * cells) as f64 * steps as f64 / wall / 1e6,
+        rel_mass_change,
+    })
+}
+
+/// Benchmark every (size, precision) pair.
+pub fn run(
+    sizes: &[usize],
+    precisions: &[Precision],
+    steps: u64,
+    repeats: usize,
+    threads: Option<usize>,
+) -> Result<Vec<BenchRow>> {
+    let mut rows = Vec::new();
+    for &p in precisions {
+        for &n in sizes {
+            rows.push(match p {
+                Precision::F64 => measure::<f64>(n, steps, repeats, threads)?,
+                Precision::F32 => measure::<f32>(n, steps, repeats, threads)?,
+            });
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,180 @@
+//! PNG frames: a colour-mapped image of a 2D density, or a line plot of a 1D profile.
+
+use std::path::Path;
+
+use image::{Rgb, RgbImage};
+
+use crate::config::{Colormap, OutputSection};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+
+/// Polynomial fits of matplotlib's viridis and magma (degree 6, per channel).
+const VIRIDIS: [[f64; 3]; 7] = [
+    [0.277_727_327_223_417_7, 0.005_407_344_544_966_578, 0.334_099_805_335_306_1],
+    [0.105_093_043_108_577_4, 1.404_613_529_898_575, 1.384_590_162_594_685],
+    [-0.330_861_828_725_556_3, 0.214_847_559_468_213, 0.095_095_163_028_236_59],
+    [-4.634_230_498_983_486, -5.799_100_973_351_585, -19.332_440_956_279_87],
+    [6.228_269_936_347_081, 14.179_933_366_805_09, 56.690_552_600_681_05],
+    [4.776_384_997_670_288, -13.745_145_377_746_01, -65.353_032_633_372_34],
+    [-5.435_455_855_934_631, 4.645_852_612_178_535, 26.312_435_249_583_2],
+];
+const MAGMA: [[f64; 3]; 7] = [
+    [-0.002_136_485_053_939_582, -0.000_749_655_052_795_221, -0.005_386_127_855_323_933],
+    [0.251_660_540_737_164_2, 0.677_523_243_683_766_8, 2.494_026_599_312_351],
+    [8.353_717_279_216_625, -3.577_719_514_958_484, 0.314_467_903_013_257_3],
+    [-27.668_733_085_768_66, 14.264_730_780_965_33, -13.649_213_188_139_22],
+    [52.176_139_812_340_68, -27.943_606_071_683_51, 12.944_169_442_383_94],
+    [-50.768_525_364_735_88, 29.046_582_821_272_91, 4.234_152_993_845_98],
+    [18.655_705_065_918_83, -11.489_773_519_977_11, -5.601_961_508_734_096],
+];
+
+/// Colour of s ∈ [0, 1].
+pub fn colour(map: Colormap, s: f64) -> [u8; 3] {
+    let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
+    let coeffs = match map {
+        Colormap::Gray => {
+            let v = (255.0 * s).round() as u8;
+            return [v, v, v];
+        }
+        Colormap::Viridis => &VIRIDIS,
+        Colormap::Magma => &MAGMA,
+    };
+    let mut rgb = [0u8; 3];
+    for (c, out) in rgb.iter_mut().enumerate() {
+        let v = coeffs.iter().rev().fold(0.0, |acc, k| acc * s + k[c]);
+        *out = (255.0 * v.clamp(0.0, 1.0)).round() as u8;
+    }
+    rgb
+}
+
+/// Maps densities to [0, 1]: linear on [lo, hi], or log10 over `decades` below hi.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Scale {
+    pub fn new(opts: &OutputSection, field: &[f64]) -> Self {
+        let (lo, hi) = match opts.color_range {
+            Some([lo, hi]) => (lo, hi),
+            None => {
+                let max = field.iter().copied().fold(0.0f64, f64::max);
+                let hi = if max > 0.0 { max } else { 1.0 };
+                if opts.log_scale {
+                    (hi * 10f64.powf(-opts.log_decades), hi)
+                } else {
+                    (field.iter().copied().fold(f64::INFINITY, f64::min).min(0.0), hi)
+                }
+            }
+        };
+        Self { lo, hi, log: opts.log_scale }
+    }
+
+    pub fn unit(&self, v: f64) -> f64 {
+        if self.log {
+            let (a, b) = (self.lo.log10(), self.hi.log10());
+            if v <= 0.0 {
+                0.0
+            } else {
+                (v.log10() - a) / (b - a)
+            }
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        }
+    }
+}
+
+/// Render a 2D field (index [ix, iy]) with y pointing up, cells upscaled to at least
+/// `min_pixels` per side; a 1D profile as a line plot.
+pub fn render(grid: &Grid, field: &[f64], opts: &OutputSection) -> RgbImage {
+    let scale = Scale::new(opts, field);
+    if grid.dim == 1 {
+        return plot_profile(field, &scale, opts);
+    }
+    let n = grid.cells as u32;
+    let k = opts.min_pixels.div_ceil(n).max(1);
+    RgbImage::from_fn(n * k, n * k, |px, py| {
+        let ix = (px / k) as usize;
+        let iy = (n - 1 - py / k) as usize;
+        Rgb(colour(opts.colormap, scale.unit(field[ix * grid.cells + iy])))
+    })
+}
+
+fn plot_profile(field: &[f64], scale: &Scale, opts: &OutputSection) -> RgbImage {
+    let (w, h) = (opts.min_pixels.max(256) * 3 / 2, opts.min_pixels.max(256));
+    let margin = 8u32;
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    let (pw, ph) = (w - 2 * margin, h - 2 * margin);
+    let line = colour(opts.colormap, 0.25);
+    let n = field.len();
+    let y_of = |v: f64| -> u32 {
+        let s = scale.unit(v).clamp(0.0, 1.0);
+        margin + ((1.0 - s) * (ph - 1) as f64).round() as u32
+    };
+    let mut prev: Option<u32> = None;
+    for px in 0..pw {
+        // nearest cell under this pixel column
+        let i = ((px as f64 + 0.5) / pw as f64 * n as f64) as usize;
+        let y = y_of(field[i.min(n - 1)]);
+        let (a, b) = match prev {
+            Some(p) => (p.min(y), p.max(y)),
+            None => (y, y),
+        };
+        for yy in a..=b {
+            for t in 0..2 {
+                img.put_pixel(margin + px, (yy + t).min(h - 1), Rgb(line));
+            }
+        }
+        prev = Some(y);
+    }
+    // frame around the plot area
+    for x in margin - 1..=margin + pw {
+        img.put_pixel(x, margin - 1, Rgb([0, 0, 0]));
+        img.put_pixel(x, margin + ph, Rgb([0, 0, 0]));
+    }
+    for y in margin - 1..=margin + ph {
+        img.put_pixel(margin - 1, y, Rgb([0, 0, 0]));
+        img.put_pixel(margin + pw, y, Rgb([0, 0, 0]));
+    }
+    img
+}
+
+pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], opts: &OutputSection) -> Result<()> {
+    render(grid, field, opts)
+        .save(path)
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write PNG: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colormaps_hit_their_endpoints() {
+        assert_eq!(colour(Colormap::Viridis, 0.0), [71, 1, 85]);
+        let top = colour(Colormap::Viridis, 1.0);
+        assert!(top[0] > 245 && top[1] > 225 && top[2] < 45, "{top:?}");
+        assert_eq!(colour(Colormap::Gray, 1.0), [255, 255, 255]);
+        assert_eq!(colour(Colormap::Magma, f64::NAN), colour(Colormap::Magma, 0.0));
+    }
+
+    #[test]
+    fn image_is_oriented_with_y_up() {
+        let g = Grid::new(2, 4, 1.0).unwrap();
+        let mut f = vec![0.0; 16];
+        f[3] = 1.0; // ix = 0, iy = 3: top-left corner
+        let opts = OutputSection { colormap: Colormap::Gray, min_pixels: 4, ..Default::default() };
+        let img = render(&g, &f, &opts);
+        assert_eq!(img.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(img.get_pixel(3, 3).0, [0, 0, 0]);
+    }
+
+    #[test]
+    fn log_scale_maps_decades() {
+        let opts = OutputSection { log_scale: true, log_decades: 4.0, ..Default::default() };
+        let s = Scale::new(&opts, &[1e-3, 10.0]);
+        assert!((s.unit(10.0) - 1.0).abs() < 1e-12 && (s.unit(0.1) - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,301 @@
+//! The run loop: schedules (diagnostics every k steps, snapshots at output times), the
+//! adaptive Δt policy, condensation and NaN stops, outputs and the summary.
+
+pub mod progress;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
+use crate::config::Config;
+use crate::error::{ConfigError, Error, Result};
+use crate::io::{self, frames, CsvWriter};
+use crate::model::equilibrium;
+use progress::Progress;
+
+pub const DIAGNOSTICS_HEADER: [&str; 11] = [
+    "step",
+    "t",
+    "dt",
+    "mass",
+    "rel_mass_drift",
+    "min",
+    "max",
+    "l2",
+    "entropy",
+    "second_moment",
+    "origin_mass",
+];
+
+/// One row of diagnostics.csv.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct DiagnosticsRow {
+    pub step: u64,
+    pub dt: f64,
+    pub rel_mass_drift: f64,
+    #[serde(flatten)]
+    pub values: Diagnostics,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub name: String,
+    pub status: String,
+    pub message: String,
+    #[serde(flatten)]
+    pub backend: BackendInfo,
+    pub scheme: String,
+    pub integrator: String,
+    pub dim: usize,
+    pub cells: usize,
+    pub steps: u64,
+    pub t_final: f64,
+    pub t_final_requested: f64,
+    pub mass_initial: f64,
+    pub mass_final: f64,
+    pub max_rel_mass_drift: f64,
+    pub min_density: f64,
+    pub max_density_final: f64,
+    pub origin_cell_mass: f64,
+    pub condensation_time: Option<f64>,
+    pub stop: Option<StopReason>,
+    pub critical_mass: Option<f64>,
+    pub critical_mass_box: Option<f64>,
+    pub dt_bound_initial: f64,
+    pub dt_min: f64,
+    pub dt_max: f64,
+    pub wall_seconds: f64,
+    pub stepping_seconds: f64,
+    pub cell_updates_per_second: f64,
+    pub snapshots: Vec<String>,
+}
+
+/// Options of one run that are not part of the physics.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub quiet: bool,
+}
+
+/// Run `config` on `backend`, writing into `run_dir` (already prepared).
+/// Returns the summary; a NaN/Inf stop writes the summary and then returns an error.
+pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &RunOptions) -> Result<Summary> {
+    let wall = Instant::now();
+    let grid = config.grid()?;
+    let params = config.model_params();
+    if grid.cells % 2 == 0 {
+        log::warn!(
+            "grid.cells = {} is even: no cell is centred at the origin and a condensate splits over {} cells; use an odd N",
+            grid.cells,
+            1 << grid.dim
+        );
+    }
+    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    backend.upload(&f0, 0.0)?;
+    let bound0 = backend.dt_bound();
+    if let Some(dt) = config.scheme.dt {
+        if dt > bound0 {
+            return Err(ConfigError::new(
+                "scheme.dt",
+                format!("{dt:e} exceeds the positivity bound {bound0:e} at t = 0; use at most that, or remove scheme.dt for an adaptive step"),
+            )
+            .into());
+        }
+    }
+    let policy = match config.scheme.dt {
+        Some(dt) => DtPolicy::Fixed(dt),
+        None => DtPolicy::Adaptive { safety: config.scheme.safety },
+    };
+    io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
+    let mut csv = CsvWriter::create(&run_dir.join("diagnostics.csv"), &DIAGNOSTICS_HEADER)?;
+    let mut field = vec![0.0; grid.len()];
+    let mut snapshots =
+        SnapshotWriter { dir: run_dir, config, grid: &grid, names: Vec::new(), last_step: None };
+    let d0 = backend.diagnostics()?;
+    let mass0 = d0.mass;
+    let mut tracker = Tracker::new(mass0);
+    tracker.record(&mut csv, 0, 0.0, d0)?;
+    snapshots.write(0, backend, &mut field)?;
+
+    let t_final = config.run.t_final;
+    let every = config.run.diagnostics_every;
+    let mut progress = Progress::new(t_final, opts.quiet);
+    let mut step: u64 = 0;
+    let mut stop: Option<StopReason> = None;
+    let mut stepping = 0.0;
+    let mut max_steps_hit = false;
+    'outer: for target in config.output_times() {
+        let ctl = StepControl {
+            dt: policy,
+            t_stop: target,
+            dt_bound_floor: config.stop.dt_collapse_fraction * bound0,
+            max_density: config.stop.max_density,
+        };
+        while backend.time() < target {
+            if step >= config.run.max_steps {
+                max_steps_hit = true;
+                break 'outer;
+            }
+            let todo = (every - step % every).min(config.run.max_steps - step);
+            let clock = Instant::now();
+            let outcome = backend.step_n(todo, &ctl)?;
+            stepping += clock.elapsed().as_secs_f64();
+            step += outcome.steps;
+            if outcome.steps > 0 {
+                tracker.dt(outcome.dt_last);
+            }
+            let t = backend.time();
+            progress.update(t, t_final, step, outcome.dt_last);
+            if outcome.steps > 0 && (step % every == 0 || t >= target || outcome.stop.is_some()) {
+                let d = backend.diagnostics()?;
+                tracker.record(&mut csv, step, outcome.dt_last, d)?;
+            }
+            if let Some(reason) = outcome.stop {
+                stop = Some(reason);
+                break 'outer;
+            }
+            if outcome.steps == 0 {
+                break;
+            }
+        }
+        if backend.time() >= target {
+            snapshots.write(step, backend, &mut field)?;
+        }
+    }
+    progress.finish();
+
+    // Final state: always saved, also after a stop.
+    backend.read_back(&mut field)?;
+    io::write_field_npy(&run_dir.join("f_final.npy"), &grid, &field)?;
+    if snapshots.last_step != Some(step) {
+        snapshots.write(step, backend, &mut field)?;
+    }
+    let d = backend.diagnostics()?;
+    let t = backend.time();
+    let (status, message) = match &stop {
+        None if max_steps_hit => (
+            "max-steps",
+            format!(
+                "stopped at run.max_steps = {} with t = {t:.6e} < t_final = {t_final}",
+                config.run.max_steps
+            ),
+        ),
+        None => ("completed", format!("reached t = {t:.6e} in {step} steps")),
+        Some(r) if r.is_condensation() => {
+            ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
+        }
+        Some(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
+    };
+    let summary = Summary {
+        name: config.name.clone(),
+        status: status.to_string(),
+        message,
+        backend: backend.info(),
+        scheme: format!("{:?}", config.scheme.kind),
+        integrator: format!("{:?}", config.scheme.integrator),
+        dim: grid.dim,
+        cells: grid.cells,
+        steps: step,
+        t_final: t,
+        t_final_requested: t_final,
+        mass_initial: mass0,
+        mass_final: d.mass,
+        max_rel_mass_drift: tracker.max_drift,
+        min_density: tracker.min_density,
+        max_density_final: d.max,
+        origin_cell_mass: d.origin_mass,
+        condensation_time: stop.as_ref().filter(|r| r.is_condensation()).map(|_| t),
+        stop: stop.clone(),
+        critical_mass: equilibrium::critical_mass(&params, grid.dim, None),
+        critical_mass_box: equilibrium::critical_mass(&params, grid.dim, Some(grid.half_width)),
+        dt_bound_initial: bound0,
+        dt_min: if step > 0 { tracker.dt_min } else { 0.0 },
+        dt_max: tracker.dt_max,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        stepping_seconds: stepping,
+        cell_updates_per_second: if stepping > 0.0 {
+            (step as f64) * (grid.len() as f64) / stepping
+        } else {
+            0.0
+        },
+        snapshots: snapshots.names,
+    };
+    io::write_json(&run_dir.join("summary.json"), &summary)?;
+    if matches!(stop, Some(StopReason::NonFinite)) {
+        return Err(Error::Numerics(format!(
+            "{} — the last state is in {}",
+            summary.message,
+            run_dir.join("f_final.npy").display()
+        )));
+    }
+    Ok(summary)
+}
+
+/// Writes snapshots/f_<step>.npy and frames/f_<step>.png.
+struct SnapshotWriter<'a> {
+    dir: &'a Path,
+    config: &'a Config,
+    grid: &'a crate::grid::Grid,
+    names: Vec<String>,
+    last_step: Option<u64>,
+}
+
+impl SnapshotWriter<'_> {
+    fn write(&mut self, step: u64, backend: &mut dyn Backend, field: &mut [f64]) -> Result<()> {
+        backend.read_back(field)?;
+        let name = format!("f_{step:08}");
+        io::write_field_npy(&self.dir.join("snapshots").join(format!("{name}.npy")), self.grid, field)?;
+        if self.config.output.frames {
+            let png = self.dir.join("frames").join(format!("{name}.png"));
+            frames::write_frame(&png, self.grid, field, &self.config.output)?;
+        }
+        self.names.push(format!("snapshots/{name}.npy"));
+        self.last_step = Some(step);
+        Ok(())
+    }
+}
+
+/// Running extremes over the diagnostics and Δt history.
+struct Tracker {
+    mass0: f64,
+    max_drift: f64,
+    min_density: f64,
+    dt_min: f64,
+    dt_max: f64,
+}
+
+impl Tracker {
+    fn new(mass0: f64) -> Self {
+        Self { mass0, max_drift: 0.0, min_density: f64::INFINITY, dt_min: f64::INFINITY, dt_max: 0.0 }
+    }
+
+    fn dt(&mut self, dt: f64) {
+        self.dt_min = self.dt_min.min(dt);
+        self.dt_max = self.dt_max.max(dt);
+    }
+
+    fn record(&mut self, csv: &mut CsvWriter, step: u64, dt: f64, d: Diagnostics) -> Result<()> {
+        let drift = (d.mass - self.mass0) / self.mass0;
+        self.max_drift = self.max_drift.max(drift.abs());
+        self.min_density = self.min_density.min(d.min);
+        csv.row(&[
+            step as f64,
+            d.t,
+            dt,
+            d.mass,
+            drift,
+            d.min,
+            d.max,
+            d.l2,
+            d.entropy,
+            d.second_moment,
+            d.origin_mass,
+        ])
+    }
+}
+
+/// `<out>/<name>`.
+pub fn run_dir(out: &Path, config: &Config) -> PathBuf {
+    out.join(&config.name)
+}
