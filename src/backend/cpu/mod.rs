@@ -147,19 +147,19 @@ impl<T: Real> CpuBackend<T> {
                 1.0 / (2.0 * g.dim as f64 * p.diffusion / (h * h) + p.lambda * self.max_rate_weight / h)
             }
             Scheme::GradientFlow(gf) => {
-                let rate = outflow_rate(
+                let g = &self.disc.grid;
+                let h = g.h();
+                // + 2dD/h²: the linearised flux diffuses with coefficient D.
+                let diffusive = 2.0 * g.dim as f64 * self.disc.params.diffusion / (h * h);
+                let rate = gradient_flow_rate(
                     &self.pool,
                     gf,
-                    &self.disc.grid,
+                    g,
                     self.rows_per_chunk,
                     &self.field,
                     &mut self.scratch,
                 );
-                if rate > 0.0 {
-                    1.0 / rate
-                } else {
-                    f64::INFINITY
-                }
+                1.0 / (rate + diffusive)
             }
         }
     }
@@ -271,11 +271,14 @@ fn update<T: Real, S: FluxScheme<T>>(
     })
 }
 
-/// max over cells with f > 0 of (Σ outgoing face fluxes) / (h f): the explicit step
-/// keeps f ≥ 0 iff Δt ≤ 1 / rate (gradient-flow scheme, MATH.md §2b).
-fn outflow_rate<T: Real, S: FluxScheme<T>>(
+/// max over cells with f > 0 of Σ_faces u⁺ m'(f)/h, computed from the outgoing face
+/// fluxes as (Σ F_out)/(h f) · m'(f) f/m(f) (gradient-flow scheme). MATH.md §2b bounds
+/// Δt by the outflow rate with (1 + β f^γ), which keeps f ≥ 0 but lets forward Euler
+/// flip-flop at a maximum (the entropy then rises); the mobility's Lipschitz constant
+/// m'(f) = 1 + (1+γ) β f^γ, as in the upwind bound, removes that.
+fn gradient_flow_rate<T: Real>(
     pool: &rayon::ThreadPool,
-    scheme: &S,
+    scheme: &GradientFlow<T>,
     grid: &Grid,
     rows_per_chunk: usize,
     f: &[T],
@@ -301,7 +304,7 @@ fn outflow_rate<T: Real, S: FluxScheme<T>>(
                                     + (-fl.below[j]).max(T::zero())
                                     + fl.along[j + 1].max(T::zero())
                                     + (-fl.along[j]).max(T::zero());
-                                worst = worst.max(out * inv_h / fi);
+                                worst = worst.max(out * inv_h / fi * scheme.lipschitz_over_mobility(fi));
                             }
                         }
                     });

@@ -75,6 +75,7 @@ pub struct GradientFlow<T> {
     dim: usize,
     /// λ x_i²/2 per index along an axis.
     half_lambda_x2: Vec<T>,
+    lipschitz_factor: T,
 }
 
 impl<T: Real> GradientFlow<T> {
@@ -88,7 +89,16 @@ impl<T: Real> GradientFlow<T> {
             inv_h: T::from_f64(1.0 / grid.h()),
             dim: grid.dim,
             half_lambda_x2: grid.centres().iter().map(|x| T::from_f64(0.5 * p.lambda * x * x)).collect(),
+            lipschitz_factor: T::from_f64((1.0 + p.gamma) * p.beta),
         }
+    }
+
+    /// m'(f) f / m(f) = (1 + (1+γ) β f^γ) / (1 + β f^γ): turns the outflow rate
+    /// u⁺ m(f)/(h f) into the Lipschitz (monotonicity) rate u⁺ m'(f)/h.
+    #[inline(always)]
+    pub fn lipschitz_over_mobility(&self, f: T) -> T {
+        let fg = self.power.apply(f);
+        (T::one() + self.lipschitz_factor * fg) / (T::one() + self.beta * fg)
     }
 }
 

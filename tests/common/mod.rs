@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use fpgen::backend::{self, Backend, BackendKind, Diagnostics, DtPolicy, StepControl};
+use fpgen::config::Config;
+
+/// A small config: Gaussian mixture in the box [-L, L]^d, adaptive Δt.
+pub fn config(dim: usize, overrides: &[&str]) -> Config {
+    let centres = if dim == 1 { "[-1.5, 1.0]" } else { "[[-1.5, 0.0], [1.0, 0.5]]" };
+    let text = format!(
+        r#"
+name = "test"
+[model]
+dim = {dim}
+gamma = 2.0
+[grid]
+half_width = 5.0
+cells = 41
+[initial]
+kind = "gaussian-mixture"
+mass = 1.0
+centres = {centres}
+std_devs = [0.6, 0.4]
+weights = [1.0, 2.0]
+[run]
+t_final = 1.0
+"#
+    );
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Config::from_toml_str(&text, "test", &o).expect("test config must be valid")
+}
+
+/// The backend of `cfg` loaded with its initial density at t = 0.
+pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
+    let mut b = backend::create(cfg, BackendKind::Cpu).expect("backend");
+    let grid = cfg.grid().expect("grid");
+    let f0 = cfg.initial_density().expect("initial").on_grid(&grid, cfg.initial.mass).expect("f0");
+    b.upload(&f0, 0.0).expect("upload");
+    b
+}
+
+pub fn control(cfg: &Config, t_stop: f64) -> StepControl {
+    StepControl {
+        dt: match cfg.scheme.dt {
+            Some(dt) => DtPolicy::Fixed(dt),
+            None => DtPolicy::Adaptive { safety: cfg.scheme.safety },
+        },
+        t_stop,
+        dt_bound_floor: 0.0,
+        max_density: f64::INFINITY,
+    }
+}
+
+/// Step one at a time until `t_stop` (or `max_steps`), collecting diagnostics after
+/// every step (the first entry is the initial state).
+pub fn history(b: &mut dyn Backend, ctl: &StepControl, max_steps: usize) -> Vec<Diagnostics> {
+    let mut out = vec![b.diagnostics().expect("diagnostics")];
+    for _ in 0..max_steps {
+        let o = b.step_n(1, ctl).expect("step");
+        assert!(o.stop.is_none(), "unexpected stop: {:?}", o.stop);
+        if o.steps == 0 {
+            break;
+        }
+        out.push(b.diagnostics().expect("diagnostics"));
+    }
+    out
+}
+
+pub fn field(b: &mut dyn Backend, len: usize) -> Vec<f64> {
+    let mut f = vec![0.0; len];
+    b.read_back(&mut f).expect("read back");
+    f
+}
+
+/// Σ |a − b| h^d / Σ |b| h^d
+pub fn rel_l1(a: &[f64], b: &[f64]) -> f64 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum();
+    num / b.iter().map(|y| y.abs()).sum::<f64>()
+}
+
+/// Every (scheme, integrator) pair.
+pub const SCHEMES: [(&str, &str); 4] =
+    [("upwind", "euler"), ("upwind", "ssp-rk2"), ("gradient-flow", "euler"), ("gradient-flow", "ssp-rk2")];
