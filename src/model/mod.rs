@@ -5,4 +5,4 @@ pub mod equilibrium;
 pub mod nonlinear_ou;
 pub mod quadrature;
 
-pub use nonlinear_ou::{EntropyFunction, ModelParams, Power};
+pub use nonlinear_ou::{EntropyFunction, ModelParams, Power, PowerBody};

@@ -14,10 +14,18 @@ pub trait FluxScheme<T: Real>: Sync {
     fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T]);
     /// Flux through interior face `face` (k = 1..N-1) from left to right.
     fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T) -> T;
-    /// Outflow-rate weight of cell (row, j) with density f, whose maximum over the
-    /// field gives the scheme's positivity bound (0 where the bound needs fluxes).
+    /// Fluxes through the interior faces k = 1..N-1 along a row: `out[k - 1]`. Schemes
+    /// override this with zipped slices so that the loop vectorises.
     #[inline(always)]
-    fn rate_weight(&self, _row: usize, _j: usize, _f: T) -> T {
+    fn flux_along(&self, p: &[T], q: &[T], out: &mut [T]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.flux(k + 1, p[k], p[k + 1], q[k], q[k + 1]);
+        }
+    }
+    /// max over the row of the cell outflow-rate weight whose field maximum gives the
+    /// scheme's step bound (0 for schemes whose bound needs the fluxes).
+    #[inline(always)]
+    fn max_rate_weight(&self, _row: usize, _f: &[T]) -> T {
         T::zero()
     }
 }
@@ -101,12 +109,38 @@ pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
         let (p, q) = (&s.p[1], &s.q[1]);
         s.fy[0] = T::zero();
         s.fy[n] = T::zero();
-        for k in 1..n {
-            s.fy[k] = scheme.flux(k, p[k - 1], p[k], q[k - 1], q[k]);
-        }
+        scheme.flux_along(p, q, &mut s.fy[1..n]);
         emit(r, row(r), RowFluxes { below: &s.fx_below, above: &s.fx_above, along: &s.fy });
         std::mem::swap(&mut s.fx_below, &mut s.fx_above);
         s.p.rotate_left(1);
         s.q.rotate_left(1);
     }
+}
+
+const LANES: usize = 8;
+
+/// Lane-wise max (NaN-ignoring select) and sum of a row: written so that the compiler
+/// vectorises it (a single accumulator would serialise on its latency).
+#[inline(always)]
+pub fn max_and_sum<T: Real>(v: &[T]) -> (T, T) {
+    let mut mx = [T::zero(); LANES];
+    let mut sum = [T::zero(); LANES];
+    let chunks = v.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..LANES {
+            mx[k] = if c[k] > mx[k] { c[k] } else { mx[k] };
+            sum[k] = sum[k] + c[k];
+        }
+    }
+    for (k, &x) in rest.iter().enumerate() {
+        mx[k] = if x > mx[k] { x } else { mx[k] };
+        sum[k] = sum[k] + x;
+    }
+    (lanes_max(mx), sum.iter().fold(T::zero(), |a, &b| a + b))
+}
+
+#[inline(always)]
+fn lanes_max<T: Real>(mx: [T; LANES]) -> T {
+    mx.iter().fold(T::zero(), |a, &b| if b > a { b } else { a })
 }

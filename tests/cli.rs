@@ -1,0 +1,172 @@
+//! The `fpgen` binary end to end on tiny configs.
+
+use std::path::Path;
+use std::process::Command;
+
+fn fpgen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fpgen"))
+}
+
+const TINY: &str = r#"
+name = "tiny"
+[model]
+dim = 2
+gamma = 2.0
+beta = 1.0
+[grid]
+half_width = 4.0
+cells = 21
+[initial]
+kind = "gaussian-mixture"
+mass = 2.0
+centres = [[-1.0, 0.0], [1.0, 0.0]]
+std_devs = [0.5, 0.5]
+[run]
+t_final = 0.05
+output_times = [0.02]
+diagnostics_every = 5
+"#;
+
+fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn run_writes_a_complete_run_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let status = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "scheme.integrator=\"ssp-rk2\""])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = out.join("tiny");
+    for f in ["config.toml", "diagnostics.csv", "summary.json", "f_final.npy", "snapshots/f_00000000.npy"] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    // The resolved config holds the override and every default.
+    let resolved = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(resolved.contains("integrator = \"ssp-rk2\"") && resolved.contains("safety = 0.9"), "{resolved}");
+    // Snapshots at t = 0, 0.02 and the end, each with a frame.
+    let snaps = std::fs::read_dir(run.join("snapshots")).unwrap().count();
+    let frames = std::fs::read_dir(run.join("frames")).unwrap().count();
+    assert_eq!((snaps, frames), (3, 3));
+    // Summary fields and values.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "backend",
+        "precision",
+        "steps",
+        "t_final",
+        "mass_initial",
+        "mass_final",
+        "max_rel_mass_drift",
+        "origin_cell_mass",
+        "condensation_time",
+        "wall_seconds",
+        "cell_updates_per_second",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["backend"], "cpu");
+    assert_eq!(summary["status"], "completed");
+    assert!(summary["condensation_time"].is_null());
+    assert!((summary["t_final"].as_f64().unwrap() - 0.05).abs() < 1e-15);
+    assert!((summary["mass_initial"].as_f64().unwrap() - 2.0).abs() < 1e-12);
+    assert!(summary["max_rel_mass_drift"].as_f64().unwrap() < 1e-13);
+    // The final field loads as a float64 array of shape (21, 21) with the final mass.
+    let f: ndarray::Array2<f64> = ndarray_npy::read_npy(run.join("f_final.npy")).unwrap();
+    assert_eq!(f.shape(), &[21, 21]);
+    let h = 8.0 / 21.0;
+    assert!((f.sum() * h * h - 2.0).abs() < 1e-12);
+    // diagnostics.csv: header and one row per 5 steps (plus t = 0 and output times).
+    let csv = std::fs::read_to_string(run.join("diagnostics.csv")).unwrap();
+    assert!(csv.starts_with("step,t,dt,mass,rel_mass_drift,min,max,l2,entropy,second_moment,origin_mass\n"));
+    assert!(csv.lines().count() >= 3);
+
+    // A second run into the same directory is refused without --force.
+    let again = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let forced = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--force"])
+        .status()
+        .unwrap();
+    assert!(forced.success());
+}
+
+#[test]
+fn condensation_stop_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "initial.mass=30.0", "--set", "stop.max_density=40", "--set", "run.t_final=2.0"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "condensed");
+    let t = summary["condensation_time"].as_f64().unwrap();
+    assert!(t > 0.0 && t < 2.0);
+    assert_eq!(summary["stop"]["reason"], "density-bound");
+    assert!(out.join("tiny/f_final.npy").is_file());
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &TINY.replace("beta = 1.0", "beta = 1.0\nbeat = 2.0"));
+    let o =
+        fpgen().args(["run", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("beat"), "{err}");
+
+    let cfg = write_config(dir.path(), TINY);
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap(), "--set", "scheme.dt=1.0"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`scheme.dt`") && err.contains("positivity bound"), "{err}");
+}
+
+#[test]
+fn critical_mass_prints_json() {
+    let o = fpgen()
+        .args(["critical-mass", "--dim", "2", "--gamma", "2", "--box-half-width", "6"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mc = v["critical_mass"].as_f64().unwrap();
+    assert!((mc - std::f64::consts::PI.powi(2)).abs() < 1e-9);
+    let mc_box = v["critical_mass_box"].as_f64().unwrap();
+    assert!(mc_box < mc && mc_box > 0.99 * mc);
+    assert_eq!(v["condenses_for_mass_above"].as_f64().unwrap(), mc_box);
+
+    let o = fpgen().args(["critical-mass", "--dim", "1", "--gamma", "2"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["finite"], false);
+    assert!(v["critical_mass"].is_null());
+    assert!(v["note"].as_str().unwrap().contains("infinite"));
+}
+
+#[test]
+fn info_lists_the_cpu_backend() {
+    let o = fpgen().arg("info").output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cpu"));
+}
