@@ -115,9 +115,12 @@ fn plot_profile(field: &[f64], scale: &Scale, opts: &OutputSection) -> RgbImage 
     };
     let mut prev: Option<u32> = None;
     for px in 0..pw {
-        // nearest cell under this pixel column
-        let i = ((px as f64 + 0.5) / pw as f64 * n as f64) as usize;
-        let y = y_of(field[i.min(n - 1)]);
+        // linear interpolation between the cell centres around this pixel column
+        let pos = ((px as f64 + 0.5) / pw as f64 * n as f64 - 0.5).clamp(0.0, (n - 1) as f64);
+        let i = (pos.floor() as usize).min(n.saturating_sub(2));
+        let w = pos - i as f64;
+        let v = if n > 1 { (1.0 - w) * field[i] + w * field[i + 1] } else { field[0] };
+        let y = y_of(v);
         let (a, b) = match prev {
             Some(p) => (p.min(y), p.max(y)),
             None => (y, y),
