@@ -18,8 +18,10 @@ impl ConfigError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    // Not `#[from]`: that would also make it the source, and the CLI's error chain
+    // would print the message twice.
     #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     #[error("cannot parse configuration {path}: {message}")]
     ConfigSyntax { path: String, message: String },
     #[error("{path}: {source}")]
@@ -34,6 +36,12 @@ pub enum Error {
     RunDirExists(PathBuf),
     #[error("numerical failure: {0}")]
     Numerics(String),
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
 }
 
 impl Error {
