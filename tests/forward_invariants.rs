@@ -9,14 +9,7 @@ use common::*;
 fn mass_is_conserved_to_1e_12() {
     for dim in [1, 2] {
         for (scheme, integrator) in SCHEMES {
-            let cfg = config(
-                dim,
-                &[
-                    &format!("scheme.kind=\"{scheme}\""),
-                    &format!("scheme.integrator=\"{integrator}\""),
-                    "model.beta=2.0",
-                ],
-            );
+            let cfg = scheme_config(dim, scheme, integrator, &["model.beta=2.0"]);
             let mut b = loaded(&cfg);
             let h = history(b.as_mut(), &control(&cfg, 1.0), 400);
             let m0 = h[0].mass;
@@ -92,15 +85,7 @@ fn disc_friendly(dim: usize, overrides: &[&str]) -> fpgen::config::Config {
 fn entropy_never_increases() {
     for dim in [1, 2] {
         for (scheme, integrator) in SCHEMES {
-            let cfg = config(
-                dim,
-                &[
-                    &format!("scheme.kind=\"{scheme}\""),
-                    &format!("scheme.integrator=\"{integrator}\""),
-                    "model.beta=2.0",
-                    "initial.mass=4.0",
-                ],
-            );
+            let cfg = scheme_config(dim, scheme, integrator, &["model.beta=2.0", "initial.mass=4.0"]);
             let mut b = loaded(&cfg);
             let t_end = if scheme == "upwind" { 0.25 } else { 2.0 };
             let h = history(b.as_mut(), &control(&cfg, t_end), 2000);

@@ -81,3 +81,12 @@ pub fn rel_l1(a: &[f64], b: &[f64]) -> f64 {
 /// Every (scheme, integrator) pair.
 pub const SCHEMES: [(&str, &str); 4] =
     [("upwind", "euler"), ("upwind", "ssp-rk2"), ("gradient-flow", "euler"), ("gradient-flow", "ssp-rk2")];
+
+/// `config` with the given scheme and integrator, plus more overrides.
+pub fn scheme_config(dim: usize, scheme: &str, integrator: &str, extra: &[&str]) -> Config {
+    let kind = format!("scheme.kind=\"{scheme}\"");
+    let integ = format!("scheme.integrator=\"{integrator}\"");
+    let mut o = vec![kind.as_str(), integ.as_str()];
+    o.extend_from_slice(extra);
+    config(dim, &o)
+}

@@ -168,70 +168,48 @@ impl<T: Real> CpuBackend<T> {
 
     /// One step of the configured integrator with time step `dt`.
     fn step(&mut self, dt: f64) -> UpdateStats {
-        let grid = &self.disc.grid;
-        let rpc = self.rows_per_chunk;
-        let dt_over_h = T::from_f64(dt / grid.h());
-        let pool = &self.pool;
-        // f1 = f + Δt L(f);  SSP-RK2 then sets f ← ½ f + ½ (f1 + Δt L(f1)) in place.
-        match (&self.scheme, self.disc.integrator) {
-            (Scheme::Upwind(s), Integrator::Euler) => {
-                let st = update_upwind(
-                    pool,
-                    s,
-                    grid,
-                    rpc,
-                    &self.field,
-                    &mut self.other,
-                    &mut self.padded,
-                    dt_over_h,
-                    false,
-                );
-                std::mem::swap(&mut self.field, &mut self.other);
-                st
+        let mut kernel = Kernel {
+            pool: &self.pool,
+            scheme: &self.scheme,
+            grid: &self.disc.grid,
+            rows_per_chunk: self.rows_per_chunk,
+            scratch: &mut self.scratch,
+            padded: &mut self.padded,
+            dt_over_h: T::from_f64(dt / self.disc.grid.h()),
+        };
+        let (field, other) = (&mut self.field, &mut self.other);
+        match self.disc.integrator {
+            Integrator::Euler => {
+                let stats = kernel.apply(field, other, false);
+                std::mem::swap(field, other);
+                stats
             }
-            (Scheme::Upwind(s), Integrator::SspRk2) => {
-                update_upwind(
-                    pool,
-                    s,
-                    grid,
-                    rpc,
-                    &self.field,
-                    &mut self.other,
-                    &mut self.padded,
-                    dt_over_h,
-                    false,
-                );
-                update_upwind(
-                    pool,
-                    s,
-                    grid,
-                    rpc,
-                    &self.other,
-                    &mut self.field,
-                    &mut self.padded,
-                    dt_over_h,
-                    true,
-                )
+            Integrator::SspRk2 => {
+                // f1 = f + Δt L(f);  f ← ½ f + ½ (f1 + Δt L(f1)), written in place.
+                kernel.apply(field, other, false);
+                kernel.apply(other, field, true)
             }
-            (Scheme::GradientFlow(s), Integrator::Euler) => {
-                let st = update(
-                    pool,
-                    s,
-                    grid,
-                    rpc,
-                    &self.field,
-                    &mut self.other,
-                    &mut self.scratch,
-                    dt_over_h,
-                    false,
-                );
-                std::mem::swap(&mut self.field, &mut self.other);
-                st
-            }
-            (Scheme::GradientFlow(s), Integrator::SspRk2) => {
-                update(pool, s, grid, rpc, &self.field, &mut self.other, &mut self.scratch, dt_over_h, false);
-                update(pool, s, grid, rpc, &self.other, &mut self.field, &mut self.scratch, dt_over_h, true)
-            }
+        }
+    }
+}
+
+/// One explicit update dst = src + Δt L(src) (or its blend) with the scheme's kernel.
+struct Kernel<'a, T: Real> {
+    pool: &'a rayon::ThreadPool,
+    scheme: &'a Scheme<T>,
+    grid: &'a Grid,
+    rows_per_chunk: usize,
+    scratch: &'a mut [RowScratch<T>],
+    padded: &'a mut [PaddedRows<T>],
+    dt_over_h: T,
+}
+
+impl<T: Real> Kernel<'_, T> {
+    fn apply(&mut self, src: &[T], dst: &mut [T], blend: bool) -> UpdateStats {
+        let (pool, grid, rpc, c) = (self.pool, self.grid, self.rows_per_chunk, self.dt_over_h);
+        match self.scheme {
+            Scheme::Upwind(s) => update_upwind(pool, s, grid, rpc, src, dst, self.padded, c, blend),
+            Scheme::GradientFlow(s) => update(pool, s, grid, rpc, src, dst, self.scratch, c, blend),
         }
     }
 }
