@@ -60,6 +60,14 @@ enum Command {
         /// A mass M: also print θ(M) (null when M ≥ M_c) and the condensate mass.
         #[arg(long)]
         mass: Option<f64>,
+        /// Write the discrete steady state f_θ(x_i) of mass M on the grid of `--cells`
+        /// cells per side over the box to this .npy file (needs --mass and
+        /// --box-half-width); θ is fixed by the discrete mass and printed as grid_theta.
+        #[arg(long, requires_all = ["mass", "box_half_width", "cells"])]
+        profile: Option<PathBuf>,
+        /// Cells per side of the grid for --profile.
+        #[arg(long)]
+        cells: Option<usize>,
     },
     /// Version and available backends.
     Info,
@@ -131,7 +139,17 @@ fn run(cli: Cli) -> Result<()> {
                 summary.wall_seconds
             );
         }
-        Command::CriticalMass { dim, gamma, lambda, beta, diffusion, box_half_width, mass } => {
+        Command::CriticalMass {
+            dim,
+            gamma,
+            lambda,
+            beta,
+            diffusion,
+            box_half_width,
+            mass,
+            profile,
+            cells,
+        } => {
             let p = ModelParams { lambda, beta, gamma, diffusion };
             p.validate()?;
             anyhow::ensure!(dim == 1 || dim == 2, "--dim must be 1 or 2 (got {dim})");
@@ -143,7 +161,18 @@ fn run(cli: Cli) -> Result<()> {
                 anyhow::ensure!(m.is_finite() && m > 0.0, "--mass must be > 0 (got {m})");
             }
             let report = equilibrium::critical_mass_report(&p, dim, box_half_width, mass);
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let mut json = serde_json::to_value(&report)?;
+            if let (Some(path), Some(m), Some(l), Some(n)) = (profile, mass, box_half_width, cells) {
+                let grid = fpgen::grid::Grid::new(dim, n, l)?;
+                let (theta, f) = equilibrium::grid_profile(&p, &grid, m);
+                fpgen::io::write_field_npy(&path, &grid, &f)?;
+                json["grid_theta"] = serde_json::json!(if theta.is_finite() { Some(theta) } else { None });
+                json["profile"] = serde_json::json!(path.display().to_string());
+                json["origin_cell_mass"] = serde_json::json!(
+                    grid.origin_cells().iter().map(|&i| f[i]).sum::<f64>() * grid.cell_volume()
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&json)?);
         }
         Command::Info => {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));
