@@ -102,7 +102,7 @@ impl<T: Real> CpuBackend<T> {
             .build()
             .map_err(|e| Error::Numerics(format!("cannot start the CPU worker threads: {e}")))?;
         // A few blocks per thread so rayon can balance; one block in 1D.
-        let chunks = (pool.current_num_threads() * 4).min(rows).max(1);
+        let chunks = (pool.current_num_threads() * 2).min(rows).max(1);
         let rows_per_chunk = rows.div_ceil(chunks);
         let chunks = rows.div_ceil(rows_per_chunk);
         let scheme = match disc.scheme {
