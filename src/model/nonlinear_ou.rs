@@ -50,9 +50,10 @@ impl ModelParams {
         0.5 * self.lambda * radius_squared + self.diffusion * self.entropy_derivative(f)
     }
 
-    /// Positivity bound of the classic upwind scheme with forward Euler (MATH.md §2a):
-    /// Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h).
-    pub fn upwind_dt_bound(&self, grid: &Grid, max_density: f64) -> f64 {
+    /// The global positivity bound of the classic upwind scheme with forward Euler as
+    /// MATH.md §2a states it: Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h). The
+    /// CPU backend uses its cell-local form, which is never smaller (tested).
+    pub fn upwind_dt_bound_global(&self, grid: &Grid, max_density: f64) -> f64 {
         let d = grid.dim as f64;
         let h = grid.h();
         let drift = self.lambda

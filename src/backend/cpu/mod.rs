@@ -431,7 +431,6 @@ impl<T: Real> Backend for CpuBackend<T> {
 
     fn diagnostics(&mut self) -> Result<Diagnostics> {
         let grid = &self.disc.grid;
-        let n = grid.cells;
         let row_len = self.field.len() / self.rows();
         let (lambda, diffusion) = (self.disc.params.lambda, self.disc.params.diffusion);
         let entropy = &self.entropy;
@@ -467,7 +466,6 @@ impl<T: Real> Backend for CpuBackend<T> {
         }
         let vol = grid.cell_volume();
         let origin: f64 = grid.origin_cells().iter().map(|&i| self.field[i].as_f64()).sum();
-        let _ = n;
         Ok(Diagnostics {
             t: self.t,
             mass: mass.value() * vol,
@@ -496,6 +494,50 @@ impl<T: Real> Backend for CpuBackend<T> {
 mod tests {
     use super::*;
     use crate::model::data::InitialDensity;
+
+    /// The cell-local upwind bound is never stricter than MATH.md §2a's global one.
+    #[test]
+    fn local_upwind_bound_is_at_least_the_global_bound() {
+        let grid = Grid::new(2, 31, 4.0).unwrap();
+        let params = ModelParams { lambda: 1.0, beta: 2.0, gamma: 2.0, diffusion: 0.5 };
+        let disc = Discretisation {
+            grid: grid.clone(),
+            params,
+            scheme: SchemeKind::Upwind,
+            integrator: Integrator::Euler,
+            log_floor: 1e-30,
+        };
+        let mut b = CpuBackend::<f64>::new(disc, Some(1)).unwrap();
+        let f = InitialDensity::GaussianMixture {
+            centres: vec![vec![1.0, -2.0]],
+            std_devs: vec![0.4],
+            weights: vec![1.0],
+        }
+        .on_grid(&grid, 3.0)
+        .unwrap();
+        b.upload(&f, 0.0).unwrap();
+        let fmax = f.iter().copied().fold(0.0, f64::max);
+        let global = params.upwind_dt_bound_global(&grid, fmax);
+        let local = b.dt_bound();
+        assert!(local >= global && local < 10.0 * global, "local {local} global {global}");
+    }
+
+    /// The gradient-flow kernel's per-cell (ξ, m) are the model's chemical potential and
+    /// mobility.
+    #[test]
+    fn gradient_flow_cells_are_the_model_functions() {
+        let grid = Grid::new(2, 9, 2.0).unwrap();
+        let params = ModelParams { lambda: 1.5, beta: 0.8, gamma: 2.5, diffusion: 0.7 };
+        let gf = GradientFlow::<f64>::new(&grid, &params, 1e-30);
+        let f: Vec<f64> = (0..9).map(|j| 0.1 + 0.2 * j as f64).collect();
+        let (mut p, mut q) = (vec![0.0; 9], vec![0.0; 9]);
+        gf.cells(3, &f, &mut p, &mut q);
+        for j in 0..9 {
+            let r2 = grid.radius_squared(3 * 9 + j);
+            assert!((p[j] - params.chemical_potential(r2, f[j])).abs() < 1e-14);
+            assert!((q[j] - params.mobility(f[j])).abs() < 1e-14);
+        }
+    }
 
     /// The fused upwind kernel and the generic sweep with the same scheme are twins: the
     /// same face fluxes (written in a different operation order), so they agree to a few
