@@ -63,6 +63,7 @@ pub struct CpuBackend<T: Real> {
     rows_per_chunk: usize,
     row_sums: Vec<RowSums>,
     radius_squared: Vec<f64>,
+    origin_cells: Vec<usize>,
     entropy: EntropyFunction,
     pool: rayon::ThreadPool,
     t: f64,
@@ -121,6 +122,7 @@ impl<T: Real> CpuBackend<T> {
             rows_per_chunk,
             row_sums: vec![RowSums::default(); rows],
             radius_squared: (0..len).map(|i| grid.radius_squared(i)).collect(),
+            origin_cells: grid.origin_cells(),
             entropy: EntropyFunction::new(&disc.params),
             pool,
             t: 0.0,
@@ -465,7 +467,7 @@ impl<T: Real> Backend for CpuBackend<T> {
             finite &= s.mass.value().is_finite();
         }
         let vol = grid.cell_volume();
-        let origin: f64 = grid.origin_cells().iter().map(|&i| self.field[i].as_f64()).sum();
+        let origin: f64 = self.origin_cells.iter().map(|&i| self.field[i].as_f64()).sum();
         Ok(Diagnostics {
             t: self.t,
             mass: mass.value() * vol,
