@@ -2,6 +2,7 @@
 //! implements it here; the GPU backend implements the same trait.
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::Serialize;
 

@@ -1,0 +1,168 @@
+//! wgpu device setup: adapter chosen by wgpu's environment conventions (WGPU_BACKEND,
+//! WGPU_ADAPTER_NAME, WGPU_POWER_PREF), limits raised to what a grid needs and never
+//! beyond the adapter's.
+
+use serde::Serialize;
+
+/// Why no usable device could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter found (WGPU_BACKEND = {backend:?}); install a Vulkan driver, e.g. mesa-vulkan-drivers for lavapipe")]
+    NoAdapter { backend: Option<String> },
+    #[error("cannot open the GPU device on {adapter}: {message}")]
+    Device { adapter: String, message: String },
+    #[error("the grid needs {needed} bytes per buffer but the adapter's {limit} is {available} bytes; the largest N that fits is {largest_cells}")]
+    Limit { limit: &'static str, needed: u64, available: u64, largest_cells: usize },
+    #[error("GPU: {0}")]
+    Other(String),
+}
+
+/// What `fpgen info` prints per adapter.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub f64_shaders: bool,
+    pub timestamp_queries: bool,
+    pub subgroups: bool,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroup_size_x: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+}
+
+fn summary(adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    let features = adapter.features();
+    let limits = adapter.limits();
+    AdapterSummary {
+        name: info.name,
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: info.driver,
+        driver_info: info.driver_info,
+        f64_shaders: features.contains(wgpu::Features::SHADER_F64),
+        timestamp_queries: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+        subgroups: features.contains(wgpu::Features::SUBGROUP),
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
+        max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter wgpu can see with the current environment.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let inst = instance();
+    pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all())).iter().map(summary).collect()
+}
+
+/// The largest N whose N^dim f32 field fits in `bytes`.
+fn largest_cells(bytes: u64, dim: usize) -> usize {
+    let cells = (bytes / 4) as f64;
+    let n = cells.powf(1.0 / dim as f64).floor() as usize;
+    if n % 2 == 0 {
+        n.saturating_sub(1)
+    } else {
+        n
+    }
+}
+
+/// Check that buffers of `bytes` fit the adapter's limits; the error names the limit.
+pub fn check_limits(limits: &wgpu::Limits, bytes: u64, dim: usize) -> Result<(), GpuError> {
+    let binding = limits.max_storage_buffer_binding_size;
+    if bytes > binding {
+        return Err(GpuError::Limit {
+            limit: "max_storage_buffer_binding_size",
+            needed: bytes,
+            available: binding,
+            largest_cells: largest_cells(binding.min(limits.max_buffer_size), dim),
+        });
+    }
+    if bytes > limits.max_buffer_size {
+        return Err(GpuError::Limit {
+            limit: "max_buffer_size",
+            needed: bytes,
+            available: limits.max_buffer_size,
+            largest_cells: largest_cells(limits.max_buffer_size.min(binding), dim),
+        });
+    }
+    Ok(())
+}
+
+/// A device and queue, built once and shared by every run in a process.
+pub struct GpuContext {
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+}
+
+impl GpuContext {
+    /// Open the adapter chosen by the environment, with limits raised to hold buffers of
+    /// `buffer_bytes` (checked against the adapter's first).
+    pub fn new(buffer_bytes: u64, dim: usize) -> Result<Self, GpuError> {
+        let inst = instance();
+        let adapter = pollster::block_on(wgpu::util::initialize_adapter_from_env_or_default(&inst, None))
+            .map_err(|_| GpuError::NoAdapter { backend: std::env::var("WGPU_BACKEND").ok() })?;
+        let available = adapter.limits();
+        check_limits(&available, buffer_bytes, dim)?;
+        let mut required = wgpu::Limits::downlevel_defaults().using_resolution(available.clone());
+        required.max_storage_buffer_binding_size =
+            available.max_storage_buffer_binding_size.min(buffer_bytes.max(1 << 27));
+        required.max_buffer_size = available.max_buffer_size.min(buffer_bytes.max(1 << 28));
+        required.max_storage_buffers_per_shader_stage = available.max_storage_buffers_per_shader_stage.min(8);
+        required.max_compute_workgroup_size_x = available.max_compute_workgroup_size_x.min(256);
+        required.max_compute_workgroup_size_y = available.max_compute_workgroup_size_y.min(256);
+        required.max_compute_invocations_per_workgroup =
+            available.max_compute_invocations_per_workgroup.min(256);
+        let summary = summary(&adapter);
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("fpgen"),
+            required_features: wgpu::Features::empty(),
+            required_limits: required,
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| GpuError::Device { adapter: summary.name.clone(), message: e.to_string() })?;
+        Ok(Self { adapter, device, queue, summary })
+    }
+}
+
+/// For GPU tests: a context, or None with a loud note when no adapter exists and
+/// FPGEN_REQUIRE_GPU is unset. With FPGEN_REQUIRE_GPU set, a missing adapter panics.
+pub fn context_for_tests(buffer_bytes: u64, dim: usize) -> Option<GpuContext> {
+    match GpuContext::new(buffer_bytes, dim) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if std::env::var_os("FPGEN_REQUIRE_GPU").is_some() {
+                panic!("FPGEN_REQUIRE_GPU is set but no GPU device could be opened: {e}");
+            }
+            eprintln!("\n!!! SKIPPING GPU TEST: {e} (set FPGEN_REQUIRE_GPU=1 to make this a failure) !!!\n");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_refusal_names_the_limit_and_the_largest_grid() {
+        let limits = wgpu::Limits { max_storage_buffer_binding_size: 1 << 20, ..wgpu::Limits::default() };
+        let err = check_limits(&limits, 4 * 1025 * 1025, 2).unwrap_err().to_string();
+        assert!(err.contains("max_storage_buffer_binding_size"), "{err}");
+        // 2^20 bytes hold 2^18 f32 = 512² cells: the largest odd N is 511
+        assert!(err.contains("largest N that fits is 511"), "{err}");
+        assert!(check_limits(&limits, 4 * 511 * 511, 2).is_ok());
+    }
+}
