@@ -32,9 +32,12 @@ fn gpu_upwind_euler_matches_cpu_f32() {
         assert_eq!(out.steps, 1000, "{:?}", out.stop);
         let reference = field(cpu.as_mut(), grid.len());
 
-        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), dt).unwrap();
-        gpu.upload(&ctx, &f0);
+        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), DtPolicy::Fixed(dt)).unwrap();
+        gpu.upload(&ctx, &f0, 0.0);
         gpu.step_n(&ctx, 1000);
+        let state = gpu.read_state(&ctx).unwrap();
+        assert_eq!(state.steps, 1000);
+        assert!((state.t() - 1000.0 * dt).abs() < 1e-6 * 1000.0 * dt, "t = {}", state.t());
         let mut g = vec![0.0f32; grid.len()];
         gpu.read_back(&ctx, &mut g).unwrap();
         let g: Vec<f64> = g.iter().map(|&v| v as f64).collect();
@@ -43,5 +46,41 @@ fn gpu_upwind_euler_matches_cpu_f32() {
         assert!(e <= 1e-5, "{dim}D gamma={gamma}: relative L1 {e:e}");
         let mass_gpu: f64 = g.iter().sum::<f64>() * grid.cell_volume();
         assert!((mass_gpu - 1.0).abs() < 1e-4, "GPU mass {mass_gpu}");
+    }
+}
+
+/// The adaptive Δt is computed and consumed on the device. Its sequence follows the CPU's
+/// to f32 tolerance; the last step lands on t_stop, and then the device stands still.
+#[test]
+fn gpu_adaptive_dt_follows_the_cpu() {
+    let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
+    for dim in [1, 2] {
+        let cfg =
+            config(dim, &["grid.cells=65", "model.beta=3.0", "initial.mass=3.0", "run.precision=\"f32\""]);
+        let grid = cfg.grid().unwrap();
+        let mut cpu = loaded(&cfg);
+        let f0: Vec<f32> = field(cpu.as_mut(), grid.len()).iter().map(|&v| v as f32).collect();
+        let ctl = control(&cfg, f64::INFINITY);
+        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), ctl.dt).unwrap();
+        gpu.upload(&ctx, &f0, 0.0);
+        let mut worst: f64 = 0.0;
+        for step in 0..60 {
+            let dt_gpu = gpu.read_state(&ctx).unwrap().dt as f64;
+            let dt_cpu = cpu.step_n(1, &ctl).unwrap().dt_last;
+            gpu.step_n(&ctx, 1);
+            let rel = (dt_gpu - dt_cpu).abs() / dt_cpu;
+            worst = worst.max(rel);
+            assert!(rel < 1e-5, "{dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
+        }
+        eprintln!("{dim}D: adaptive dt, 60 steps, max relative difference GPU vs CPU f32 = {worst:e}");
+        // land on t_stop: t advances by at most t_stop − t and then stays there
+        let t_now = gpu.read_state(&ctx).unwrap().t();
+        let t_stop = t_now + 25.5 * gpu.read_state(&ctx).unwrap().dt as f64;
+        gpu.set_t_stop(&ctx, t_stop);
+        gpu.step_n(&ctx, 60);
+        let s = gpu.read_state(&ctx).unwrap();
+        assert!((s.t() - t_stop).abs() < 1e-6 * t_stop, "t = {} t_stop = {t_stop}", s.t());
+        assert!(s.steps > 60 + 25 && s.steps < 60 + 60, "steps {}", s.steps);
+        assert_eq!(s.dt, 0.0);
     }
 }

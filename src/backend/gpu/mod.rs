@@ -1,7 +1,7 @@
-//! GPU backend (wgpu). So far: the device context and the forward-Euler upwind step
-//! with ping-pong buffers (both bind groups made once, many steps per submission).
-//! Adaptive Δt on the device, reductions, the gradient-flow scheme, SSP-RK2 and the
-//! `Backend` implementation are still to come (issue 3).
+//! GPU backend (wgpu). So far: the device context and the forward-Euler upwind step with
+//! its time step kept on the device (adaptive or fixed), ping-pong buffers with their bind
+//! groups made once, and many steps per submission. Diagnostics reductions, the
+//! gradient-flow scheme, SSP-RK2 and the `Backend` implementation are still to come.
 
 pub mod context;
 pub mod shaders;
@@ -11,97 +11,189 @@ use wgpu::util::DeviceExt;
 
 pub use context::{GpuContext, GpuError};
 
+use crate::backend::DtPolicy;
 use crate::grid::Grid;
 use crate::model::{ModelParams, Power};
 
-/// Uniform block of shaders/fv_upwind.wgsl (same field order, 48 bytes).
+/// Uniform block of shaders/fv_upwind.wgsl (same field order, 64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct UpwindParams {
     n: u32,
     dim: u32,
     gamma_is_two: u32,
-    _pad: u32,
-    dt_over_h: f32,
+    adaptive: u32,
     diffusion_over_h: f32,
     lambda: f32,
     beta: f32,
     gamma: f32,
     half_width: f32,
     h: f32,
-    _pad2: f32,
+    safety: f32,
+    diffusive_rate: f32,
+    fixed_dt: f32,
+    _pad: [f32; 3],
+}
+
+/// The device-side time-stepping state (shaders/fv_upwind.wgsl `State`, 48 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct StepState {
+    /// Δt of the next step (0 once t_stop is reached).
+    pub dt: f32,
+    pub t_hi: f32,
+    pub t_lo: f32,
+    pub t_stop: f32,
+    /// Steps taken with Δt > 0 since the upload.
+    pub steps: u32,
+    /// Step bound of the current field.
+    pub bound: f32,
+    rate_bits: u32,
+    max_bits: u32,
+    /// Max density of the current field.
+    pub max_density: f32,
+    _pad: [f32; 3],
+}
+
+impl StepState {
+    /// t as the compensated f32 sum of the steps.
+    pub fn t(&self) -> f64 {
+        self.t_hi as f64 + self.t_lo as f64
+    }
 }
 
 const WORKGROUP: u32 = 16;
+const STATE_BYTES: u64 = std::mem::size_of::<StepState>() as u64;
 
-/// The upwind forward-Euler step on the device, f32, fixed Δt.
+struct Pipelines {
+    step: wgpu::ComputePipeline,
+    measure: wgpu::ComputePipeline,
+    next_dt: wgpu::ComputePipeline,
+    clip_dt: wgpu::ComputePipeline,
+    advance_time: wgpu::ComputePipeline,
+}
+
+/// The upwind forward-Euler step on the device, f32.
 pub struct GpuUpwind {
     grid: Grid,
-    params: UpwindParams,
-    uniform: wgpu::Buffer,
     fields: [wgpu::Buffer; 2],
+    state: wgpu::Buffer,
     staging: wgpu::Buffer,
+    state_staging: wgpu::Buffer,
     bind_groups: [wgpu::BindGroup; 2],
-    pipeline: wgpu::ComputePipeline,
+    pipelines: Pipelines,
     /// Which of `fields` holds the current state.
     current: usize,
 }
 
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
 impl GpuUpwind {
-    pub fn new(ctx: &GpuContext, grid: &Grid, model: &ModelParams, dt: f64) -> Result<Self, GpuError> {
+    pub fn new(
+        ctx: &GpuContext,
+        grid: &Grid,
+        model: &ModelParams,
+        policy: DtPolicy,
+    ) -> Result<Self, GpuError> {
         let bytes = (grid.len() * 4) as u64;
         context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
         let device = &ctx.device;
         let h = grid.h();
+        let (adaptive, safety, fixed_dt) = match policy {
+            DtPolicy::Adaptive { safety } => (1, safety, 0.0),
+            DtPolicy::Fixed(dt) => (0, 1.0, dt),
+        };
         let params = UpwindParams {
             n: grid.cells as u32,
             dim: grid.dim as u32,
             gamma_is_two: u32::from(model.power() == Power::Two),
-            _pad: 0,
-            dt_over_h: (dt / h) as f32,
+            adaptive,
             diffusion_over_h: (model.diffusion / h) as f32,
             lambda: model.lambda as f32,
             beta: model.beta as f32,
             gamma: model.gamma as f32,
             half_width: grid.half_width as f32,
             h: h as f32,
-            _pad2: 0.0,
+            safety: safety as f32,
+            diffusive_rate: (2.0 * grid.dim as f64 * model.diffusion / (h * h)) as f32,
+            fixed_dt: fixed_dt as f32,
+            _pad: [0.0; 3],
         };
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("upwind params"),
             contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::UNIFORM,
         });
-        let field = |label| {
+        let buffer = |label, size, usage| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: bytes,
-                usage: wgpu::BufferUsages::STORAGE
-                    | wgpu::BufferUsages::COPY_SRC
-                    | wgpu::BufferUsages::COPY_DST,
+                size,
+                usage,
                 mapped_at_creation: false,
             })
         };
-        let fields = [field("field a"), field("field b")];
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("read-back"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let storage =
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let read_back = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+        let fields = [buffer("field a", bytes, storage), buffer("field b", bytes, storage)];
+        let state = buffer("step state", STATE_BYTES, storage);
+        let staging = buffer("field read-back", bytes, read_back);
+        let state_staging = buffer("state read-back", STATE_BYTES, read_back);
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("upwind layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage_entry(1, true),
+                storage_entry(2, false),
+                storage_entry(3, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("upwind pipeline layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("fv_upwind.wgsl"),
             source: wgpu::ShaderSource::Wgsl(shaders::FV_UPWIND.into()),
         });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("upwind euler"),
-            layout: None,
-            module: &module,
-            entry_point: Some("step_euler"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        let layout = pipeline.get_bind_group_layout(0);
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let pipelines = Pipelines {
+            step: pipeline("step_euler"),
+            measure: pipeline("measure"),
+            next_dt: pipeline("next_dt"),
+            clip_dt: pipeline("clip_dt"),
+            advance_time: pipeline("advance_time"),
+        };
         let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("upwind ping-pong"),
@@ -110,52 +202,108 @@ impl GpuUpwind {
                     wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 1, resource: src.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 2, resource: dst.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 3, resource: state.as_entire_binding() },
                 ],
             })
         };
         let bind_groups = [bind(&fields[0], &fields[1]), bind(&fields[1], &fields[0])];
-        Ok(Self { grid: grid.clone(), params, uniform, fields, staging, bind_groups, pipeline, current: 0 })
+        Ok(Self {
+            grid: grid.clone(),
+            fields,
+            state,
+            staging,
+            state_staging,
+            bind_groups,
+            pipelines,
+            current: 0,
+        })
     }
 
-    pub fn upload(&mut self, ctx: &GpuContext, field: &[f32]) {
-        self.current = 0;
-        ctx.queue.write_buffer(&self.fields[0], 0, bytemuck::cast_slice(field));
-    }
-
-    pub fn set_dt(&mut self, ctx: &GpuContext, dt: f64) {
-        self.params.dt_over_h = (dt / self.grid.h()) as f32;
-        ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
-    }
-
-    /// Record `steps` steps into one command buffer and submit it.
-    pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
+    fn workgroups(&self) -> (u32, u32) {
         let n = self.grid.cells as u32;
         let rows = if self.grid.dim == 2 { n } else { 1 };
+        (n.div_ceil(WORKGROUP), rows.div_ceil(WORKGROUP))
+    }
+
+    /// Load a field at time t (no stop time yet) and compute its step bound and Δt.
+    pub fn upload(&mut self, ctx: &GpuContext, field: &[f32], t: f64) {
+        self.current = 0;
+        ctx.queue.write_buffer(&self.fields[0], 0, bytemuck::cast_slice(field));
+        let state = StepState {
+            t_hi: t as f32,
+            t_lo: (t - t as f32 as f64) as f32,
+            t_stop: f32::MAX,
+            ..Default::default()
+        };
+        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&state));
+        let (gx, gy) = self.workgroups();
+        self.submit(ctx, |pass, groups| {
+            pass.set_bind_group(0, &groups[0], &[]);
+            pass.set_pipeline(&self.pipelines.measure);
+            pass.dispatch_workgroups(gx, gy, 1);
+            pass.set_pipeline(&self.pipelines.next_dt);
+            pass.dispatch_workgroups(1, 1, 1);
+        });
+    }
+
+    /// Steps will not pass `t_stop`: the last one is shortened to land on it.
+    pub fn set_t_stop(&mut self, ctx: &GpuContext, t_stop: f64) {
+        ctx.queue.write_buffer(&self.state, 12, bytemuck::bytes_of(&(t_stop as f32)));
+        self.submit(ctx, |pass, groups| {
+            pass.set_bind_group(0, &groups[0], &[]);
+            pass.set_pipeline(&self.pipelines.clip_dt);
+            pass.dispatch_workgroups(1, 1, 1);
+        });
+    }
+
+    fn submit(
+        &self,
+        ctx: &GpuContext,
+        record: impl FnOnce(&mut wgpu::ComputePass<'_>, &[wgpu::BindGroup; 2]),
+    ) {
         let mut encoder =
-            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
+            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fpgen") });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("upwind"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&self.pipeline);
-            for _ in 0..steps {
-                pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
-                pass.dispatch_workgroups(n.div_ceil(WORKGROUP), rows.div_ceil(WORKGROUP), 1);
-                self.current = 1 - self.current;
-            }
+            record(&mut pass, &self.bind_groups);
         }
         ctx.queue.submit(Some(encoder.finish()));
     }
 
-    /// Copy the current field to the host.
-    pub fn read_back(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
-        let bytes = (self.grid.len() * 4) as u64;
+    /// Record `steps` steps (step, advance t, next Δt) into one submission: no read-back.
+    pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
+        let (gx, gy) = self.workgroups();
+        let mut current = self.current;
+        self.submit(ctx, |pass, groups| {
+            for _ in 0..steps {
+                pass.set_bind_group(0, &groups[current], &[]);
+                pass.set_pipeline(&self.pipelines.step);
+                pass.dispatch_workgroups(gx, gy, 1);
+                pass.set_pipeline(&self.pipelines.advance_time);
+                pass.dispatch_workgroups(1, 1, 1);
+                pass.set_pipeline(&self.pipelines.next_dt);
+                pass.dispatch_workgroups(1, 1, 1);
+                current = 1 - current;
+            }
+        });
+        self.current = current;
+    }
+
+    fn read(
+        &self,
+        ctx: &GpuContext,
+        src: &wgpu::Buffer,
+        staging: &wgpu::Buffer,
+        out: &mut [u8],
+    ) -> Result<(), GpuError> {
         let mut encoder =
             ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read-back") });
-        encoder.copy_buffer_to_buffer(&self.fields[self.current], 0, &self.staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(src, 0, staging, 0, out.len() as u64);
         ctx.queue.submit(Some(encoder.finish()));
-        let slice = self.staging.slice(..);
+        let slice = staging.slice(..out.len() as u64);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
@@ -168,9 +316,21 @@ impl GpuUpwind {
             let view = slice
                 .get_mapped_range()
                 .map_err(|e| GpuError::Other(format!("cannot read the mapped buffer: {e}")))?;
-            out.copy_from_slice(bytemuck::cast_slice(&view));
+            out.copy_from_slice(&view);
         }
-        self.staging.unmap();
+        staging.unmap();
         Ok(())
+    }
+
+    /// The few numbers of the stepping state (t, Δt, bound, steps, max density).
+    pub fn read_state(&self, ctx: &GpuContext) -> Result<StepState, GpuError> {
+        let mut s = StepState::default();
+        self.read(ctx, &self.state, &self.state_staging, bytemuck::bytes_of_mut(&mut s))?;
+        Ok(s)
+    }
+
+    /// Copy the current field to the host.
+    pub fn read_back(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
+        self.read(ctx, &self.fields[self.current], &self.staging, bytemuck::cast_slice_mut(out))
     }
 }
