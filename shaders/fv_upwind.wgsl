@@ -37,9 +37,9 @@ struct State {
     rate_bits: atomic<u32>,  // max rate weight of the field being written (f32 bits)
     max_bits: atomic<u32>,   // max density of the field being written (f32 bits)
     max_density: f32,    // max density of the current field
+    nonfinite: atomic<u32>,  // set when a step wrote NaN or Inf
+    dt_last: f32,        // Δt of the last step taken
     _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -142,6 +142,10 @@ fn step_euler(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invo
         v = f - dt_over_h * ((fx_a - fx_b) + (fy_r - fy_l));
         f_out[i0 * p.n + i1] = v;
         rate = rate_weight(i0, i1, v);
+        // exponent bits all set: Inf or NaN (a bit test, as WGSL may assume no NaN)
+        if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) {
+            atomicOr(&state.nonfinite, 1u);
+        }
     }
     fold_maxima(local, rate, v);
 }
@@ -209,5 +213,6 @@ fn advance_time() {
         state.t_hi = s;
         state.t_lo = state.t_lo + err;
         state.steps = state.steps + 1u;
+        state.dt_last = dt;
     }
 }

@@ -36,6 +36,10 @@ pub enum Error {
     RunDirExists(PathBuf),
     #[error("numerical failure: {0}")]
     Numerics(String),
+    #[error(transparent)]
+    Gpu(#[from] crate::backend::gpu::GpuError),
+    #[error("not supported: {0}")]
+    Unsupported(String),
 }
 
 impl From<ConfigError> for Error {

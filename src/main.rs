@@ -178,7 +178,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));
             println!("backends:");
             println!("  cpu   available  ({} threads, f32 and f64)", rayon::current_num_threads());
-            println!("  gpu   device setup and the upwind Euler kernel only; `run --backend gpu` is not available yet");
+            println!("  gpu   f32; upwind scheme with forward Euler so far (`run --backend gpu|auto`)");
             let adapters = fpgen::backend::gpu::context::list_adapters();
             if adapters.is_empty() {
                 println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");

@@ -194,3 +194,29 @@ fn info_lists_the_cpu_backend() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("cpu"));
 }
+
+/// `run --backend gpu` end to end (skips loudly without an adapter, unless required).
+#[test]
+fn gpu_run_writes_a_run_directory() {
+    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--backend", "gpu"])
+        .args(["--set", "run.precision=\"f32\""])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["backend"], "gpu");
+    assert_eq!(summary["precision"], "f32");
+    assert_eq!(summary["status"], "completed");
+    assert!((summary["t_final"].as_f64().unwrap() - 0.05).abs() < 1e-12);
+    assert!(summary["max_rel_mass_drift"].as_f64().unwrap() < 1e-5);
+    assert!(summary["device"].as_str().unwrap().len() > 3);
+    assert_eq!(std::fs::read_dir(out.join("tiny/snapshots")).unwrap().count(), 3);
+}

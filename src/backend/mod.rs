@@ -119,6 +119,10 @@ pub trait Backend {
 pub enum BackendKind {
     /// The CPU reference path (rayon, f32 or f64).
     Cpu,
+    /// The wgpu backend (f32); fails when no adapter exists.
+    Gpu,
+    /// The GPU when an adapter exists and the config runs there, else the CPU (said once).
+    Auto,
 }
 
 /// Build the backend for a validated config.
@@ -126,8 +130,41 @@ pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<d
     use crate::config::Precision;
     let disc = cpu::Discretisation::from_config(config)?;
     let threads = config.run.threads;
-    Ok(match (kind, config.run.precision) {
-        (BackendKind::Cpu, Precision::F64) => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
-        (BackendKind::Cpu, Precision::F32) => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
-    })
+    let cpu = |disc: cpu::Discretisation| -> Result<Box<dyn Backend>> {
+        Ok(match config.run.precision {
+            Precision::F64 => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
+            Precision::F32 => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
+        })
+    };
+    let policy = match config.scheme.dt {
+        Some(dt) => DtPolicy::Fixed(dt),
+        None => DtPolicy::Adaptive { safety: config.scheme.safety },
+    };
+    let gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
+        gpu::backend::GpuBackend::supports(disc)?;
+        let ctx = gpu::GpuContext::new((disc.grid.len() * 4) as u64, disc.grid.dim)?;
+        Ok(Box::new(gpu::backend::GpuBackend::new(std::sync::Arc::new(ctx), disc, policy)?))
+    };
+    match kind {
+        BackendKind::Cpu => cpu(disc),
+        BackendKind::Gpu => {
+            if config.run.precision == Precision::F64 {
+                log::warn!("the GPU backend computes in f32; run.precision = \"f64\" applies to the CPU backend only");
+            }
+            gpu(&disc)
+        }
+        BackendKind::Auto => {
+            if config.run.precision == Precision::F64 {
+                log::info!("backend auto: run.precision = \"f64\" runs on the CPU (the GPU backend is f32)");
+                return cpu(disc);
+            }
+            match gpu(&disc) {
+                Ok(b) => Ok(b),
+                Err(e) => {
+                    log::info!("backend auto: falling back to the CPU ({e})");
+                    cpu(disc)
+                }
+            }
+        }
+    }
 }

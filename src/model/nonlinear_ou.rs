@@ -217,6 +217,12 @@ impl EntropyFunction {
         }
     }
 
+    /// The table of k(z) on ln z = u0 + i du, with the density scale β^{-1/γ}, for the
+    /// GPU twin of `k` (None when β = 0: then K(f) = f).
+    pub fn table(&self) -> Option<(&[f64], f64, f64, f64)> {
+        (self.beta != 0.0).then_some((self.table.as_slice(), TABLE_LOG_MIN, TABLE_STEP, self.scale))
+    }
+
     /// Φ(f), with Φ(0) = 0.
     pub fn phi(&self, f: f64) -> f64 {
         if f <= 0.0 {

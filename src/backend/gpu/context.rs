@@ -137,6 +137,46 @@ impl GpuContext {
     }
 }
 
+/// Copy the first `out.len()` bytes of `src` to the host through `staging` (MAP_READ).
+pub fn read_buffer(
+    ctx: &GpuContext,
+    src: &wgpu::Buffer,
+    staging: &wgpu::Buffer,
+    out: &mut [u8],
+) -> Result<(), GpuError> {
+    let mut encoder =
+        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read-back") });
+    encoder.copy_buffer_to_buffer(src, 0, staging, 0, out.len() as u64);
+    ctx.queue.submit(Some(encoder.finish()));
+    let slice = staging.slice(..out.len() as u64);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Other(e.to_string()))?;
+    rx.recv()
+        .map_err(|e| GpuError::Other(e.to_string()))?
+        .map_err(|e| GpuError::Other(format!("cannot map the read-back buffer: {e}")))?;
+    {
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| GpuError::Other(format!("cannot read the mapped buffer: {e}")))?;
+        out.copy_from_slice(&view);
+    }
+    staging.unmap();
+    Ok(())
+}
+
+/// A uniform or storage layout entry for a compute shader.
+pub fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
+        count: None,
+    }
+}
+
 /// For GPU tests: a context, or None with a loud note when no adapter exists and
 /// FPGEN_REQUIRE_GPU is unset. With FPGEN_REQUIRE_GPU set, a missing adapter panics.
 pub fn context_for_tests(buffer_bytes: u64, dim: usize) -> Option<GpuContext> {

@@ -3,12 +3,15 @@
 //! groups made once, and many steps per submission. Diagnostics reductions, the
 //! gradient-flow scheme, SSP-RK2 and the `Backend` implementation are still to come.
 
+pub mod backend;
 pub mod context;
+pub mod reduce;
 pub mod shaders;
 
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
+use context::layout_entry;
 pub use context::{GpuContext, GpuError};
 
 use crate::backend::DtPolicy;
@@ -52,7 +55,11 @@ pub struct StepState {
     max_bits: u32,
     /// Max density of the current field.
     pub max_density: f32,
-    _pad: [f32; 3],
+    /// Non-zero when a step wrote NaN or Inf.
+    pub nonfinite: u32,
+    /// Δt of the last step taken.
+    pub dt_last: f32,
+    _pad: f32,
 }
 
 impl StepState {
@@ -84,19 +91,6 @@ pub struct GpuUpwind {
     pipelines: Pipelines,
     /// Which of `fields` holds the current state.
     current: usize,
-}
-
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
 }
 
 impl GpuUpwind {
@@ -153,19 +147,10 @@ impl GpuUpwind {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("upwind layout"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-                storage_entry(1, true),
-                storage_entry(2, false),
-                storage_entry(3, false),
+                layout_entry(0, wgpu::BufferBindingType::Uniform),
+                layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }),
+                layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }),
+                layout_entry(3, wgpu::BufferBindingType::Storage { read_only: false }),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -292,45 +277,20 @@ impl GpuUpwind {
         self.current = current;
     }
 
-    fn read(
-        &self,
-        ctx: &GpuContext,
-        src: &wgpu::Buffer,
-        staging: &wgpu::Buffer,
-        out: &mut [u8],
-    ) -> Result<(), GpuError> {
-        let mut encoder =
-            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("read-back") });
-        encoder.copy_buffer_to_buffer(src, 0, staging, 0, out.len() as u64);
-        ctx.queue.submit(Some(encoder.finish()));
-        let slice = staging.slice(..out.len() as u64);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Other(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| GpuError::Other(e.to_string()))?
-            .map_err(|e| GpuError::Other(format!("cannot map the read-back buffer: {e}")))?;
-        {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Other(format!("cannot read the mapped buffer: {e}")))?;
-            out.copy_from_slice(&view);
-        }
-        staging.unmap();
-        Ok(())
-    }
-
     /// The few numbers of the stepping state (t, Δt, bound, steps, max density).
     pub fn read_state(&self, ctx: &GpuContext) -> Result<StepState, GpuError> {
         let mut s = StepState::default();
-        self.read(ctx, &self.state, &self.state_staging, bytemuck::bytes_of_mut(&mut s))?;
+        context::read_buffer(ctx, &self.state, &self.state_staging, bytemuck::bytes_of_mut(&mut s))?;
         Ok(s)
+    }
+
+    /// The two field buffers (for the reducer's bind groups) and which one is current.
+    pub fn fields(&self) -> (&[wgpu::Buffer; 2], usize) {
+        (&self.fields, self.current)
     }
 
     /// Copy the current field to the host.
     pub fn read_back(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
-        self.read(ctx, &self.fields[self.current], &self.staging, bytemuck::cast_slice_mut(out))
+        context::read_buffer(ctx, &self.fields[self.current], &self.staging, bytemuck::cast_slice_mut(out))
     }
 }

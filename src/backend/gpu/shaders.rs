@@ -3,8 +3,11 @@
 /// One forward-Euler step of the upwind scheme (twin: `Upwind::update_rows`).
 pub const FV_UPWIND: &str = include_str!("../../../shaders/fv_upwind.wgsl");
 
+/// Diagnostics reductions (twin: `CpuBackend::diagnostics`).
+pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
+
 /// Every shader, by file name (validated with naga in the tests).
-pub const ALL: &[(&str, &str)] = &[("fv_upwind.wgsl", FV_UPWIND)];
+pub const ALL: &[(&str, &str)] = &[("fv_upwind.wgsl", FV_UPWIND), ("reduce.wgsl", REDUCE)];
 
 #[cfg(test)]
 mod tests {

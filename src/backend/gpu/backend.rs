@@ -1,0 +1,171 @@
+//! `GpuBackend`: the `Backend` trait on the device, for the upwind scheme with forward
+//! Euler in f32 (other schemes and integrators are refused with a clear error for now).
+//! The field and Δt stay on the device; the host reads a few floats per batch of steps
+//! (stop checks) and per diagnostics, and whole fields only at output times.
+
+use std::sync::Arc;
+
+use super::reduce::GpuReducer;
+use super::{GpuContext, GpuUpwind};
+use crate::backend::cpu::Discretisation;
+use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
+use crate::config::{Integrator, SchemeKind};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+
+/// Steps recorded per submission between two reads of the stepping state; stop
+/// conditions are therefore noticed at most this many steps late.
+pub const BATCH: u64 = 32;
+
+pub struct GpuBackend {
+    ctx: Arc<GpuContext>,
+    stepper: GpuUpwind,
+    reducer: GpuReducer,
+    grid: Grid,
+    policy: DtPolicy,
+    t: f64,
+    t_stop: f64,
+    host: Vec<f32>,
+}
+
+impl GpuBackend {
+    /// Whether the GPU backend implements this discretisation yet.
+    pub fn supports(disc: &Discretisation) -> Result<()> {
+        if disc.scheme != SchemeKind::Upwind || disc.integrator != Integrator::Euler {
+            return Err(Error::Unsupported(format!(
+                "the GPU backend runs the upwind scheme with forward Euler so far (config: {:?} / {:?}); use --backend cpu",
+                disc.scheme, disc.integrator
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn new(ctx: Arc<GpuContext>, disc: &Discretisation, policy: DtPolicy) -> Result<Self> {
+        Self::supports(disc)?;
+        let stepper = GpuUpwind::new(&ctx, &disc.grid, &disc.params, policy)?;
+        let reducer = GpuReducer::new(&ctx, &disc.grid, &disc.params, stepper.fields().0)?;
+        Ok(Self {
+            stepper,
+            reducer,
+            grid: disc.grid.clone(),
+            policy,
+            t: 0.0,
+            t_stop: f64::INFINITY,
+            host: vec![0.0; disc.grid.len()],
+            ctx,
+        })
+    }
+}
+
+impl Backend for GpuBackend {
+    fn info(&self) -> BackendInfo {
+        let s = &self.ctx.summary;
+        BackendInfo {
+            backend: "gpu".into(),
+            precision: "f32".into(),
+            device: format!("{} ({}, driver {} {})", s.name, s.backend, s.driver, s.driver_info),
+            threads: 0,
+        }
+    }
+
+    fn upload(&mut self, field: &[f64], t: f64) -> Result<()> {
+        if field.len() != self.host.len() {
+            return Err(Error::Numerics(format!(
+                "upload of {} values into {} cells",
+                field.len(),
+                self.host.len()
+            )));
+        }
+        for (h, &v) in self.host.iter_mut().zip(field) {
+            *h = v as f32;
+        }
+        self.stepper.upload(&self.ctx, &self.host, t);
+        self.t = t;
+        self.t_stop = f64::INFINITY;
+        Ok(())
+    }
+
+    fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome> {
+        if ctl.dt != self.policy {
+            return Err(Error::Unsupported("the GPU stepper's Δt policy is fixed when it is built".into()));
+        }
+        if ctl.t_stop != self.t_stop {
+            self.stepper.set_t_stop(&self.ctx, ctl.t_stop);
+            self.t_stop = ctl.t_stop;
+        }
+        let mut outcome = StepOutcome { steps: 0, dt_last: 0.0, stop: None };
+        let mut state = self.stepper.read_state(&self.ctx)?;
+        while outcome.steps < max_steps && self.t < ctl.t_stop {
+            let bound = state.bound as f64;
+            if bound < ctl.dt_bound_floor {
+                outcome.stop = Some(StopReason::DtCollapse { dt_bound: bound, floor: ctl.dt_bound_floor });
+                break;
+            }
+            if let DtPolicy::Fixed(dt) = ctl.dt {
+                // f32 bound: allow its rounding
+                if dt > bound * (1.0 + 1e-6) {
+                    outcome.stop = Some(StopReason::FixedDtUnstable { dt, dt_bound: bound });
+                    break;
+                }
+            }
+            let batch = (max_steps - outcome.steps).min(BATCH);
+            let before = state.steps;
+            self.stepper.step_n(&self.ctx, batch as u32);
+            state = self.stepper.read_state(&self.ctx)?;
+            let taken = (state.steps - before) as u64;
+            outcome.steps += taken;
+            if taken > 0 {
+                outcome.dt_last = state.dt_last as f64;
+            }
+            // Δt = 0: the device landed on t_stop (in f32); report t_stop exactly.
+            self.t = if state.dt == 0.0 { ctl.t_stop } else { state.t() };
+            if state.nonfinite != 0 {
+                outcome.stop = Some(StopReason::NonFinite);
+                break;
+            }
+            if state.max_density as f64 > ctl.max_density {
+                outcome.stop = Some(StopReason::DensityBound {
+                    max_density: state.max_density as f64,
+                    bound: ctl.max_density,
+                });
+                break;
+            }
+            if taken < batch {
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn dt_bound(&mut self) -> f64 {
+        self.stepper.read_state(&self.ctx).map(|s| s.bound as f64).unwrap_or(f64::NAN)
+    }
+
+    fn diagnostics(&mut self) -> Result<Diagnostics> {
+        let (_, current) = self.stepper.fields();
+        let s = self.reducer.sums(&self.ctx, current)?;
+        let vol = self.grid.cell_volume();
+        Ok(Diagnostics {
+            t: self.t,
+            mass: s.sum * vol,
+            min: s.min,
+            max: s.max,
+            l2: (s.sum_squares * vol).sqrt(),
+            entropy: s.entropy * vol,
+            second_moment: s.moment * vol,
+            origin_mass: s.origin * vol,
+        })
+    }
+
+    fn read_back(&mut self, out: &mut [f64]) -> Result<()> {
+        self.stepper.read_back(&self.ctx, &mut self.host)?;
+        for (o, &v) in out.iter_mut().zip(&self.host) {
+            *o = v as f64;
+        }
+        Ok(())
+    }
+
+    fn time(&self) -> f64 {
+        self.t
+    }
+}
