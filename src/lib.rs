@@ -13,3 +13,4 @@ pub use error::{ConfigError, Error, Result};
 pub mod bench;
 pub mod io;
 pub mod sim;
+pub mod verify;

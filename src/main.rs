@@ -69,6 +69,20 @@ enum Command {
         #[arg(long)]
         cells: Option<usize>,
     },
+    /// Run a config on the GPU (f32) and the CPU (f32 and f64) and compare; exits
+    /// non-zero above the printed tolerances.
+    Verify {
+        config: PathBuf,
+        /// Override a config key, e.g. --set grid.cells=513 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Multiply every tolerance by this.
+        #[arg(long, default_value_t = 1.0)]
+        tol_scale: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Version and available backends.
     Info,
     /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
@@ -173,6 +187,41 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        Command::Verify { config, overrides, tol_scale, json } => {
+            anyhow::ensure!(tol_scale > 0.0, "--tol-scale must be > 0 (got {tol_scale})");
+            let cfg =
+                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let report = fpgen::verify::verify(&cfg, tol_scale).context("verify")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("# verify `{}` on {}", cfg.name, report.device);
+                println!(
+                    "# steps: gpu-f32 {}, cpu-f32 {}, cpu-f64 {}",
+                    report.steps[0], report.steps[1], report.steps[2]
+                );
+                println!(
+                    "{:<20} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}  result  (worst diagnostic)",
+                    "pair", "max_abs", "rel_L1", "tol", "rel_Linf", "tol", "diag_rel"
+                );
+                for c in &report.comparisons {
+                    println!(
+                        "{:<20} {:>11.3e} {:>11.3e} {:>11.1e} {:>11.3e} {:>11.1e} {:>11.3e}  {}  ({}; tol {:.1e})",
+                        c.pair,
+                        c.max_abs,
+                        c.rel_l1,
+                        c.tolerances.rel_l1,
+                        c.rel_linf,
+                        c.tolerances.rel_linf,
+                        c.diagnostics,
+                        if c.pass { "PASS" } else { "FAIL" },
+                        c.worst_diagnostic,
+                        c.tolerances.diagnostics
+                    );
+                }
+            }
+            anyhow::ensure!(report.pass, "verify: differences above tolerance (see the table)");
         }
         Command::Info => {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));

@@ -220,3 +220,24 @@ fn gpu_run_writes_a_run_directory() {
     assert!(summary["device"].as_str().unwrap().len() > 3);
     assert_eq!(std::fs::read_dir(out.join("tiny/snapshots")).unwrap().count(), 3);
 }
+
+/// `verify` passes on a tiny config and fails (non-zero exit) when the tolerances are
+/// squeezed below round-off.
+#[test]
+fn verify_compares_backends_and_can_fail() {
+    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let o = fpgen().args(["verify", cfg.to_str().unwrap(), "--json"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pass"], true);
+    let first = &v["comparisons"][0];
+    assert_eq!(first["pair"], "gpu-f32 vs cpu-f32");
+    assert!(first["rel_l1"].as_f64().unwrap() <= 1e-5);
+    let o = fpgen().args(["verify", cfg.to_str().unwrap(), "--tol-scale", "1e-9"]).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+}
