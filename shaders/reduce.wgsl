@@ -90,9 +90,16 @@ fn tree(local: u32) {
     }
 }
 
+// Dispatched as a 2D grid of workgroups (a dimension may not exceed 65535): record
+// index = wid.y × groups.x + wid.x.
 @compute @workgroup_size(256, 1, 1)
-fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32) {
-    let i = wid.x * WG + local;
+fn partials(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let record = wid.y * groups.x + wid.x;
+    let i = record * WG + local;
     var r = array<f32, 7>(0.0, 0.0, 0.0, 0.0, 3.4e38, -3.4e38, 0.0);
     if (i < p.len) {
         let f = field[i];
@@ -110,9 +117,9 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     }
     acc[local] = r;
     tree(local);
-    if (local == 0u) {
-        for (var q = 0u; q < 7u; q = q + 1u) { records[wid.x * 8u + q] = acc[0][q]; }
-        records[wid.x * 8u + 7u] = 0.0;
+    if (local == 0u && record < p.records) {
+        for (var q = 0u; q < 7u; q = q + 1u) { records[record * 8u + q] = acc[0][q]; }
+        records[record * 8u + 7u] = 0.0;
     }
 }
 

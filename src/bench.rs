@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::backend::cpu::{CpuBackend, Discretisation};
-use crate::backend::{Backend, DtPolicy, StepControl};
+use crate::backend::{Backend, BackendInfo, DtPolicy, StepControl};
 use crate::config::{Integrator, Precision, SchemeKind};
 use crate::error::Result;
 use crate::grid::Grid;
@@ -27,7 +27,12 @@ pub struct BenchRow {
     /// Median over the repeats.
     pub ms_per_step: f64,
     pub mcell_updates_per_second: f64,
+    /// Bytes that must move per step (one read and one write of the field) / time.
+    pub effective_gb_per_second: f64,
     pub rel_mass_change: f64,
+    /// Where the time came from ("wall clock").
+    pub timing: String,
+    pub device: String,
 }
 
 /// The discretisation of the peer problem at N cells per side.
@@ -83,16 +88,68 @@ fn measure<T: Real>(cells: usize, steps: u64, repeats: usize, threads: Option<us
     walls.sort_by(f64::total_cmp);
     let wall = walls[walls.len() / 2];
     let info = backend.info();
-    Ok(BenchRow {
+    Ok(row(info, cells, steps, wall, rel_mass_change, std::mem::size_of::<T>()))
+}
+
+fn row(
+    info: BackendInfo,
+    cells: usize,
+    steps: u64,
+    wall: f64,
+    rel_mass_change: f64,
+    bytes: usize,
+) -> BenchRow {
+    let updates = (cells * cells) as f64 * steps as f64;
+    BenchRow {
         backend: info.backend,
         precision: info.precision,
         threads: info.threads,
         cells,
         steps,
         ms_per_step: 1e3 * wall / steps as f64,
-        mcell_updates_per_second: (cells * cells) as f64 * steps as f64 / wall / 1e6,
+        mcell_updates_per_second: updates / wall / 1e6,
+        effective_gb_per_second: 2.0 * bytes as f64 * updates / wall / 1e9,
         rel_mass_change,
-    })
+        timing: "wall clock".into(),
+        device: info.device,
+    }
+}
+
+/// The GPU upwind step (f32, fixed Δt = 0.2 h²) on the peer problem; wall time of
+/// `steps` steps in one submission, synchronised by reading the stepping state.
+pub fn measure_gpu(cells: usize, steps: u64, repeats: usize) -> Result<BenchRow> {
+    use crate::backend::gpu::{backend::GpuBackend, GpuContext};
+    let disc = peer_discretisation(cells)?;
+    let h = disc.grid.h();
+    let ctx = std::sync::Arc::new(GpuContext::new((disc.grid.len() * 4) as u64, 2)?);
+    let f0 = peer_initial(&disc.grid)?;
+    let mut backend = GpuBackend::new(ctx, &disc, DtPolicy::Fixed(0.2 * h * h))?;
+    let ctl = StepControl {
+        dt: DtPolicy::Fixed(0.2 * h * h),
+        t_stop: f64::INFINITY,
+        dt_bound_floor: 0.0,
+        max_density: f64::INFINITY,
+    };
+    backend.upload(&f0, 0.0)?;
+    backend.step_n(WARMUP_STEPS, &ctl)?;
+    let mut walls = Vec::with_capacity(repeats);
+    let mut rel_mass_change = 0.0;
+    for _ in 0..repeats.max(1) {
+        backend.upload(&f0, 0.0)?;
+        let m0 = backend.diagnostics()?.mass;
+        let clock = Instant::now();
+        let out = backend.step_n(steps, &ctl)?;
+        walls.push(clock.elapsed().as_secs_f64());
+        if out.steps != steps {
+            return Err(crate::error::Error::Numerics(format!(
+                "GPU bench stopped after {} steps: {:?}",
+                out.steps, out.stop
+            )));
+        }
+        rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
+    }
+    walls.sort_by(f64::total_cmp);
+    Ok(row(backend.info(), cells, steps, walls[walls.len() / 2], rel_mass_change, 4))
 }
 
 /// Benchmark every (size, precision) pair.

@@ -87,7 +87,11 @@ enum Command {
     Info,
     /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
     Bench {
-        #[arg(long, num_args = 1.., default_values_t = [257usize, 513, 1025])]
+        /// cpu (f64 and f32) or gpu (f32).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BenchBackend,
+        /// Default: 257 513 1025 on the CPU, 1025 2049 4097 on the GPU.
+        #[arg(long, num_args = 1..)]
         sizes: Vec<usize>,
         #[arg(long, value_enum, num_args = 1.., default_values = ["f64", "f32"])]
         precision: Vec<PrecisionArg>,
@@ -101,6 +105,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BenchBackend {
+    Cpu,
+    Gpu,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -249,7 +259,15 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Bench { sizes, precision, steps, repeats, threads, json } => {
+        Command::Bench { backend, sizes, precision, steps, repeats, threads, json } => {
+            let gpu = backend == BenchBackend::Gpu;
+            let sizes = if !sizes.is_empty() {
+                sizes
+            } else if gpu {
+                vec![1025, 2049, 4097]
+            } else {
+                vec![257, 513, 1025]
+            };
             let precisions: Vec<Precision> = precision
                 .iter()
                 .map(|p| match p {
@@ -261,25 +279,44 @@ fn run(cli: Cli) -> Result<()> {
                 anyhow::ensure!(n >= 3, "--sizes: every size must be at least 3 (got {n})");
             }
             anyhow::ensure!(steps > 0, "--steps must be at least 1");
+            let rows = if gpu {
+                sizes
+                    .iter()
+                    .map(|&n| fpgen::bench::measure_gpu(n, steps, repeats))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                fpgen::bench::run(&sizes, &precisions, steps, repeats, threads)?
+            };
             if !json {
                 println!("# peer problem: 2D, gamma = 2, L = 6, upwind, explicit Euler, dt = 0.2 h^2, {steps} steps, median of {repeats}");
+                if let Some(r) = rows.first() {
+                    println!("# device: {} (timing: {})", r.device, r.timing);
+                }
                 println!(
-                    "{:>8} {:>5} {:>7} {:>6} {:>10} {:>13} {:>15}",
-                    "backend", "prec", "threads", "N", "ms/step", "Mcell-upd/s", "rel_mass_change"
+                    "{:>8} {:>5} {:>7} {:>6} {:>10} {:>13} {:>9} {:>15}",
+                    "backend",
+                    "prec",
+                    "threads",
+                    "N",
+                    "ms/step",
+                    "Mcell-upd/s",
+                    "eff_GB/s",
+                    "rel_mass_change"
                 );
             }
-            for row in fpgen::bench::run(&sizes, &precisions, steps, repeats, threads)? {
+            for row in rows {
                 if json {
                     println!("{}", serde_json::to_string(&row)?);
                 } else {
                     println!(
-                        "{:>8} {:>5} {:>7} {:>6} {:>10.3} {:>13.1} {:>15.2e}",
+                        "{:>8} {:>5} {:>7} {:>6} {:>10.3} {:>13.1} {:>9.1} {:>15.2e}",
                         row.backend,
                         row.precision,
                         row.threads,
                         row.cells,
                         row.ms_per_step,
                         row.mcell_updates_per_second,
+                        row.effective_gb_per_second,
                         row.rel_mass_change
                     );
                 }

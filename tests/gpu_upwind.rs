@@ -131,3 +131,16 @@ fn gpu_mass_drift_after_ten_thousand_steps() {
     assert!(drift <= 1e-5, "drift {drift:e}");
     assert!(d.min >= 0.0);
 }
+
+/// Fields of more than 65535 workgroups (4097² cells) reduce correctly: the dispatch is
+/// folded into two dimensions. A uniform density 1 has mass (2L)².
+#[test]
+fn gpu_reduction_of_a_large_field() {
+    let Some(_probe) = context_for_tests(4 * 4097 * 4097, 2) else { return };
+    let cfg = config(2, &["grid.cells=4097", "run.precision=\"f32\"", "model.beta=0.0"]);
+    let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
+    gpu.upload(&vec![1.0; 4097 * 4097], 0.0).unwrap();
+    let d = gpu.diagnostics().unwrap();
+    assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
+    assert_eq!((d.min, d.max), (1.0, 1.0));
+}

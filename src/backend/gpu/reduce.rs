@@ -56,6 +56,7 @@ pub struct GpuReducer {
 }
 
 const WG: u32 = 256;
+const MAX_GROUPS: u32 = 65535;
 
 impl GpuReducer {
     pub fn new(
@@ -183,7 +184,9 @@ impl GpuReducer {
             });
             pass.set_bind_group(0, &self.bind_groups[which], &[]);
             pass.set_pipeline(&self.partials);
-            pass.dispatch_workgroups(self.records, 1, 1);
+            // at most 65535 workgroups per dimension
+            let gx = self.records.min(MAX_GROUPS);
+            pass.dispatch_workgroups(gx, self.records.div_ceil(gx), 1);
             pass.set_pipeline(&self.finish);
             pass.dispatch_workgroups(1, 1, 1);
         }
