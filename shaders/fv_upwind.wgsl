@@ -1,5 +1,5 @@
-// The classic upwind scheme (MATH.md §2a), f32, forward Euler, with the time step kept on
-// the device. CPU twin: `Upwind::update_rows` (same face fluxes, zero-flux boundary) and
+// The classic upwind scheme (MATH.md §2a), f32, forward Euler or SSP-RK2, with the time
+// step kept on the device. CPU twin: `Upwind::update_rows` (same face fluxes, zero-flux boundary) and
 // `Upwind::max_rate_weight` (same cell-local step bound). Cell (i0, i1) has flat index
 // i0 * n + i1 (axis 0 = x); in 1D the field is a single row along axis 1.
 //
@@ -111,43 +111,76 @@ fn rate_weight(i0: u32, i1: u32, f: f32) -> f32 {
     return speed * (1.0 + (1.0 + p.gamma) * p.beta * power(f));
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn step_euler(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) local: u32) {
-    let i1 = gid.x;
-    let i0 = gid.y;
-    let rows = select(1u, p.n, p.dim == 2u);
+// f_in + Δt L(f_in) at cell (i0, i1).
+fn euler_value(i0: u32, i1: u32) -> f32 {
+    let f = value(i0, i1);
+    // neighbours outside the box are never read: their faces carry no flux
+    var left = 0.0;
+    var right = 0.0;
+    if (i1 > 0u) { left = value(i0, i1 - 1u); }
+    if (i1 + 1u < p.n) { right = value(i0, i1 + 1u); }
+    let fy_l = face_flux(i1, left, f);
+    let fy_r = face_flux(i1 + 1u, f, right);
+    var fx_b = 0.0;
+    var fx_a = 0.0;
+    if (p.dim == 2u) {
+        var below = 0.0;
+        var above = 0.0;
+        if (i0 > 0u) { below = value(i0 - 1u, i1); }
+        if (i0 + 1u < p.n) { above = value(i0 + 1u, i1); }
+        fx_b = face_flux(i0, below, f);
+        fx_a = face_flux(i0 + 1u, f, above);
+    }
+    let dt_over_h = state.dt / p.h;
+    return f - dt_over_h * ((fx_a - fx_b) + (fy_r - fy_l));
+}
+
+fn in_field(i0: u32, i1: u32) -> bool {
+    return i1 < p.n && i0 < select(1u, p.n, p.dim == 2u);
+}
+
+// Write a finished value and fold the bound's maxima (no early return anywhere: every
+// invocation must reach the barriers of fold_maxima).
+fn finish_cell(inside: bool, i0: u32, i1: u32, v: f32, local: u32) {
     var rate = 0.0;
-    var v = 0.0;
-    // no early return: every invocation must reach the barriers of fold_maxima
-    if (i1 < p.n && i0 < rows) {
-        let f = value(i0, i1);
-        // neighbours outside the box are never read: their faces carry no flux
-        var left = 0.0;
-        var right = 0.0;
-        if (i1 > 0u) { left = value(i0, i1 - 1u); }
-        if (i1 + 1u < p.n) { right = value(i0, i1 + 1u); }
-        let fy_l = face_flux(i1, left, f);
-        let fy_r = face_flux(i1 + 1u, f, right);
-        var fx_b = 0.0;
-        var fx_a = 0.0;
-        if (p.dim == 2u) {
-            var below = 0.0;
-            var above = 0.0;
-            if (i0 > 0u) { below = value(i0 - 1u, i1); }
-            if (i0 + 1u < p.n) { above = value(i0 + 1u, i1); }
-            fx_b = face_flux(i0, below, f);
-            fx_a = face_flux(i0 + 1u, f, above);
-        }
-        let dt_over_h = state.dt / p.h;
-        v = f - dt_over_h * ((fx_a - fx_b) + (fy_r - fy_l));
+    var out = 0.0;
+    if (inside) {
         f_out[i0 * p.n + i1] = v;
         rate = rate_weight(i0, i1, v);
+        out = v;
         // exponent bits all set: Inf or NaN (a bit test, as WGSL may assume no NaN)
         if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) {
             atomicOr(&state.nonfinite, 1u);
         }
     }
-    fold_maxima(local, rate, v);
+    fold_maxima(local, rate, out);
+}
+
+// Forward Euler: f_out = f_in + Δt L(f_in).
+@compute @workgroup_size(16, 16, 1)
+fn step_euler(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+    let inside = in_field(gid.y, gid.x);
+    var v = 0.0;
+    if (inside) { v = euler_value(gid.y, gid.x); }
+    finish_cell(inside, gid.y, gid.x, v, local);
+}
+
+// SSP-RK2 stage 1: f_out = f_in + Δt L(f_in) (no bound: it is not the new state).
+@compute @workgroup_size(16, 16, 1)
+fn stage_euler(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if (in_field(gid.y, gid.x)) {
+        f_out[gid.y * p.n + gid.x] = euler_value(gid.y, gid.x);
+    }
+}
+
+// SSP-RK2 stage 2, in place over f^n: f_out = ½ f_out + ½ (f_in + Δt L(f_in)), with
+// f_in the stage-1 field and f_out holding f^n (each cell reads only its own f^n).
+@compute @workgroup_size(16, 16, 1)
+fn stage_blend(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) local: u32) {
+    let inside = in_field(gid.y, gid.x);
+    var v = 0.0;
+    if (inside) { v = 0.5 * (f_out[gid.y * p.n + gid.x] + euler_value(gid.y, gid.x)); }
+    finish_cell(inside, gid.y, gid.x, v, local);
 }
 
 // The rate weight and max density of the field in f_in (at upload, before any step).

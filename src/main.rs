@@ -237,7 +237,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));
             println!("backends:");
             println!("  cpu   available  ({} threads, f32 and f64)", rayon::current_num_threads());
-            println!("  gpu   f32; upwind scheme with forward Euler so far (`run --backend gpu|auto`)");
+            println!("  gpu   f32; the upwind scheme (Euler, SSP-RK2) so far (`run --backend gpu|auto`)");
             let adapters = fpgen::backend::gpu::context::list_adapters();
             if adapters.is_empty() {
                 println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use fpgen::backend::gpu::{context::context_for_tests, GpuUpwind};
 use fpgen::backend::DtPolicy;
+use fpgen::config::Integrator;
 
 /// 1000 forward-Euler steps agree with the CPU f32 path to relative L1 ≤ 1e-5 (the two
 /// sum the same face fluxes in a different order, so they differ by f32 round-off).
@@ -32,7 +33,8 @@ fn gpu_upwind_euler_matches_cpu_f32() {
         assert_eq!(out.steps, 1000, "{:?}", out.stop);
         let reference = field(cpu.as_mut(), grid.len());
 
-        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), DtPolicy::Fixed(dt)).unwrap();
+        let mut gpu =
+            GpuUpwind::new(&ctx, &grid, &cfg.model_params(), Integrator::Euler, DtPolicy::Fixed(dt)).unwrap();
         gpu.upload(&ctx, &f0, 0.0);
         gpu.step_n(&ctx, 1000);
         let state = gpu.read_state(&ctx).unwrap();
@@ -61,7 +63,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
         let mut cpu = loaded(&cfg);
         let f0: Vec<f32> = field(cpu.as_mut(), grid.len()).iter().map(|&v| v as f32).collect();
         let ctl = control(&cfg, f64::INFINITY);
-        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), ctl.dt).unwrap();
+        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), Integrator::Euler, ctl.dt).unwrap();
         gpu.upload(&ctx, &f0, 0.0);
         let mut worst: f64 = 0.0;
         for step in 0..60 {
@@ -143,4 +145,30 @@ fn gpu_reduction_of_a_large_field() {
     let d = gpu.diagnostics().unwrap();
     assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
     assert_eq!((d.min, d.max), (1.0, 1.0));
+}
+
+/// SSP-RK2 on the device against the CPU f32 path: 1000 adaptive steps, 1D and 2D.
+#[test]
+fn gpu_ssp_rk2_matches_cpu_f32() {
+    let Some(_probe) = context_for_tests(4 * 65 * 65, 2) else { return };
+    for dim in [1, 2] {
+        let cfg = scheme_config(
+            dim,
+            "upwind",
+            "ssp-rk2",
+            &["grid.cells=65", "model.beta=1.5", "run.precision=\"f32\""],
+        );
+        let grid = cfg.grid().unwrap();
+        let mut cpu = loaded(&cfg);
+        let f0 = field(cpu.as_mut(), grid.len());
+        let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
+        gpu.upload(&f0, 0.0).unwrap();
+        let ctl = control(&cfg, f64::INFINITY);
+        assert_eq!(cpu.step_n(1000, &ctl).unwrap().steps, 1000);
+        assert_eq!(gpu.step_n(1000, &ctl).unwrap().steps, 1000);
+        let e = rel_l1(&field(gpu.as_mut(), grid.len()), &field(cpu.as_mut(), grid.len()));
+        eprintln!("{dim}D SSP-RK2: relative L1 GPU vs CPU f32 after 1000 steps = {e:e}");
+        assert!(e <= 1e-5, "{dim}D: {e:e}");
+        assert!((gpu.time() - cpu.time()).abs() < 1e-5 * cpu.time());
+    }
 }

@@ -119,7 +119,7 @@ pub trait Backend {
 pub enum BackendKind {
     /// The CPU reference path (rayon, f32 or f64).
     Cpu,
-    /// The wgpu backend (f32); fails when no adapter exists.
+    /// The wgpu backend (f32, upwind scheme); fails when no adapter exists.
     Gpu,
     /// The GPU when an adapter exists and the config runs there, else the CPU (said once).
     Auto,

@@ -1,5 +1,5 @@
-//! `GpuBackend`: the `Backend` trait on the device, for the upwind scheme with forward
-//! Euler in f32 (other schemes and integrators are refused with a clear error for now).
+//! `GpuBackend`: the `Backend` trait on the device, for the upwind scheme (forward Euler
+//! or SSP-RK2) in f32; the gradient-flow scheme is refused with a clear error for now.
 //! The field and Δt stay on the device; the host reads a few floats per batch of steps
 //! (stop checks) and per diagnostics, and whole fields only at output times.
 
@@ -9,7 +9,7 @@ use super::reduce::GpuReducer;
 use super::{GpuContext, GpuUpwind};
 use crate::backend::cpu::Discretisation;
 use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
-use crate::config::{Integrator, SchemeKind};
+use crate::config::SchemeKind;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 
@@ -31,10 +31,10 @@ pub struct GpuBackend {
 impl GpuBackend {
     /// Whether the GPU backend implements this discretisation yet.
     pub fn supports(disc: &Discretisation) -> Result<()> {
-        if disc.scheme != SchemeKind::Upwind || disc.integrator != Integrator::Euler {
+        if disc.scheme != SchemeKind::Upwind {
             return Err(Error::Unsupported(format!(
-                "the GPU backend runs the upwind scheme with forward Euler so far (config: {:?} / {:?}); use --backend cpu",
-                disc.scheme, disc.integrator
+                "the GPU backend runs the upwind scheme so far (config: {:?}); use --backend cpu",
+                disc.scheme
             )));
         }
         Ok(())
@@ -42,7 +42,7 @@ impl GpuBackend {
 
     pub fn new(ctx: Arc<GpuContext>, disc: &Discretisation, policy: DtPolicy) -> Result<Self> {
         Self::supports(disc)?;
-        let stepper = GpuUpwind::new(&ctx, &disc.grid, &disc.params, policy)?;
+        let stepper = GpuUpwind::new(&ctx, &disc.grid, &disc.params, disc.integrator, policy)?;
         let reducer = GpuReducer::new(&ctx, &disc.grid, &disc.params, stepper.fields().0)?;
         Ok(Self {
             stepper,

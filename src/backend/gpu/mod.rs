@@ -1,7 +1,7 @@
-//! GPU backend (wgpu). So far: the device context and the forward-Euler upwind step with
-//! its time step kept on the device (adaptive or fixed), ping-pong buffers with their bind
-//! groups made once, and many steps per submission. Diagnostics reductions, the
-//! gradient-flow scheme, SSP-RK2 and the `Backend` implementation are still to come.
+//! GPU backend (wgpu): the device context, the upwind step (forward Euler or SSP-RK2)
+//! with its time step kept on the device (adaptive or fixed), ping-pong buffers with their
+//! bind groups made once, many steps per submission; reductions (`reduce`) and the
+//! `Backend` implementation (`backend`). The gradient-flow scheme is still to come.
 
 pub mod backend;
 pub mod context;
@@ -15,6 +15,7 @@ use context::layout_entry;
 pub use context::{GpuContext, GpuError};
 
 use crate::backend::DtPolicy;
+use crate::config::Integrator;
 use crate::grid::Grid;
 use crate::model::{ModelParams, Power};
 
@@ -74,6 +75,8 @@ const STATE_BYTES: u64 = std::mem::size_of::<StepState>() as u64;
 
 struct Pipelines {
     step: wgpu::ComputePipeline,
+    stage: wgpu::ComputePipeline,
+    blend: wgpu::ComputePipeline,
     measure: wgpu::ComputePipeline,
     next_dt: wgpu::ComputePipeline,
     clip_dt: wgpu::ComputePipeline,
@@ -91,6 +94,7 @@ pub struct GpuUpwind {
     pipelines: Pipelines,
     /// Which of `fields` holds the current state.
     current: usize,
+    integrator: Integrator,
 }
 
 impl GpuUpwind {
@@ -98,6 +102,7 @@ impl GpuUpwind {
         ctx: &GpuContext,
         grid: &Grid,
         model: &ModelParams,
+        integrator: Integrator,
         policy: DtPolicy,
     ) -> Result<Self, GpuError> {
         let bytes = (grid.len() * 4) as u64;
@@ -174,6 +179,8 @@ impl GpuUpwind {
         };
         let pipelines = Pipelines {
             step: pipeline("step_euler"),
+            stage: pipeline("stage_euler"),
+            blend: pipeline("stage_blend"),
             measure: pipeline("measure"),
             next_dt: pipeline("next_dt"),
             clip_dt: pipeline("clip_dt"),
@@ -201,6 +208,7 @@ impl GpuUpwind {
             bind_groups,
             pipelines,
             current: 0,
+            integrator,
         })
     }
 
@@ -259,19 +267,30 @@ impl GpuUpwind {
     }
 
     /// Record `steps` steps (step, advance t, next Δt) into one submission: no read-back.
+    /// Euler ping-pongs; SSP-RK2 writes stage 1 into the other buffer and stage 2 back
+    /// over f^n, so the current buffer stays.
     pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
         let (gx, gy) = self.workgroups();
         let mut current = self.current;
+        let rk2 = self.integrator == Integrator::SspRk2;
         self.submit(ctx, |pass, groups| {
             for _ in 0..steps {
                 pass.set_bind_group(0, &groups[current], &[]);
-                pass.set_pipeline(&self.pipelines.step);
-                pass.dispatch_workgroups(gx, gy, 1);
+                if rk2 {
+                    pass.set_pipeline(&self.pipelines.stage);
+                    pass.dispatch_workgroups(gx, gy, 1);
+                    pass.set_bind_group(0, &groups[1 - current], &[]);
+                    pass.set_pipeline(&self.pipelines.blend);
+                    pass.dispatch_workgroups(gx, gy, 1);
+                } else {
+                    pass.set_pipeline(&self.pipelines.step);
+                    pass.dispatch_workgroups(gx, gy, 1);
+                    current = 1 - current;
+                }
                 pass.set_pipeline(&self.pipelines.advance_time);
                 pass.dispatch_workgroups(1, 1, 1);
                 pass.set_pipeline(&self.pipelines.next_dt);
                 pass.dispatch_workgroups(1, 1, 1);
-                current = 1 - current;
             }
         });
         self.current = current;
