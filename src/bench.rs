@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::backend::cpu::{CpuBackend, Discretisation};
 use crate::backend::{Backend, BackendInfo, DtPolicy, StepControl};
 use crate::config::{Integrator, Precision, SchemeKind};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::model::data::InitialDensity;
 use crate::model::ModelParams;
@@ -73,22 +73,40 @@ pub fn peer_backend<T: Real>(cells: usize, threads: Option<usize>) -> Result<(Cp
 
 fn measure<T: Real>(cells: usize, steps: u64, repeats: usize, threads: Option<usize>) -> Result<BenchRow> {
     let (mut backend, ctl) = peer_backend::<T>(cells, threads)?;
+    let (wall, rel_mass_change) = time_steps(&mut backend, cells, &ctl, steps, repeats)?;
+    Ok(row(backend.info(), cells, steps, wall, rel_mass_change, std::mem::size_of::<T>()))
+}
+
+/// Warm up, then `repeats` times: reload the peer initial state and time `steps` steps.
+/// Returns the median wall time and the relative mass change of the last repeat.
+fn time_steps(
+    backend: &mut dyn Backend,
+    cells: usize,
+    ctl: &StepControl,
+    steps: u64,
+    repeats: usize,
+) -> Result<(f64, f64)> {
     let f0 = peer_initial(&peer_discretisation(cells)?.grid)?;
-    backend.step_n(WARMUP_STEPS, &ctl)?;
+    backend.upload(&f0, 0.0)?;
+    backend.step_n(WARMUP_STEPS, ctl)?;
     let mut walls = Vec::with_capacity(repeats);
     let mut rel_mass_change = 0.0;
     for _ in 0..repeats.max(1) {
         backend.upload(&f0, 0.0)?;
         let m0 = backend.diagnostics()?.mass;
         let clock = Instant::now();
-        backend.step_n(steps, &ctl)?;
+        let out = backend.step_n(steps, ctl)?;
         walls.push(clock.elapsed().as_secs_f64());
+        if out.steps != steps {
+            return Err(Error::Numerics(format!(
+                "bench stopped after {} of {steps} steps: {:?}",
+                out.steps, out.stop
+            )));
+        }
         rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
     }
     walls.sort_by(f64::total_cmp);
-    let wall = walls[walls.len() / 2];
-    let info = backend.info();
-    Ok(row(info, cells, steps, wall, rel_mass_change, std::mem::size_of::<T>()))
+    Ok((walls[walls.len() / 2], rel_mass_change))
 }
 
 fn row(
@@ -116,40 +134,17 @@ fn row(
 }
 
 /// The GPU upwind step (f32, fixed Δt = 0.2 h²) on the peer problem; wall time of
-/// `steps` steps in one submission, synchronised by reading the stepping state.
+/// the steps, recorded in batches and synchronised by reading the stepping state.
 pub fn measure_gpu(cells: usize, steps: u64, repeats: usize) -> Result<BenchRow> {
     use crate::backend::gpu::{backend::GpuBackend, GpuContext};
     let disc = peer_discretisation(cells)?;
     let h = disc.grid.h();
     let ctx = std::sync::Arc::new(GpuContext::new((disc.grid.len() * 4) as u64, 2)?);
-    let f0 = peer_initial(&disc.grid)?;
-    let mut backend = GpuBackend::new(ctx, &disc, DtPolicy::Fixed(0.2 * h * h))?;
-    let ctl = StepControl {
-        dt: DtPolicy::Fixed(0.2 * h * h),
-        t_stop: f64::INFINITY,
-        dt_bound_floor: 0.0,
-        max_density: f64::INFINITY,
-    };
-    backend.upload(&f0, 0.0)?;
-    backend.step_n(WARMUP_STEPS, &ctl)?;
-    let mut walls = Vec::with_capacity(repeats);
-    let mut rel_mass_change = 0.0;
-    for _ in 0..repeats.max(1) {
-        backend.upload(&f0, 0.0)?;
-        let m0 = backend.diagnostics()?.mass;
-        let clock = Instant::now();
-        let out = backend.step_n(steps, &ctl)?;
-        walls.push(clock.elapsed().as_secs_f64());
-        if out.steps != steps {
-            return Err(crate::error::Error::Numerics(format!(
-                "GPU bench stopped after {} steps: {:?}",
-                out.steps, out.stop
-            )));
-        }
-        rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
-    }
-    walls.sort_by(f64::total_cmp);
-    Ok(row(backend.info(), cells, steps, walls[walls.len() / 2], rel_mass_change, 4))
+    let dt = DtPolicy::Fixed(0.2 * h * h);
+    let mut backend = GpuBackend::new(ctx, &disc, dt)?;
+    let ctl = StepControl { dt, t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
+    let (wall, rel_mass_change) = time_steps(&mut backend, cells, &ctl, steps, repeats)?;
+    Ok(row(backend.info(), cells, steps, wall, rel_mass_change, 4))
 }
 
 /// Benchmark every (size, precision) pair.

@@ -167,15 +167,65 @@ pub fn read_buffer(
     Ok(())
 }
 
-/// A uniform or storage layout entry for a compute shader.
-pub fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
-        count: None,
+/// A shader's bind group layout (bindings 0, 1, … of the given types, all in group 0)
+/// and one compute pipeline per entry point, in the order given.
+pub struct Kernels {
+    pub layout: wgpu::BindGroupLayout,
+    pub pipelines: Vec<wgpu::ComputePipeline>,
+}
+
+impl Kernels {
+    pub fn new(
+        ctx: &GpuContext,
+        name: &str,
+        source: &str,
+        bindings: &[wgpu::BufferBindingType],
+        entries: &[&str],
+    ) -> Self {
+        let device = &ctx.device;
+        let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
+            .iter()
+            .enumerate()
+            .map(|(i, &ty)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
+                count: None,
+            })
+            .collect();
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(name),
+            entries: &layout_entries,
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(name),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let pipelines = entries
+            .iter()
+            .map(|entry| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
+        Self { layout, pipelines }
     }
 }
+
+pub const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;
+pub const READ: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: true };
+pub const READ_WRITE: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: false };
 
 /// For GPU tests: a context, or None with a loud note when no adapter exists and
 /// FPGEN_REQUIRE_GPU is unset. With FPGEN_REQUIRE_GPU set, a missing adapter panics.

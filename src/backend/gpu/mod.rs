@@ -11,8 +11,8 @@ pub mod shaders;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use context::layout_entry;
 pub use context::{GpuContext, GpuError};
+use context::{Kernels, READ, READ_WRITE, UNIFORM};
 
 use crate::backend::DtPolicy;
 use crate::config::Integrator;
@@ -149,47 +149,31 @@ impl GpuUpwind {
         let state = buffer("step state", STATE_BYTES, storage);
         let staging = buffer("field read-back", bytes, read_back);
         let state_staging = buffer("state read-back", STATE_BYTES, read_back);
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("upwind layout"),
-            entries: &[
-                layout_entry(0, wgpu::BufferBindingType::Uniform),
-                layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }),
-                layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }),
-                layout_entry(3, wgpu::BufferBindingType::Storage { read_only: false }),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("upwind pipeline layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("fv_upwind.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(shaders::FV_UPWIND.into()),
-        });
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
+        let entries =
+            ["step_euler", "stage_euler", "stage_blend", "measure", "next_dt", "clip_dt", "advance_time"];
+        let kernels = Kernels::new(
+            ctx,
+            "fv_upwind.wgsl",
+            shaders::FV_UPWIND,
+            &[UNIFORM, READ, READ_WRITE, READ_WRITE],
+            &entries,
+        );
+        let layout = &kernels.layout;
+        let mut it = kernels.pipelines.into_iter();
+        let mut next = || it.next().expect("one pipeline per entry point");
         let pipelines = Pipelines {
-            step: pipeline("step_euler"),
-            stage: pipeline("stage_euler"),
-            blend: pipeline("stage_blend"),
-            measure: pipeline("measure"),
-            next_dt: pipeline("next_dt"),
-            clip_dt: pipeline("clip_dt"),
-            advance_time: pipeline("advance_time"),
+            step: next(),
+            stage: next(),
+            blend: next(),
+            measure: next(),
+            next_dt: next(),
+            clip_dt: next(),
+            advance_time: next(),
         };
         let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("upwind ping-pong"),
-                layout: &layout,
+                layout,
                 entries: &[
                     wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 1, resource: src.as_entire_binding() },

@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::context::{self, layout_entry, GpuContext, GpuError};
+use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
 use super::shaders;
 use crate::grid::Grid;
 use crate::model::{EntropyFunction, ModelParams, Power};
@@ -120,39 +120,18 @@ impl GpuReducer {
         let result = buffer("reduce result", 32, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging =
             buffer("reduce read-back", 32, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("reduce layout"),
-            entries: &[
-                layout_entry(0, wgpu::BufferBindingType::Uniform),
-                layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }),
-                layout_entry(2, wgpu::BufferBindingType::Storage { read_only: true }),
-                layout_entry(3, wgpu::BufferBindingType::Storage { read_only: false }),
-                layout_entry(4, wgpu::BufferBindingType::Storage { read_only: false }),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("reduce pipeline layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("reduce.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(shaders::REDUCE.into()),
-        });
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
+        let kernels = Kernels::new(
+            ctx,
+            "reduce.wgsl",
+            shaders::REDUCE,
+            &[UNIFORM, READ, READ, READ_WRITE, READ_WRITE],
+            &["partials", "finish"],
+        );
+        let layout = &kernels.layout;
         let bind = |f: &wgpu::Buffer| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("reduce"),
-                layout: &layout,
+                layout,
                 entries: &[
                     wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 1, resource: f.as_entire_binding() },
@@ -163,14 +142,12 @@ impl GpuReducer {
             })
         };
         let bind_groups = [bind(&fields[0]), bind(&fields[1])];
-        Ok(Self {
-            records,
-            result,
-            staging,
-            bind_groups,
-            partials: pipeline("partials"),
-            finish: pipeline("finish"),
-        })
+        let mut pipelines = kernels.pipelines.into_iter();
+        let (partials, finish) = match (pipelines.next(), pipelines.next()) {
+            (Some(p), Some(f)) => (p, f),
+            _ => return Err(GpuError::Other("reduce.wgsl: missing pipelines".into())),
+        };
+        Ok(Self { records, result, staging, bind_groups, partials, finish })
     }
 
     /// Reduce field buffer `which` (0 or 1) and read back its sums.
