@@ -226,6 +226,30 @@ fn row_stats<T: Real, S: FluxScheme<T>>(scheme: &S, r: usize, out: &[T], acc: &m
     acc.2 = if w > acc.2 { w } else { acc.2 };
 }
 
+/// Run `block(first..last, block_of_dst, scratch)` in parallel over the row blocks of
+/// `dst` and merge the results (the split is fixed, so results do not depend on threads).
+fn par_row_blocks<T: Real, S: Send>(
+    pool: &rayon::ThreadPool,
+    grid: &Grid,
+    rows_per_chunk: usize,
+    dst: &mut [T],
+    scratch: &mut [S],
+    block: impl Fn(std::ops::Range<usize>, &mut [T], &mut S) -> UpdateStats + Sync,
+) -> UpdateStats {
+    let n = grid.cells;
+    let rows = if grid.dim == 2 { n } else { 1 };
+    pool.install(|| {
+        dst.par_chunks_mut(rows_per_chunk * n)
+            .zip(scratch.par_iter_mut())
+            .enumerate()
+            .map(|(c, (out, s))| {
+                let first = c * rows_per_chunk;
+                block(first..(first + rows_per_chunk).min(rows), out, s)
+            })
+            .reduce(|| UpdateStats::ZERO, UpdateStats::merge)
+    })
+}
+
 /// The fused upwind update over row blocks (see `Upwind::update_rows`).
 #[allow(clippy::too_many_arguments)]
 fn update_upwind<T: Real>(
@@ -240,21 +264,12 @@ fn update_upwind<T: Real>(
     blend: bool,
 ) -> UpdateStats {
     let (n, dim) = (grid.cells, grid.dim);
-    let rows = if dim == 2 { n } else { 1 };
-    pool.install(|| {
-        dst.par_chunks_mut(rows_per_chunk * n)
-            .zip(padded.par_iter_mut())
-            .enumerate()
-            .map(|(c, (block, s))| {
-                let first = c * rows_per_chunk;
-                let last = (first + rows_per_chunk).min(rows);
-                let mut acc = (T::zero(), 0.0, T::zero());
-                scheme.update_rows(n, dim, src, first..last, s, dt_over_h, blend, block, |r, out| {
-                    row_stats(scheme, r, out, &mut acc)
-                });
-                UpdateStats { max: acc.0.as_f64(), sum: acc.1, rate_weight: acc.2.as_f64() }
-            })
-            .reduce(|| UpdateStats::ZERO, UpdateStats::merge)
+    par_row_blocks(pool, grid, rows_per_chunk, dst, padded, |rows, block, s| {
+        let mut acc = (T::zero(), 0.0, T::zero());
+        scheme.update_rows(n, dim, src, rows, s, dt_over_h, blend, block, |r, out| {
+            row_stats(scheme, r, out, &mut acc)
+        });
+        UpdateStats { max: acc.0.as_f64(), sum: acc.1, rate_weight: acc.2.as_f64() }
     })
 }
 
@@ -272,39 +287,25 @@ fn update<T: Real, S: FluxScheme<T>>(
     blend: bool,
 ) -> UpdateStats {
     let (n, dim) = (grid.cells, grid.dim);
-    let rows = if dim == 2 { n } else { 1 };
     let half = T::from_f64(0.5);
-    pool.install(|| {
-        dst.par_chunks_mut(rows_per_chunk * n)
-            .zip(scratch.par_iter_mut())
-            .enumerate()
-            .map(|(c, (block, s))| {
-                let first = c * rows_per_chunk;
-                let last = (first + rows_per_chunk).min(rows);
-                let mut max = T::zero();
-                let mut sum = 0.0;
-                let mut rate = T::zero();
-                sweep_rows(scheme, n, dim, src, first..last, s, |r, f, fl| {
-                    let out = &mut block[(r - first) * n..(r - first + 1) * n];
-                    let faces = fl.above.iter().zip(fl.below).zip(fl.along[1..].iter().zip(&fl.along[..n]));
-                    if blend {
-                        for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {
-                            *o = half * (*o + fi - dt_over_h * ((a - b) + (yr - yl)));
-                        }
-                    } else {
-                        for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {
-                            *o = fi - dt_over_h * ((a - b) + (yr - yl));
-                        }
-                    }
-                    let (row_max, row_sum) = max_and_sum(out);
-                    max = if row_max > max { row_max } else { max };
-                    sum += row_sum.as_f64();
-                    let w = scheme.max_rate_weight(r, out);
-                    rate = if w > rate { w } else { rate };
-                });
-                UpdateStats { max: max.as_f64(), sum, rate_weight: rate.as_f64() }
-            })
-            .reduce(|| UpdateStats::ZERO, UpdateStats::merge)
+    par_row_blocks(pool, grid, rows_per_chunk, dst, scratch, |rows, block, s| {
+        let first = rows.start;
+        let mut acc = (T::zero(), 0.0, T::zero());
+        sweep_rows(scheme, n, dim, src, rows, s, |r, f, fl| {
+            let out = &mut block[(r - first) * n..(r - first + 1) * n];
+            let faces = fl.above.iter().zip(fl.below).zip(fl.along[1..].iter().zip(&fl.along[..n]));
+            if blend {
+                for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {
+                    *o = half * (*o + fi - dt_over_h * ((a - b) + (yr - yl)));
+                }
+            } else {
+                for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {
+                    *o = fi - dt_over_h * ((a - b) + (yr - yl));
+                }
+            }
+            row_stats(scheme, r, out, &mut acc);
+        });
+        UpdateStats { max: acc.0.as_f64(), sum: acc.1, rate_weight: acc.2.as_f64() }
     })
 }
 

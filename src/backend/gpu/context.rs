@@ -221,6 +221,20 @@ impl Kernels {
             .collect();
         Self { layout, pipelines }
     }
+
+    /// A bind group with `buffers[i]` at binding i.
+    pub fn bind_group(&self, ctx: &GpuContext, label: &str, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
 }
 
 pub const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;

@@ -158,7 +158,8 @@ impl GpuUpwind {
             &[UNIFORM, READ, READ_WRITE, READ_WRITE],
             &entries,
         );
-        let layout = &kernels.layout;
+        let bind = |src, dst| kernels.bind_group(ctx, "upwind ping-pong", &[&uniform, src, dst, &state]);
+        let bind_groups = [bind(&fields[0], &fields[1]), bind(&fields[1], &fields[0])];
         let mut it = kernels.pipelines.into_iter();
         let mut next = || it.next().expect("one pipeline per entry point");
         let pipelines = Pipelines {
@@ -170,19 +171,6 @@ impl GpuUpwind {
             clip_dt: next(),
             advance_time: next(),
         };
-        let bind = |src: &wgpu::Buffer, dst: &wgpu::Buffer| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("upwind ping-pong"),
-                layout,
-                entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: src.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: dst.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 3, resource: state.as_entire_binding() },
-                ],
-            })
-        };
-        let bind_groups = [bind(&fields[0], &fields[1]), bind(&fields[1], &fields[0])];
         Ok(Self {
             grid: grid.clone(),
             fields,

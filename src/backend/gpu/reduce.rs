@@ -127,20 +127,7 @@ impl GpuReducer {
             &[UNIFORM, READ, READ, READ_WRITE, READ_WRITE],
             &["partials", "finish"],
         );
-        let layout = &kernels.layout;
-        let bind = |f: &wgpu::Buffer| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("reduce"),
-                layout,
-                entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: f.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: k_table.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 3, resource: record_buffer.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 4, resource: result.as_entire_binding() },
-                ],
-            })
-        };
+        let bind = |f| kernels.bind_group(ctx, "reduce", &[&uniform, f, &k_table, &record_buffer, &result]);
         let bind_groups = [bind(&fields[0]), bind(&fields[1])];
         let mut pipelines = kernels.pipelines.into_iter();
         let (partials, finish) = match (pipelines.next(), pipelines.next()) {
