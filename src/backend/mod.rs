@@ -119,7 +119,7 @@ pub trait Backend {
 pub enum BackendKind {
     /// The CPU reference path (rayon, f32 or f64).
     Cpu,
-    /// The wgpu backend (f32, upwind scheme); fails when no adapter exists.
+    /// The wgpu backend (f32); fails when no adapter exists.
     Gpu,
     /// The GPU when an adapter exists and the config runs there, else the CPU (said once).
     Auto,
@@ -141,7 +141,6 @@ pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<d
         None => DtPolicy::Adaptive { safety: config.scheme.safety },
     };
     let gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
-        gpu::backend::GpuBackend::supports(disc)?;
         let ctx = gpu::GpuContext::new((disc.grid.len() * 4) as u64, disc.grid.dim)?;
         Ok(Box::new(gpu::backend::GpuBackend::new(std::sync::Arc::new(ctx), disc, policy)?))
     };

@@ -1,15 +1,14 @@
-//! `GpuBackend`: the `Backend` trait on the device, for the upwind scheme (forward Euler
-//! or SSP-RK2) in f32; the gradient-flow scheme is refused with a clear error for now.
+//! `GpuBackend`: the `Backend` trait on the device, for both schemes (forward Euler or
+//! SSP-RK2) in f32.
 //! The field and Δt stay on the device; the host reads a few floats per batch of steps
 //! (stop checks) and per diagnostics, and whole fields only at output times.
 
 use std::sync::Arc;
 
 use super::reduce::GpuReducer;
-use super::{GpuContext, GpuUpwind};
+use super::{GpuContext, GpuStepper};
 use crate::backend::cpu::Discretisation;
 use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
-use crate::config::SchemeKind;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 
@@ -19,7 +18,7 @@ pub const BATCH: u64 = 32;
 
 pub struct GpuBackend {
     ctx: Arc<GpuContext>,
-    stepper: GpuUpwind,
+    stepper: GpuStepper,
     reducer: GpuReducer,
     grid: Grid,
     policy: DtPolicy,
@@ -29,20 +28,8 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
-    /// Whether the GPU backend implements this discretisation yet.
-    pub fn supports(disc: &Discretisation) -> Result<()> {
-        if disc.scheme != SchemeKind::Upwind {
-            return Err(Error::Unsupported(format!(
-                "the GPU backend runs the upwind scheme so far (config: {:?}); use --backend cpu",
-                disc.scheme
-            )));
-        }
-        Ok(())
-    }
-
     pub fn new(ctx: Arc<GpuContext>, disc: &Discretisation, policy: DtPolicy) -> Result<Self> {
-        Self::supports(disc)?;
-        let stepper = GpuUpwind::new(&ctx, &disc.grid, &disc.params, disc.integrator, policy)?;
+        let stepper = GpuStepper::new(&ctx, disc, policy)?;
         let reducer = GpuReducer::new(&ctx, &disc.grid, &disc.params, stepper.fields().0)?;
         Ok(Self {
             stepper,

@@ -1,7 +1,7 @@
-//! GPU backend (wgpu): the device context, the upwind step (forward Euler or SSP-RK2)
-//! with its time step kept on the device (adaptive or fixed), ping-pong buffers with their
-//! bind groups made once, many steps per submission; reductions (`reduce`) and the
-//! `Backend` implementation (`backend`). The gradient-flow scheme is still to come.
+//! GPU backend (wgpu): the device context, the step of either finite-volume scheme
+//! (forward Euler or SSP-RK2) with its time step kept on the device (adaptive or fixed),
+//! ping-pong buffers with their bind groups made once, many steps per submission;
+//! reductions (`reduce`) and the `Backend` implementation (`backend`).
 
 pub mod backend;
 pub mod context;
@@ -14,18 +14,19 @@ use wgpu::util::DeviceExt;
 pub use context::{GpuContext, GpuError};
 use context::{Kernels, READ, READ_WRITE, UNIFORM};
 
+use crate::backend::cpu::Discretisation;
 use crate::backend::DtPolicy;
-use crate::config::Integrator;
+use crate::config::{Integrator, SchemeKind};
 use crate::grid::Grid;
-use crate::model::{ModelParams, Power};
+use crate::model::Power;
 
-/// Uniform block of shaders/fv_upwind.wgsl (same field order, 64 bytes).
+/// Uniform block of shaders/fv_step.wgsl (same field order, 80 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
-struct UpwindParams {
+struct StepParams {
     n: u32,
     dim: u32,
-    gamma_is_two: u32,
+    power_kind: u32,
     adaptive: u32,
     diffusion_over_h: f32,
     lambda: f32,
@@ -36,10 +37,16 @@ struct UpwindParams {
     safety: f32,
     diffusive_rate: f32,
     fixed_dt: f32,
-    _pad: [f32; 3],
+    rate_scale: f32,
+    lipschitz_factor: f32,
+    inv_gamma: f32,
+    diffusion: f32,
+    log_floor: f32,
+    inv_h: f32,
+    _pad: f32,
 }
 
-/// The device-side time-stepping state (shaders/fv_upwind.wgsl `State`, 48 bytes).
+/// The device-side time-stepping state (shaders/fv_step.wgsl `State`, 48 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct StepState {
@@ -83,8 +90,8 @@ struct Pipelines {
     advance_time: wgpu::ComputePipeline,
 }
 
-/// The upwind forward-Euler step on the device, f32.
-pub struct GpuUpwind {
+/// The step of either scheme on the device, f32.
+pub struct GpuStepper {
     grid: Grid,
     fields: [wgpu::Buffer; 2],
     state: wgpu::Buffer,
@@ -95,16 +102,13 @@ pub struct GpuUpwind {
     /// Which of `fields` holds the current state.
     current: usize,
     integrator: Integrator,
+    /// The bound needs the new field's fluxes: a `measure` pass follows each step.
+    measure_each_step: bool,
 }
 
-impl GpuUpwind {
-    pub fn new(
-        ctx: &GpuContext,
-        grid: &Grid,
-        model: &ModelParams,
-        integrator: Integrator,
-        policy: DtPolicy,
-    ) -> Result<Self, GpuError> {
+impl GpuStepper {
+    pub fn new(ctx: &GpuContext, disc: &Discretisation, policy: DtPolicy) -> Result<Self, GpuError> {
+        let (grid, model) = (&disc.grid, &disc.params);
         let bytes = (grid.len() * 4) as u64;
         context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
         let device = &ctx.device;
@@ -113,10 +117,17 @@ impl GpuUpwind {
             DtPolicy::Adaptive { safety } => (1, safety, 0.0),
             DtPolicy::Fixed(dt) => (0, 1.0, dt),
         };
-        let params = UpwindParams {
+        let gradient_flow = disc.scheme == SchemeKind::GradientFlow;
+        let params = StepParams {
             n: grid.cells as u32,
             dim: grid.dim as u32,
-            gamma_is_two: u32::from(model.power() == Power::Two),
+            power_kind: match model.power() {
+                Power::One => 1,
+                Power::Two => 2,
+                Power::Three => 3,
+                Power::Four => 4,
+                Power::General(_) => 0,
+            },
             adaptive,
             diffusion_over_h: (model.diffusion / h) as f32,
             lambda: model.lambda as f32,
@@ -127,12 +138,26 @@ impl GpuUpwind {
             safety: safety as f32,
             diffusive_rate: (2.0 * grid.dim as f64 * model.diffusion / (h * h)) as f32,
             fixed_dt: fixed_dt as f32,
-            _pad: [0.0; 3],
+            // upwind folds the bound's weight Σ (|x| − h/2)⁺ (…); gradient flow its rate
+            rate_scale: if gradient_flow { 1.0 } else { (model.lambda / h) as f32 },
+            lipschitz_factor: ((1.0 + model.gamma) * model.beta) as f32,
+            inv_gamma: (1.0 / model.gamma) as f32,
+            diffusion: model.diffusion as f32,
+            log_floor: disc.log_floor as f32,
+            inv_h: (1.0 / h) as f32,
+            _pad: 0.0,
         };
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("upwind params"),
+            label: Some("step params"),
             contents: bytemuck::bytes_of(&params),
             usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let half_lambda_x2: Vec<f32> =
+            grid.centres().iter().map(|x| (0.5 * model.lambda * x * x) as f32).collect();
+        let potential = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("lambda x^2 / 2"),
+            contents: bytemuck::cast_slice(&half_lambda_x2),
+            usage: wgpu::BufferUsages::STORAGE,
         });
         let buffer = |label, size, usage| {
             device.create_buffer(&wgpu::BufferDescriptor {
@@ -151,14 +176,17 @@ impl GpuUpwind {
         let state_staging = buffer("state read-back", STATE_BYTES, read_back);
         let entries =
             ["step_euler", "stage_euler", "stage_blend", "measure", "next_dt", "clip_dt", "advance_time"];
+        let module = if gradient_flow { shaders::FV_GRADIENT_FLOW } else { shaders::FV_UPWIND };
+        // binding 4 (λx²/2) is read by the gradient-flow part only
         let kernels = Kernels::new(
             ctx,
-            "fv_upwind.wgsl",
-            shaders::FV_UPWIND,
-            &[UNIFORM, READ, READ_WRITE, READ_WRITE],
+            module.name,
+            module.source,
+            &[UNIFORM, READ, READ_WRITE, READ_WRITE, READ],
             &entries,
         );
-        let bind = |src, dst| kernels.bind_group(ctx, "upwind ping-pong", &[&uniform, src, dst, &state]);
+        let bind =
+            |src, dst| kernels.bind_group(ctx, "step ping-pong", &[&uniform, src, dst, &state, &potential]);
         let bind_groups = [bind(&fields[0], &fields[1]), bind(&fields[1], &fields[0])];
         let mut it = kernels.pipelines.into_iter();
         let mut next = || it.next().expect("one pipeline per entry point");
@@ -180,7 +208,8 @@ impl GpuUpwind {
             bind_groups,
             pipelines,
             current: 0,
-            integrator,
+            integrator: disc.integrator,
+            measure_each_step: gradient_flow,
         })
     }
 
@@ -230,7 +259,7 @@ impl GpuUpwind {
             ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fpgen") });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("upwind"),
+                label: Some("fpgen step"),
                 timestamp_writes: None,
             });
             record(&mut pass, &self.bind_groups);
@@ -238,9 +267,9 @@ impl GpuUpwind {
         ctx.queue.submit(Some(encoder.finish()));
     }
 
-    /// Record `steps` steps (step, advance t, next Δt) into one submission: no read-back.
-    /// Euler ping-pongs; SSP-RK2 writes stage 1 into the other buffer and stage 2 back
-    /// over f^n, so the current buffer stays.
+    /// Record `steps` steps (step, advance t, [measure,] next Δt) into one submission: no
+    /// read-back. Euler ping-pongs; SSP-RK2 writes stage 1 into the other buffer and stage
+    /// 2 back over f^n, so the current buffer stays.
     pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
         let (gx, gy) = self.workgroups();
         let mut current = self.current;
@@ -261,6 +290,11 @@ impl GpuUpwind {
                 }
                 pass.set_pipeline(&self.pipelines.advance_time);
                 pass.dispatch_workgroups(1, 1, 1);
+                if self.measure_each_step {
+                    pass.set_bind_group(0, &groups[current], &[]);
+                    pass.set_pipeline(&self.pipelines.measure);
+                    pass.dispatch_workgroups(gx, gy, 1);
+                }
                 pass.set_pipeline(&self.pipelines.next_dt);
                 pass.dispatch_workgroups(1, 1, 1);
             }

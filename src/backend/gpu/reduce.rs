@@ -122,8 +122,8 @@ impl GpuReducer {
             buffer("reduce read-back", 32, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let kernels = Kernels::new(
             ctx,
-            "reduce.wgsl",
-            shaders::REDUCE,
+            shaders::REDUCE.name,
+            shaders::REDUCE.source,
             &[UNIFORM, READ, READ, READ_WRITE, READ_WRITE],
             &["partials", "finish"],
         );

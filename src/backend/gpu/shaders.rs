@@ -1,41 +1,65 @@
 //! WGSL sources, embedded at build time; each kernel has a CPU twin in `backend::cpu`.
+//! WGSL has no includes: a module is the concatenation of its parts, listed by file.
 
-/// One forward-Euler step of the upwind scheme (twin: `Upwind::update_rows`).
-pub const FV_UPWIND: &str = include_str!("../../../shaders/fv_upwind.wgsl");
+/// A compiled unit: its parts in order, and their concatenated source.
+pub struct Module {
+    pub name: &'static str,
+    pub parts: &'static [&'static str],
+    pub source: &'static str,
+}
+
+macro_rules! module {
+    ($name:literal: $($part:literal),+) => {
+        Module {
+            name: $name,
+            parts: &[$($part),+],
+            source: concat!($(include_str!(concat!("../../../shaders/", $part))),+),
+        }
+    };
+}
+
+/// The upwind scheme's step (twin: `Upwind::update_rows`, `Upwind::max_rate_weight`).
+pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "fv_step.wgsl");
+
+/// The gradient-flow scheme's step (twin: `GradientFlow`, `gradient_flow_rate`).
+pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "fv_step.wgsl");
 
 /// Diagnostics reductions (twin: `CpuBackend::diagnostics`).
-pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
+pub const REDUCE: Module = module!("reduce": "reduce.wgsl");
 
-/// Every shader, by file name (validated with naga in the tests).
-pub const ALL: &[(&str, &str)] = &[("fv_upwind.wgsl", FV_UPWIND), ("reduce.wgsl", REDUCE)];
+/// Every module (validated with naga in the tests).
+pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE];
 
 #[cfg(test)]
 mod tests {
-    /// Parse and validate every shader with naga: a broken shader fails here even
+    /// Parse and validate every module with naga: a broken shader fails here even
     /// where no GPU exists.
     #[test]
     fn every_shader_parses_and_validates() {
-        for (name, source) in super::ALL {
-            let module = naga::front::wgsl::parse_str(source)
-                .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+        for m in super::ALL {
+            let module = naga::front::wgsl::parse_str(m.source)
+                .unwrap_or_else(|e| panic!("{}: {}", m.name, e.emit_to_string(m.source)));
             let mut validator = naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::default(),
             );
             if let Err(e) = validator.validate(&module) {
-                panic!("{name}: {}", e.emit_to_string(source));
+                panic!("{}: {}", m.name, e.emit_to_string(m.source));
             }
         }
     }
 
-    /// Every .wgsl file in shaders/ is listed in ALL (so none escapes validation).
+    /// Every .wgsl file in shaders/ is part of some module (so none escapes validation).
     #[test]
     fn all_shader_files_are_listed() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             if name.ends_with(".wgsl") {
-                assert!(super::ALL.iter().any(|(n, _)| *n == name), "{name} is not in shaders::ALL");
+                assert!(
+                    super::ALL.iter().any(|m| m.parts.contains(&name.as_str())),
+                    "{name} is not part of any module in shaders::ALL"
+                );
             }
         }
     }

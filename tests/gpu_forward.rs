@@ -1,69 +1,88 @@
-//! The GPU upwind step against its CPU twin (f32), on whatever adapter wgpu finds
+//! The GPU step of both schemes against its CPU twin (f32), on whatever adapter wgpu finds
 //! (lavapipe in CI). Skips loudly without an adapter unless FPGEN_REQUIRE_GPU is set.
 
 mod common;
 use common::*;
-use fpgen::backend::gpu::{context::context_for_tests, GpuUpwind};
-use fpgen::backend::DtPolicy;
-use fpgen::config::Integrator;
+use fpgen::backend::cpu::Discretisation;
+use fpgen::backend::gpu::{context::context_for_tests, GpuStepper};
+use fpgen::backend::BackendKind;
 
-/// 1000 forward-Euler steps agree with the CPU f32 path to relative L1 ≤ 1e-5 (the two
-/// sum the same face fluxes in a different order, so they differ by f32 round-off).
+/// 1000 steps agree with the CPU f32 path to relative L1 ≤ 1e-5 for each scheme,
+/// integrator and dimension (the two form the same face fluxes and sums; they differ by the
+/// last bits of log/pow and of fused multiply-adds, i.e. by f32 round-off). Δt is fixed at
+/// half the initial bound so that both advance the same times (the adaptive sequence is
+/// tested below).
 #[test]
-fn gpu_upwind_euler_matches_cpu_f32() {
+fn gpu_matches_cpu_f32_for_every_scheme_integrator_and_dimension() {
     let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
     eprintln!("GPU test on {} ({}, {})", ctx.summary.name, ctx.summary.backend, ctx.summary.driver);
-    for (dim, cells, gamma) in [(1, 101, 2.0), (2, 65, 2.0), (2, 65, 2.5)] {
-        let cfg = config(
-            dim,
-            &[
-                &format!("grid.cells={cells}"),
-                &format!("model.gamma={gamma}"),
-                "model.beta=1.5",
-                "run.precision=\"f32\"",
-            ],
-        );
-        let grid = cfg.grid().unwrap();
-        let mut cpu = loaded(&cfg);
-        let dt = 0.9 * cpu.dt_bound();
-        let f0: Vec<f32> = field(cpu.as_mut(), grid.len()).iter().map(|&v| v as f32).collect();
-        let mut ctl = control(&cfg, f64::INFINITY);
-        ctl.dt = DtPolicy::Fixed(dt);
-        let out = cpu.step_n(1000, &ctl).unwrap();
-        assert_eq!(out.steps, 1000, "{:?}", out.stop);
-        let reference = field(cpu.as_mut(), grid.len());
-
-        let mut gpu =
-            GpuUpwind::new(&ctx, &grid, &cfg.model_params(), Integrator::Euler, DtPolicy::Fixed(dt)).unwrap();
-        gpu.upload(&ctx, &f0, 0.0);
-        gpu.step_n(&ctx, 1000);
-        let state = gpu.read_state(&ctx).unwrap();
-        assert_eq!(state.steps, 1000);
-        assert!((state.t() - 1000.0 * dt).abs() < 1e-6 * 1000.0 * dt, "t = {}", state.t());
-        let mut g = vec![0.0f32; grid.len()];
-        gpu.read_back(&ctx, &mut g).unwrap();
-        let g: Vec<f64> = g.iter().map(|&v| v as f64).collect();
-        let e = rel_l1(&g, &reference);
-        eprintln!("{dim}D N = {cells} gamma = {gamma}: relative L1 GPU vs CPU f32 after 1000 steps = {e:e}");
-        assert!(e <= 1e-5, "{dim}D gamma={gamma}: relative L1 {e:e}");
-        let mass_gpu: f64 = g.iter().sum::<f64>() * grid.cell_volume();
-        assert!((mass_gpu - 1.0).abs() < 1e-4, "GPU mass {mass_gpu}");
+    for (scheme, integrator) in SCHEMES {
+        for (dim, cells, gamma) in [(1, 101, 2.0), (2, 65, 2.0), (2, 65, 2.5)] {
+            let mut cfg = scheme_config(
+                dim,
+                scheme,
+                integrator,
+                &[
+                    &format!("grid.cells={cells}"),
+                    &format!("model.gamma={gamma}"),
+                    "model.beta=1.5",
+                    "run.precision=\"f32\"",
+                ],
+            );
+            let grid = cfg.grid().unwrap();
+            let mut cpu = loaded(&cfg);
+            let f0 = field(cpu.as_mut(), grid.len());
+            cfg.scheme.dt = Some(0.5 * cpu.dt_bound());
+            let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
+            gpu.upload(&f0, 0.0).unwrap();
+            let ctl = control(&cfg, f64::INFINITY);
+            assert_eq!(cpu.step_n(1000, &ctl).unwrap().steps, 1000);
+            assert_eq!(gpu.step_n(1000, &ctl).unwrap().steps, 1000);
+            let g = field(gpu.as_mut(), grid.len());
+            let e = rel_l1(&g, &field(cpu.as_mut(), grid.len()));
+            eprintln!(
+                "{scheme}/{integrator} {dim}D N = {cells} gamma = {gamma}: relative L1 GPU vs CPU f32 after 1000 steps = {e:e}"
+            );
+            assert!(e <= 1e-5, "{scheme}/{integrator} {dim}D gamma={gamma}: relative L1 {e:e}");
+            assert!(
+                (gpu.time() - cpu.time()).abs() < 1e-5 * cpu.time(),
+                "t {} vs {}",
+                gpu.time(),
+                cpu.time()
+            );
+            let mass_gpu: f64 = g.iter().sum::<f64>() * grid.cell_volume();
+            assert!((mass_gpu - 1.0).abs() < 1e-5, "GPU mass drift {:e}", mass_gpu - 1.0);
+        }
     }
 }
 
 /// The adaptive Δt is computed and consumed on the device. Its sequence follows the CPU's
 /// to f32 tolerance; the last step lands on t_stop, and then the device stands still.
+/// Safety 0.5: at 0.9 the gradient-flow scheme's far tail (f ~ 1e-6 here) starts a
+/// decaying 2-cycle in time after ~30 steps (its bound guarantees positivity, not
+/// monotonicity of the log-potential flux), which amplifies round-off: there even CPU f32
+/// and CPU f64 Δt part by 5e-4, so no f32 tolerance can hold.
 #[test]
 fn gpu_adaptive_dt_follows_the_cpu() {
     let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
-    for dim in [1, 2] {
-        let cfg =
-            config(dim, &["grid.cells=65", "model.beta=3.0", "initial.mass=3.0", "run.precision=\"f32\""]);
+    for (scheme, dim) in [("upwind", 1), ("upwind", 2), ("gradient-flow", 1), ("gradient-flow", 2)] {
+        let cfg = scheme_config(
+            dim,
+            scheme,
+            "euler",
+            &[
+                "grid.cells=65",
+                "model.beta=3.0",
+                "initial.mass=3.0",
+                "run.precision=\"f32\"",
+                "scheme.safety=0.5",
+            ],
+        );
         let grid = cfg.grid().unwrap();
         let mut cpu = loaded(&cfg);
         let f0: Vec<f32> = field(cpu.as_mut(), grid.len()).iter().map(|&v| v as f32).collect();
         let ctl = control(&cfg, f64::INFINITY);
-        let mut gpu = GpuUpwind::new(&ctx, &grid, &cfg.model_params(), Integrator::Euler, ctl.dt).unwrap();
+        let mut gpu = GpuStepper::new(&ctx, &Discretisation::from_config(&cfg).unwrap(), ctl.dt).unwrap();
         gpu.upload(&ctx, &f0, 0.0);
         let mut worst: f64 = 0.0;
         for step in 0..60 {
@@ -72,9 +91,11 @@ fn gpu_adaptive_dt_follows_the_cpu() {
             gpu.step_n(&ctx, 1);
             let rel = (dt_gpu - dt_cpu).abs() / dt_cpu;
             worst = worst.max(rel);
-            assert!(rel < 1e-5, "{dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
+            assert!(rel < 1e-5, "{scheme} {dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
         }
-        eprintln!("{dim}D: adaptive dt, 60 steps, max relative difference GPU vs CPU f32 = {worst:e}");
+        eprintln!(
+            "{scheme} {dim}D: adaptive dt, 60 steps, max relative difference GPU vs CPU f32 = {worst:e}"
+        );
         // land on t_stop: t advances by at most t_stop − t and then stays there
         let t_now = gpu.read_state(&ctx).unwrap().t();
         let t_stop = t_now + 25.5 * gpu.read_state(&ctx).unwrap().dt as f64;
@@ -82,7 +103,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
         gpu.step_n(&ctx, 60);
         let s = gpu.read_state(&ctx).unwrap();
         assert!((s.t() - t_stop).abs() < 1e-6 * t_stop, "t = {} t_stop = {t_stop}", s.t());
-        assert!(s.steps > 60 + 25 && s.steps < 60 + 60, "steps {}", s.steps);
+        assert!(s.steps >= 60 + 20 && s.steps < 60 + 60, "steps {}", s.steps);
         assert_eq!(s.dt, 0.0);
     }
 }
@@ -97,7 +118,7 @@ fn gpu_diagnostics_match_cpu() {
             &["grid.cells=65", &format!("model.beta={beta}"), "run.precision=\"f32\"", "model.gamma=2.5"],
         );
         let mut cpu = loaded(&cfg);
-        let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
+        let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
         let f = field(cpu.as_mut(), cfg.grid().unwrap().len());
         gpu.upload(&f, 0.0).unwrap();
         let (c, g) = (cpu.diagnostics().unwrap(), gpu.diagnostics().unwrap());
@@ -120,7 +141,7 @@ fn gpu_diagnostics_match_cpu() {
 fn gpu_mass_drift_after_ten_thousand_steps() {
     let Some(_probe) = context_for_tests(4 * 257 * 257, 2) else { return };
     let cfg = config(2, &["grid.cells=257", "run.precision=\"f32\"", "initial.mass=3.0"]);
-    let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
+    let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
     let grid = cfg.grid().unwrap();
     let f0 = cfg.initial_density().unwrap().on_grid(&grid, 3.0).unwrap();
     gpu.upload(&f0, 0.0).unwrap();
@@ -140,35 +161,9 @@ fn gpu_mass_drift_after_ten_thousand_steps() {
 fn gpu_reduction_of_a_large_field() {
     let Some(_probe) = context_for_tests(4 * 4097 * 4097, 2) else { return };
     let cfg = config(2, &["grid.cells=4097", "run.precision=\"f32\"", "model.beta=0.0"]);
-    let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
+    let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
     gpu.upload(&vec![1.0; 4097 * 4097], 0.0).unwrap();
     let d = gpu.diagnostics().unwrap();
     assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
     assert_eq!((d.min, d.max), (1.0, 1.0));
-}
-
-/// SSP-RK2 on the device against the CPU f32 path: 1000 adaptive steps, 1D and 2D.
-#[test]
-fn gpu_ssp_rk2_matches_cpu_f32() {
-    let Some(_probe) = context_for_tests(4 * 65 * 65, 2) else { return };
-    for dim in [1, 2] {
-        let cfg = scheme_config(
-            dim,
-            "upwind",
-            "ssp-rk2",
-            &["grid.cells=65", "model.beta=1.5", "run.precision=\"f32\""],
-        );
-        let grid = cfg.grid().unwrap();
-        let mut cpu = loaded(&cfg);
-        let f0 = field(cpu.as_mut(), grid.len());
-        let mut gpu = fpgen::backend::create(&cfg, fpgen::backend::BackendKind::Gpu).unwrap();
-        gpu.upload(&f0, 0.0).unwrap();
-        let ctl = control(&cfg, f64::INFINITY);
-        assert_eq!(cpu.step_n(1000, &ctl).unwrap().steps, 1000);
-        assert_eq!(gpu.step_n(1000, &ctl).unwrap().steps, 1000);
-        let e = rel_l1(&field(gpu.as_mut(), grid.len()), &field(cpu.as_mut(), grid.len()));
-        eprintln!("{dim}D SSP-RK2: relative L1 GPU vs CPU f32 after 1000 steps = {e:e}");
-        assert!(e <= 1e-5, "{dim}D: {e:e}");
-        assert!((gpu.time() - cpu.time()).abs() < 1e-5 * cpu.time());
-    }
 }
