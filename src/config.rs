@@ -204,7 +204,7 @@ impl Default for StopSection {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Colormap {
     #[default]
@@ -219,6 +219,9 @@ pub struct OutputSection {
     /// Write PNG frames at output times.
     #[serde(default = "yes")]
     pub frames: bool,
+    /// Write snapshots/f_<step>.npy at output times (f_final.npy is always written).
+    #[serde(default = "yes")]
+    pub snapshots: bool,
     #[serde(default)]
     pub colormap: Colormap,
     /// Colour (2D) or vertical axis (1D) on a log10 scale.
@@ -227,7 +230,8 @@ pub struct OutputSection {
     /// Decades shown below the maximum on a log scale.
     #[serde(default = "default_log_decades")]
     pub log_decades: f64,
-    /// Fixed [min, max] of the colour/vertical range; default: each frame's own range.
+    /// [min, max] of the colour/vertical range of every frame; default: the range of the
+    /// initial density (linear: [min(0, min f0), max f0]; log: log_decades below max f0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_range: Option<[f64; 2]>,
     /// Frames are upscaled (nearest cell) to at least this many pixels per side.
@@ -239,6 +243,7 @@ impl Default for OutputSection {
     fn default() -> Self {
         Self {
             frames: true,
+            snapshots: true,
             colormap: Colormap::default(),
             log_scale: false,
             log_decades: default_log_decades(),

@@ -10,6 +10,7 @@ pub mod model;
 pub mod real;
 
 pub use error::{ConfigError, Error, Result};
+pub mod batch;
 pub mod bench;
 pub mod io;
 pub mod sim;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use fpgen::backend::{self, BackendKind};
-use fpgen::config::{Config, Precision};
+use fpgen::config::{Colormap, Config, Precision};
 use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
 use fpgen::sim::{self, RunOptions};
@@ -41,6 +41,51 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Run several configs in one process on one device: <out>/<name>/ each, plus
+    /// <out>/batch.csv with every run's summary. Exits non-zero when a run failed.
+    Batch {
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+        /// Parent folder of the run directories and batch.csv.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+        /// Override a config key in every config, e.g. --set grid.cells=513 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Replace existing run directories.
+        #[arg(long)]
+        force: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Draw the snapshots of a finished run again with new colour settings, one colour
+    /// range for all (default: the range of every snapshot).
+    Render {
+        run_dir: PathBuf,
+        #[arg(long, value_enum)]
+        colormap: Option<Colormap>,
+        /// log10 colour scale.
+        #[arg(long, conflicts_with = "linear")]
+        log_scale: bool,
+        /// Linear colour scale.
+        #[arg(long)]
+        linear: bool,
+        /// Decades below the maximum shown on a log scale.
+        #[arg(long)]
+        log_decades: Option<f64>,
+        /// Fixed colour range.
+        #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], allow_negative_numbers = true)]
+        range: Option<Vec<f64>>,
+        /// Frames are upscaled to at least this many pixels per side.
+        #[arg(long)]
+        min_pixels: Option<u32>,
+        /// Where the PNGs go (default: RUN_DIR/frames, replacing the run's frames).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Critical mass M_c(γ, d) on ℝ^d and on the box, as JSON.
     CriticalMass {
@@ -163,6 +208,51 @@ fn run(cli: Cli) -> Result<()> {
                 summary.wall_seconds
             );
         }
+        Command::Batch { configs, out, backend, overrides, force, quiet } => {
+            let opts = fpgen::batch::BatchOptions { out: out.clone(), backend, overrides, force, quiet };
+            let runs = fpgen::batch::run(&configs, &opts).context("batch")?;
+            let failed: Vec<String> = runs
+                .iter()
+                .filter_map(|r| r.outcome.as_ref().err().map(|e| format!("{}: {e}", r.config.display())))
+                .collect();
+            log::info!(
+                "batch: {} of {} runs finished; summaries in {}",
+                runs.len() - failed.len(),
+                runs.len(),
+                out.join("batch.csv").display()
+            );
+            anyhow::ensure!(
+                failed.is_empty(),
+                "batch: {} run(s) failed:\n  {}",
+                failed.len(),
+                failed.join("\n  ")
+            );
+        }
+        Command::Render { run_dir, colormap, log_scale, linear, log_decades, range, min_pixels, out_dir } => {
+            let colours = fpgen::io::rerender::ColourOverrides {
+                colormap,
+                log_scale: if log_scale {
+                    Some(true)
+                } else if linear {
+                    Some(false)
+                } else {
+                    None
+                },
+                log_decades,
+                range: range.map(|r| [r[0], r[1]]),
+                min_pixels,
+            };
+            let report = fpgen::io::rerender::rerender(&run_dir, &colours, out_dir.as_deref())
+                .with_context(|| format!("render {}", run_dir.display()))?;
+            let s = report.scale;
+            log::info!(
+                "rendered {} frames, {} colour range [{:e}, {:e}]",
+                report.frames.len(),
+                if s.log { "log" } else { "linear" },
+                s.lo,
+                s.hi
+            );
+        }
         Command::CriticalMass {
             dim,
             gamma,
@@ -237,7 +327,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));
             println!("backends:");
             println!("  cpu   available  ({} threads, f32 and f64)", rayon::current_num_threads());
-            println!("  gpu   f32; the upwind scheme (Euler, SSP-RK2) so far (`run --backend gpu|auto`)");
+            println!("  gpu   f32; both schemes, Euler and SSP-RK2, frames drawn on the device (`run --backend gpu|auto`)");
             let adapters = fpgen::backend::gpu::context::list_adapters();
             if adapters.is_empty() {
                 println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");

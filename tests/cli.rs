@@ -219,6 +219,130 @@ fn gpu_run_writes_a_run_directory() {
     assert!(summary["max_rel_mass_drift"].as_f64().unwrap() < 1e-5);
     assert!(summary["device"].as_str().unwrap().len() > 3);
     assert_eq!(std::fs::read_dir(out.join("tiny/snapshots")).unwrap().count(), 3);
+    // 2D frames are colour-mapped on the device, all with the range of the initial density
+    assert_eq!(summary["frames_drawn_on"], "device");
+    assert_eq!(summary["frames"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["frame_scale"]["lo"], 0.0);
+    assert!(summary["frame_scale"]["hi"].as_f64().unwrap() > 0.0);
+}
+
+fn gray_peak(path: &Path) -> u8 {
+    image::open(path).unwrap().to_luma8().pixels().map(|p| p.0[0]).max().unwrap()
+}
+
+/// `render` redraws every snapshot with one colour range: by default the range of all
+/// snapshots, so only the frame holding the overall maximum (t = 0: the density spreads)
+/// reaches full brightness; a range above every value draws black frames.
+#[test]
+fn render_redraws_snapshots_with_one_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = out.join("tiny");
+    let redrawn = dir.path().join("gray");
+    let o = fpgen()
+        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--min-pixels", "42"])
+        .args(["--out-dir", redrawn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut frames: Vec<_> = std::fs::read_dir(&redrawn).unwrap().map(|e| e.unwrap().path()).collect();
+    frames.sort();
+    assert_eq!(frames.len(), 3);
+    assert_eq!(image::image_dimensions(&frames[0]).unwrap(), (42, 42));
+    let peaks: Vec<u8> = frames.iter().map(|p| gray_peak(p)).collect();
+    assert_eq!(peaks[0], 255, "{peaks:?}");
+    assert!(peaks[2] < 250, "the last frame is drawn in the run's range, not its own: {peaks:?}");
+
+    let o = fpgen()
+        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--range", "10", "20"])
+        .args(["--out-dir", redrawn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(frames.iter().all(|p| gray_peak(p) == 0));
+
+    // a bad range names the key
+    let o = fpgen().args(["render", run.to_str().unwrap(), "--range", "2", "1"]).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("color_range"));
+}
+
+/// `batch` runs configs in one process on one device: one run directory each, and
+/// batch.csv with a row per run; a failing run is recorded and the others still run.
+#[test]
+fn batch_runs_configs_on_one_device() {
+    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let a = write("a", TINY.replace("name = \"tiny\"", "name = \"a\""));
+    let b = write(
+        "b",
+        TINY.replace("name = \"tiny\"", "name = \"b\"\n[scheme]\nkind = \"gradient-flow\"")
+            .replace("dim = 2", "dim = 1")
+            .replace("[[-1.0, 0.0], [1.0, 0.0]]", "[-1.0, 1.0]"),
+    );
+    // fails at start: the fixed Δt exceeds the positivity bound
+    let c = write("c", TINY.replace("name = \"tiny\"", "name = \"c\"\n[scheme]\ndt = 1.0"));
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["batch", a.to_str().unwrap(), b.to_str().unwrap(), c.to_str().unwrap()])
+        .args([
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--backend",
+            "gpu",
+            "--set",
+            "run.precision=\"f32\"",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "one run failed, so the batch must fail: {stderr}");
+    assert!(stderr.contains("1 run(s) failed") && stderr.contains("c.toml"), "{stderr}");
+    let csv = std::fs::read_to_string(out.join("batch.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[0].starts_with("name,config,run_dir,status,message,backend"));
+    assert!(lines[1].starts_with("a,") && lines[1].contains(",completed,") && lines[1].contains(",gpu,"));
+    assert!(lines[2].starts_with("b,") && lines[2].contains(",completed,"));
+    assert!(lines[3].starts_with("c,") && lines[3].contains(",error,") && lines[3].contains("scheme.dt"));
+    let summary = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(name).join("summary.json")).unwrap()).unwrap()
+    };
+    assert_eq!(summary("a")["frames_drawn_on"], "device");
+    assert_eq!(summary("b")["frames_drawn_on"], "host"); // 1D: a line plot
+    assert_eq!(summary("b")["scheme"], "GradientFlow");
+}
+
+/// Two configs with the same name would share a run directory: refused before any run.
+#[test]
+fn batch_refuses_repeated_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_config(dir.path(), TINY);
+    let b = dir.path().join("copy.toml");
+    std::fs::copy(&a, &b).unwrap();
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["batch", a.to_str().unwrap(), b.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("name = \"tiny\""), "{err}");
+    assert!(!out.join("tiny").exists());
 }
 
 /// `verify` passes on a tiny config and fails (non-zero exit) when the tolerances are

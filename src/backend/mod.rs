@@ -112,6 +112,12 @@ pub trait Backend {
     /// Copy the field into `out` (length N^d).
     fn read_back(&mut self, out: &mut [f64]) -> Result<()>;
     fn time(&self) -> f64;
+    /// The current field as a frame drawn where it lives, when the backend can (the GPU
+    /// colour-maps 2D fields on the device and reads back only the image); None: the
+    /// caller reads the field back and draws it on the host.
+    fn render_frame(&mut self, _style: &crate::io::frames::FrameStyle) -> Result<Option<image::RgbImage>> {
+        Ok(None)
+    }
 }
 
 /// Which backend `fpgen run` uses.
@@ -125,8 +131,56 @@ pub enum BackendKind {
     Auto,
 }
 
-/// Build the backend for a validated config.
+/// The GPU device of a process: opened at most once and shared by its runs (`fpgen
+/// batch`), with limits for the largest grid it will hold. A failure to open it is kept,
+/// so that `auto` says once that it falls back to the CPU.
+#[derive(Default)]
+pub struct SharedDevice {
+    ctx: Option<std::sync::Arc<gpu::GpuContext>>,
+    failure: Option<String>,
+    reserve_bytes: u64,
+}
+
+impl SharedDevice {
+    /// A device that will hold fields of up to `bytes` per buffer.
+    pub fn reserving(bytes: u64) -> Self {
+        Self { reserve_bytes: bytes, ..Self::default() }
+    }
+
+    fn get(&mut self, grid: &crate::grid::Grid) -> Result<std::sync::Arc<gpu::GpuContext>> {
+        let bytes = (grid.len() * 4) as u64;
+        if let Some(ctx) = &self.ctx {
+            gpu::context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
+            return Ok(ctx.clone());
+        }
+        if let Some(message) = &self.failure {
+            return Err(gpu::GpuError::Other(message.clone()).into());
+        }
+        match gpu::GpuContext::new(bytes.max(self.reserve_bytes), grid.dim) {
+            Ok(ctx) => {
+                let ctx = std::sync::Arc::new(ctx);
+                self.ctx = Some(ctx.clone());
+                Ok(ctx)
+            }
+            Err(e) => {
+                self.failure = Some(e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Build the backend for a validated config (opening a GPU device of its own).
 pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<dyn Backend>> {
+    create_on(config, kind, &mut SharedDevice::default())
+}
+
+/// Build the backend for a validated config on a shared GPU device.
+pub fn create_on(
+    config: &crate::config::Config,
+    kind: BackendKind,
+    device: &mut SharedDevice,
+) -> Result<Box<dyn Backend>> {
     use crate::config::Precision;
     let disc = cpu::Discretisation::from_config(config)?;
     let threads = config.run.threads;
@@ -140,9 +194,10 @@ pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<d
         Some(dt) => DtPolicy::Fixed(dt),
         None => DtPolicy::Adaptive { safety: config.scheme.safety },
     };
-    let gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
-        let ctx = gpu::GpuContext::new((disc.grid.len() * 4) as u64, disc.grid.dim)?;
-        Ok(Box::new(gpu::backend::GpuBackend::new(std::sync::Arc::new(ctx), disc, policy)?))
+    let known_failure = device.failure.is_some();
+    let mut gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
+        let ctx = device.get(&disc.grid)?;
+        Ok(Box::new(gpu::backend::GpuBackend::new(ctx, disc, policy)?))
     };
     match kind {
         BackendKind::Cpu => cpu(disc),
@@ -160,7 +215,9 @@ pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<d
             match gpu(&disc) {
                 Ok(b) => Ok(b),
                 Err(e) => {
-                    log::info!("backend auto: falling back to the CPU ({e})");
+                    if !known_failure {
+                        log::info!("backend auto: falling back to the CPU ({e})");
+                    }
                     cpu(disc)
                 }
             }

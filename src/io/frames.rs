@@ -28,16 +28,21 @@ const MAGMA: [[f64; 3]; 7] = [
     [18.655_705_065_918_83, -11.489_773_519_977_11, -5.601_961_508_734_096],
 ];
 
+/// Polynomial coefficients (s^0 … s^6, rgb) of a colormap; None for gray (s itself).
+pub fn coefficients(map: Colormap) -> Option<&'static [[f64; 3]; 7]> {
+    match map {
+        Colormap::Gray => None,
+        Colormap::Viridis => Some(&VIRIDIS),
+        Colormap::Magma => Some(&MAGMA),
+    }
+}
+
 /// Colour of s ∈ [0, 1].
 pub fn colour(map: Colormap, s: f64) -> [u8; 3] {
     let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
-    let coeffs = match map {
-        Colormap::Gray => {
-            let v = (255.0 * s).round() as u8;
-            return [v, v, v];
-        }
-        Colormap::Viridis => &VIRIDIS,
-        Colormap::Magma => &MAGMA,
+    let Some(coeffs) = coefficients(map) else {
+        let v = (255.0 * s).round() as u8;
+        return [v, v, v];
     };
     let mut rgb = [0u8; 3];
     for (c, out) in rgb.iter_mut().enumerate() {
@@ -47,25 +52,27 @@ pub fn colour(map: Colormap, s: f64) -> [u8; 3] {
     rgb
 }
 
-/// Maps densities to [0, 1]: linear on [lo, hi], or log10 over `decades` below hi.
-#[derive(Clone, Copy, Debug)]
+/// Maps densities to [0, 1]: linear on [lo, hi], or log10 on [lo, hi] (lo > 0).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Scale {
-    lo: f64,
-    hi: f64,
-    log: bool,
+    pub lo: f64,
+    pub hi: f64,
+    pub log: bool,
 }
 
 impl Scale {
-    pub fn new(opts: &OutputSection, field: &[f64]) -> Self {
+    /// `output.color_range` when set; otherwise a range that covers values in
+    /// [min, max]: linear [min(0, min), max], log `log_decades` decades below max.
+    pub fn covering(opts: &OutputSection, min: f64, max: f64) -> Self {
         let (lo, hi) = match opts.color_range {
             Some([lo, hi]) => (lo, hi),
             None => {
-                let max = field.iter().copied().fold(0.0f64, f64::max);
-                let hi = if max > 0.0 { max } else { 1.0 };
+                let hi = if max > 0.0 && max.is_finite() { max } else { 1.0 };
                 if opts.log_scale {
                     (hi * 10f64.powf(-opts.log_decades), hi)
                 } else {
-                    (field.iter().copied().fold(f64::INFINITY, f64::min).min(0.0), hi)
+                    let lo = if min.is_finite() { min.min(0.0) } else { 0.0 };
+                    (lo, if hi > lo { hi } else { lo + 1.0 })
                 }
             }
         };
@@ -86,31 +93,85 @@ impl Scale {
     }
 }
 
+/// Smallest and largest finite values seen.
+#[derive(Clone, Copy, Debug)]
+pub struct Extremes {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Default for Extremes {
+    fn default() -> Self {
+        Self { min: f64::INFINITY, max: f64::NEG_INFINITY }
+    }
+}
+
+impl Extremes {
+    pub fn add(&mut self, field: &[f64]) {
+        for &v in field.iter().filter(|v| v.is_finite()) {
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+        }
+    }
+}
+
+/// How frames of a run are drawn: one colour range for every frame of the run, so that
+/// frames compare (values outside it are drawn in the end colours).
+#[derive(Clone, Copy, Debug)]
+pub struct FrameStyle {
+    pub colormap: Colormap,
+    pub scale: Scale,
+    pub min_pixels: u32,
+}
+
+impl FrameStyle {
+    /// The style of a run whose frames cover the values of `fields`.
+    pub fn covering<'a>(opts: &OutputSection, fields: impl IntoIterator<Item = &'a [f64]>) -> Self {
+        let mut extremes = Extremes::default();
+        for f in fields {
+            extremes.add(f);
+        }
+        Self::for_extremes(opts, &extremes)
+    }
+
+    pub fn for_extremes(opts: &OutputSection, e: &Extremes) -> Self {
+        Self {
+            colormap: opts.colormap,
+            scale: Scale::covering(opts, e.min, e.max),
+            min_pixels: opts.min_pixels,
+        }
+    }
+
+    /// Pixels per cell along each axis of a 2D frame of `cells` per side.
+    pub fn pixels_per_cell(&self, cells: usize) -> u32 {
+        self.min_pixels.div_ceil(cells as u32).max(1)
+    }
+}
+
 /// Render a 2D field (index [ix, iy]) with y pointing up, cells upscaled to at least
 /// `min_pixels` per side; a 1D profile as a line plot.
-pub fn render(grid: &Grid, field: &[f64], opts: &OutputSection) -> RgbImage {
-    let scale = Scale::new(opts, field);
+pub fn render(grid: &Grid, field: &[f64], style: &FrameStyle) -> RgbImage {
     if grid.dim == 1 {
-        return plot_profile(field, &scale, opts);
+        return plot_profile(field, style);
     }
     let n = grid.cells as u32;
-    let k = opts.min_pixels.div_ceil(n).max(1);
+    let k = style.pixels_per_cell(grid.cells);
     RgbImage::from_fn(n * k, n * k, |px, py| {
         let ix = (px / k) as usize;
         let iy = (n - 1 - py / k) as usize;
-        Rgb(colour(opts.colormap, scale.unit(field[ix * grid.cells + iy])))
+        Rgb(colour(style.colormap, style.scale.unit(field[ix * grid.cells + iy])))
     })
 }
 
-fn plot_profile(field: &[f64], scale: &Scale, opts: &OutputSection) -> RgbImage {
-    let (w, h) = (opts.min_pixels.max(256) * 3 / 2, opts.min_pixels.max(256));
+fn plot_profile(field: &[f64], style: &FrameStyle) -> RgbImage {
+    let (w, h) = (style.min_pixels.max(256) * 3 / 2, style.min_pixels.max(256));
     let margin = 8u32;
     let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
     let (pw, ph) = (w - 2 * margin, h - 2 * margin);
-    let line = colour(opts.colormap, 0.25);
+    let line = colour(style.colormap, 0.25);
     let n = field.len();
     let y_of = |v: f64| -> u32 {
-        let s = scale.unit(v).clamp(0.0, 1.0);
+        let s = style.scale.unit(v).clamp(0.0, 1.0);
         margin + ((1.0 - s) * (ph - 1) as f64).round() as u32
     };
     let mut prev: Option<u32> = None;
@@ -144,8 +205,12 @@ fn plot_profile(field: &[f64], scale: &Scale, opts: &OutputSection) -> RgbImage 
     img
 }
 
-pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], opts: &OutputSection) -> Result<()> {
-    render(grid, field, opts)
+pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], style: &FrameStyle) -> Result<()> {
+    save_png(path, &render(grid, field, style))
+}
+
+pub fn save_png(path: &Path, image: &RgbImage) -> Result<()> {
+    image
         .save(path)
         .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write PNG: {e}") })
 }
@@ -169,7 +234,7 @@ mod tests {
         let mut f = vec![0.0; 16];
         f[3] = 1.0; // ix = 0, iy = 3: top-left corner
         let opts = OutputSection { colormap: Colormap::Gray, min_pixels: 4, ..Default::default() };
-        let img = render(&g, &f, &opts);
+        let img = render(&g, &f, &FrameStyle::covering(&opts, [f.as_slice()]));
         assert_eq!(img.get_pixel(0, 0).0, [255, 255, 255]);
         assert_eq!(img.get_pixel(3, 3).0, [0, 0, 0]);
     }
@@ -177,7 +242,20 @@ mod tests {
     #[test]
     fn log_scale_maps_decades() {
         let opts = OutputSection { log_scale: true, log_decades: 4.0, ..Default::default() };
-        let s = Scale::new(&opts, &[1e-3, 10.0]);
+        let s = FrameStyle::covering(&opts, [[1e-3, 10.0].as_slice()]).scale;
         assert!((s.unit(10.0) - 1.0).abs() < 1e-12 && (s.unit(0.1) - 0.5).abs() < 1e-12);
+    }
+
+    /// One range over several fields covers all of them (linear: from min(0, min)).
+    #[test]
+    fn run_range_covers_every_field() {
+        let opts = OutputSection::default();
+        let s = FrameStyle::covering(&opts, [[0.5, 2.0].as_slice(), [-1.0, 7.0].as_slice()]).scale;
+        assert_eq!((s.lo, s.hi, s.log), (-1.0, 7.0, false));
+        let fixed = OutputSection { color_range: Some([0.0, 3.0]), ..Default::default() };
+        assert_eq!(FrameStyle::covering(&fixed, [[0.5, 9.0].as_slice()]).scale.hi, 3.0);
+        // an all-zero field still gets a non-empty range
+        let z = FrameStyle::covering(&opts, [[0.0, 0.0].as_slice()]).scale;
+        assert!(z.hi > z.lo);
     }
 }

@@ -1,6 +1,7 @@
 //! Run outputs: .npy arrays, PNG frames, diagnostics CSV, summary JSON, run folders.
 
 pub mod frames;
+pub mod rerender;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,31 @@ pub fn write_field_npy(path: &Path, grid: &Grid, field: &[f64]) -> Result<()> {
     let array =
         ndarray::ArrayD::from_shape_vec(grid.shape(), field.to_vec()).map_err(|e| data_err(e.to_string()))?;
     ndarray_npy::write_npy(path, &array).map_err(|e| data_err(format!("cannot write .npy: {e}")))
+}
+
+/// Read a float64 or float32 .npy array whose shape must be the grid's ([N] or [N, N]).
+pub fn read_field_npy(path: &Path, grid: &Grid) -> Result<Vec<f64>> {
+    let data_err = |message: String| Error::Data { path: path.to_path_buf(), message };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let array: ndarray::ArrayD<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
+        Ok(a) => a,
+        Err(_) => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let a32: ndarray::ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
+                .map_err(|e| data_err(format!("not a float32/float64 .npy array: {e}")))?;
+            a32.mapv(|v| v as f64)
+        }
+    };
+    if array.shape() != grid.shape().as_slice() {
+        return Err(data_err(format!(
+            "shape {:?} does not match the grid ({:?}: grid.cells = {}, model.dim = {})",
+            array.shape(),
+            grid.shape(),
+            grid.cells,
+            grid.dim
+        )));
+    }
+    Ok(array.iter().copied().collect())
 }
 
 /// Create `dir` (and parents). An existing non-empty directory is refused unless
@@ -61,6 +87,21 @@ impl CsvWriter {
     pub fn row(&mut self, values: &[f64]) -> Result<()> {
         let text: Vec<String> = values.iter().map(|v| format!("{v:e}")).collect();
         self.line(&text.join(","))
+    }
+
+    /// A row of text fields, quoted where they hold a comma, quote or line break.
+    pub fn text_row(&mut self, fields: &[String]) -> Result<()> {
+        let quoted: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                if f.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", f.replace('"', "\"\""))
+                } else {
+                    f.clone()
+                }
+            })
+            .collect();
+        self.line(&quoted.join(","))
     }
 
     fn line(&mut self, text: &str) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Initial densities on the grid, rescaled to a requested discrete mass.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{ConfigError, Error, Result};
 use crate::grid::Grid;
@@ -81,28 +81,9 @@ impl InitialDensity {
     }
 }
 
-fn read_density_npy(path: &PathBuf, grid: &Grid) -> Result<Vec<f64>> {
-    let data_err = |message: String| Error::Data { path: path.clone(), message };
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let array: ndarray::ArrayD<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
-        Ok(a) => a,
-        Err(_) => {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let a32: ndarray::ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
-                .map_err(|e| data_err(format!("not a float32/float64 .npy array: {e}")))?;
-            a32.mapv(|v| v as f64)
-        }
-    };
-    if array.shape() != grid.shape().as_slice() {
-        return Err(data_err(format!(
-            "shape {:?} does not match the grid ({:?}: grid.cells = {}, model.dim = {})",
-            array.shape(),
-            grid.shape(),
-            grid.cells,
-            grid.dim
-        )));
-    }
-    let values: Vec<f64> = array.iter().copied().collect();
+fn read_density_npy(path: &Path, grid: &Grid) -> Result<Vec<f64>> {
+    let data_err = |message: String| Error::Data { path: path.to_path_buf(), message };
+    let values = crate::io::read_field_npy(path, grid)?;
     if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
         return Err(data_err(format!("entry {i} is {v}: a density must be finite and >= 0")));
     }

@@ -70,6 +70,11 @@ pub struct Summary {
     pub stepping_seconds: f64,
     pub cell_updates_per_second: f64,
     pub snapshots: Vec<String>,
+    pub frames: Vec<String>,
+    /// The colour range of every frame (fixed for the run).
+    pub frame_scale: Option<frames::Scale>,
+    /// Where frames were colour-mapped: "device" or "host".
+    pub frames_drawn_on: Option<String>,
 }
 
 /// Options of one run that are not part of the physics.
@@ -110,8 +115,17 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
     io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
     let mut csv = CsvWriter::create(&run_dir.join("diagnostics.csv"), &DIAGNOSTICS_HEADER)?;
     let mut field = vec![0.0; grid.len()];
-    let mut snapshots =
-        SnapshotWriter { dir: run_dir, config, grid: &grid, names: Vec::new(), last_step: None };
+    let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
+    let mut snapshots = SnapshotWriter {
+        dir: run_dir,
+        config,
+        grid: &grid,
+        style,
+        names: Vec::new(),
+        frames: Vec::new(),
+        drawn_on: None,
+        last_step: None,
+    };
     let d0 = backend.diagnostics()?;
     let mass0 = d0.mass;
     let mut tracker = Tracker::new(mass0);
@@ -219,7 +233,10 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
         } else {
             0.0
         },
+        frame_scale: config.output.frames.then_some(style.scale),
+        frames_drawn_on: snapshots.drawn_on.map(str::to_string),
         snapshots: snapshots.names,
+        frames: snapshots.frames,
     };
     io::write_json(&run_dir.join("summary.json"), &summary)?;
     if matches!(stop, Some(StopReason::NonFinite)) {
@@ -232,25 +249,44 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
     Ok(summary)
 }
 
-/// Writes snapshots/f_<step>.npy and frames/f_<step>.png.
+/// Writes snapshots/f_<step>.npy and frames/f_<step>.png at output times.
 struct SnapshotWriter<'a> {
     dir: &'a Path,
     config: &'a Config,
     grid: &'a crate::grid::Grid,
+    style: frames::FrameStyle,
     names: Vec<String>,
+    frames: Vec<String>,
+    drawn_on: Option<&'static str>,
     last_step: Option<u64>,
 }
 
 impl SnapshotWriter<'_> {
     fn write(&mut self, step: u64, backend: &mut dyn Backend, field: &mut [f64]) -> Result<()> {
-        backend.read_back(field)?;
         let name = format!("f_{step:08}");
-        io::write_field_npy(&self.dir.join("snapshots").join(format!("{name}.npy")), self.grid, field)?;
-        if self.config.output.frames {
-            let png = self.dir.join("frames").join(format!("{name}.png"));
-            frames::write_frame(&png, self.grid, field, &self.config.output)?;
+        let out = &self.config.output;
+        if out.snapshots {
+            backend.read_back(field)?;
+            io::write_field_npy(&self.dir.join("snapshots").join(format!("{name}.npy")), self.grid, field)?;
+            self.names.push(format!("snapshots/{name}.npy"));
         }
-        self.names.push(format!("snapshots/{name}.npy"));
+        if out.frames {
+            let image = match backend.render_frame(&self.style)? {
+                Some(image) => {
+                    self.drawn_on = Some("device");
+                    image
+                }
+                None => {
+                    if !out.snapshots {
+                        backend.read_back(field)?;
+                    }
+                    self.drawn_on = Some("host");
+                    frames::render(self.grid, field, &self.style)
+                }
+            };
+            frames::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
+            self.frames.push(format!("frames/{name}.png"));
+        }
         self.last_step = Some(step);
         Ok(())
     }

@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use super::reduce::GpuReducer;
+use super::render::GpuRenderer;
 use super::{GpuContext, GpuStepper};
 use crate::backend::cpu::Discretisation;
 use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::io::frames::FrameStyle;
 
 /// Steps recorded per submission between two reads of the stepping state; stop
 /// conditions are therefore noticed at most this many steps late.
@@ -20,6 +22,8 @@ pub struct GpuBackend {
     ctx: Arc<GpuContext>,
     stepper: GpuStepper,
     reducer: GpuReducer,
+    /// Made at the first frame (its size comes from the style).
+    renderer: Option<GpuRenderer>,
     grid: Grid,
     policy: DtPolicy,
     t: f64,
@@ -34,6 +38,7 @@ impl GpuBackend {
         Ok(Self {
             stepper,
             reducer,
+            renderer: None,
             grid: disc.grid.clone(),
             policy,
             t: 0.0,
@@ -154,5 +159,22 @@ impl Backend for GpuBackend {
 
     fn time(&self) -> f64 {
         self.t
+    }
+
+    /// 2D fields are colour-mapped on the device; 1D profiles are line plots drawn on the
+    /// host from the N values.
+    fn render_frame(&mut self, style: &FrameStyle) -> Result<Option<image::RgbImage>> {
+        if self.grid.dim != 2 {
+            return Ok(None);
+        }
+        let (cells, k) = (self.grid.cells, style.pixels_per_cell(self.grid.cells));
+        if !self.renderer.as_ref().is_some_and(|r| r.fits(cells, k)) {
+            self.renderer = Some(GpuRenderer::new(&self.ctx, cells, k, self.stepper.fields().0)?);
+        }
+        let (_, current) = self.stepper.fields();
+        match &self.renderer {
+            Some(r) => Ok(Some(r.render(&self.ctx, current, style)?)),
+            None => Ok(None),
+        }
     }
 }

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod context;
 pub mod reduce;
+pub mod render;
 pub mod shaders;
 
 use bytemuck::{Pod, Zeroable};

@@ -27,8 +27,11 @@ pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_fl
 /// Diagnostics reductions (twin: `CpuBackend::diagnostics`).
 pub const REDUCE: Module = module!("reduce": "reduce.wgsl");
 
+/// Colour-mapped frames (twin: `io::frames::render`).
+pub const COLORMAP: Module = module!("colormap": "colormap.wgsl");
+
 /// Every module (validated with naga in the tests).
-pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE];
+pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,125 @@
+//! Frames colour-mapped on the device (shaders/colormap.wgsl): the field stays on the
+//! GPU and only the RGBA8 image comes back. Twin: `io::frames::render`.
+
+use bytemuck::{Pod, Zeroable};
+use image::RgbImage;
+
+use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use super::shaders;
+use crate::io::frames::{self, FrameStyle};
+
+/// Uniform block of colormap.wgsl (same order, 144 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct ColormapParams {
+    n: u32,
+    k: u32,
+    width: u32,
+    map: u32,
+    log_scale: u32,
+    _pad0: [u32; 1],
+    lo: f32,
+    hi: f32,
+    coeffs: [[f32; 4]; 7],
+}
+
+/// Draws either of two field buffers (the stepper's ping-pong pair) at a fixed image
+/// size; a style with another size needs a new renderer.
+pub struct GpuRenderer {
+    n: u32,
+    k: u32,
+    uniform: wgpu::Buffer,
+    pixels: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind_groups: [wgpu::BindGroup; 2],
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl GpuRenderer {
+    /// For 2D fields of `cells` per side drawn with `k` pixels per cell.
+    pub fn new(ctx: &GpuContext, cells: usize, k: u32, fields: &[wgpu::Buffer; 2]) -> Result<Self, GpuError> {
+        let n = cells as u32;
+        let width = n as u64 * k as u64;
+        let bytes = width * width * 4;
+        let limits = ctx.device.limits();
+        if bytes > limits.max_storage_buffer_binding_size || width > 16 * 65535 {
+            return Err(GpuError::Other(format!(
+                "a {width}×{width} frame ({bytes} bytes) exceeds the device's storage-buffer limit ({} bytes); lower output.min_pixels",
+                limits.max_storage_buffer_binding_size
+            )));
+        }
+        let buffer = |label, size, usage| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let uniform = buffer(
+            "colormap params",
+            std::mem::size_of::<ColormapParams>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        let pixels =
+            buffer("frame pixels", bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let staging =
+            buffer("frame read-back", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        let m = shaders::COLORMAP;
+        let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ, READ_WRITE], &["render"]);
+        let bind = |f| kernels.bind_group(ctx, "colormap", &[&uniform, f, &pixels]);
+        let bind_groups = [bind(&fields[0]), bind(&fields[1])];
+        let pipeline = kernels
+            .pipelines
+            .into_iter()
+            .next()
+            .ok_or_else(|| GpuError::Other("colormap.wgsl: missing pipeline".into()))?;
+        Ok(Self { n, k, uniform, pixels, staging, bind_groups, pipeline })
+    }
+
+    /// Whether this renderer draws frames of the given size.
+    pub fn fits(&self, cells: usize, k: u32) -> bool {
+        self.n as usize == cells && self.k == k
+    }
+
+    /// Colour-map field buffer `which` (0 or 1) and read back the image.
+    pub fn render(&self, ctx: &GpuContext, which: usize, style: &FrameStyle) -> Result<RgbImage, GpuError> {
+        let width = self.n * self.k;
+        let mut coeffs = [[0f32; 4]; 7];
+        if let Some(c) = frames::coefficients(style.colormap) {
+            for (dst, src) in coeffs.iter_mut().zip(c) {
+                *dst = [src[0] as f32, src[1] as f32, src[2] as f32, 0.0];
+            }
+        }
+        let s = style.scale;
+        let (lo, hi) = if s.log { (s.lo.log10(), s.hi.log10()) } else { (s.lo, s.hi) };
+        let params = ColormapParams {
+            n: self.n,
+            k: self.k,
+            width,
+            map: u32::from(frames::coefficients(style.colormap).is_some()),
+            log_scale: u32::from(s.log),
+            _pad0: [0],
+            lo: lo as f32,
+            hi: hi as f32,
+            coeffs,
+        };
+        ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
+        let mut encoder =
+            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("colormap") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("colormap"),
+                timestamp_writes: None,
+            });
+            pass.set_bind_group(0, &self.bind_groups[which], &[]);
+            pass.set_pipeline(&self.pipeline);
+            pass.dispatch_workgroups(width.div_ceil(16), width.div_ceil(16), 1);
+        }
+        ctx.queue.submit(Some(encoder.finish()));
+        let mut rgba = vec![0u8; (width as usize) * (width as usize) * 4];
+        context::read_buffer(ctx, &self.pixels, &self.staging, &mut rgba)?;
+        let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        RgbImage::from_raw(width, width, rgb).ok_or_else(|| GpuError::Other("frame size mismatch".into()))
+    }
+}

@@ -1,0 +1,152 @@
+//! `fpgen batch`: several configs in one process on one device, one run directory each,
+//! and batch.csv with every run's summary.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::backend::{self, BackendKind, SharedDevice};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::io::{self, CsvWriter};
+use crate::sim::{self, RunOptions, Summary};
+
+pub const BATCH_HEADER: [&str; 22] = [
+    "name",
+    "config",
+    "run_dir",
+    "status",
+    "message",
+    "backend",
+    "precision",
+    "device",
+    "scheme",
+    "integrator",
+    "dim",
+    "cells",
+    "steps",
+    "t_final",
+    "mass_initial",
+    "mass_final",
+    "max_rel_mass_drift",
+    "origin_cell_mass",
+    "max_density_final",
+    "condensation_time",
+    "wall_seconds",
+    "cell_updates_per_second",
+];
+
+#[derive(Clone, Debug)]
+pub struct BatchOptions {
+    pub out: PathBuf,
+    pub backend: BackendKind,
+    pub overrides: Vec<String>,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// One finished (or failed) run of a batch.
+#[derive(Clone, Debug)]
+pub struct BatchRun {
+    pub config: PathBuf,
+    pub run_dir: PathBuf,
+    /// The summary, or why the run failed.
+    pub outcome: std::result::Result<Summary, String>,
+}
+
+impl BatchRun {
+    fn csv_fields(&self, name: &str) -> Vec<String> {
+        let mut row =
+            vec![name.to_string(), self.config.display().to_string(), self.run_dir.display().to_string()];
+        match &self.outcome {
+            Ok(s) => {
+                let opt = |v: Option<f64>| v.map(|x| format!("{x:e}")).unwrap_or_default();
+                row.extend([
+                    s.status.clone(),
+                    s.message.clone(),
+                    s.backend.backend.clone(),
+                    s.backend.precision.clone(),
+                    s.backend.device.clone(),
+                    s.scheme.clone(),
+                    s.integrator.clone(),
+                    s.dim.to_string(),
+                    s.cells.to_string(),
+                    s.steps.to_string(),
+                ]);
+                row.extend(
+                    [
+                        s.t_final,
+                        s.mass_initial,
+                        s.mass_final,
+                        s.max_rel_mass_drift,
+                        s.origin_cell_mass,
+                        s.max_density_final,
+                    ]
+                    .iter()
+                    .map(|v| format!("{v:e}")),
+                );
+                row.push(opt(s.condensation_time));
+                row.extend([s.wall_seconds, s.cell_updates_per_second].iter().map(|v| format!("{v:e}")));
+            }
+            Err(message) => {
+                row.extend(["error".to_string(), message.clone()]);
+                row.resize(BATCH_HEADER.len(), String::new());
+            }
+        }
+        row
+    }
+}
+
+/// Load every config first (a bad key or a repeated run name stops the batch before any
+/// run starts), then run them in order on one device; a failing run is recorded in
+/// batch.csv and the batch goes on.
+pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
+    let loaded = configs
+        .iter()
+        .map(|path| Config::load(path, &opts.overrides).map(|c| (path.clone(), c)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    for (path, cfg) in &loaded {
+        if let Some(first) = seen.insert(&cfg.name, path) {
+            return Err(Error::Unsupported(format!(
+                "{} and {} both have name = \"{}\": their runs would share {}; give each config its own name",
+                first.display(),
+                path.display(),
+                cfg.name,
+                sim::run_dir(&opts.out, cfg).display()
+            )));
+        }
+    }
+    let largest = loaded.iter().filter_map(|(_, c)| c.grid().ok()).map(|g| g.len() * 4).max().unwrap_or(0);
+    let mut device = SharedDevice::reserving(largest as u64);
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
+    let mut csv = CsvWriter::create(&opts.out.join("batch.csv"), &BATCH_HEADER)?;
+    let mut runs = Vec::with_capacity(loaded.len());
+    for (i, (path, cfg)) in loaded.iter().enumerate() {
+        let dir = sim::run_dir(&opts.out, cfg);
+        log::info!(
+            "batch [{}/{}] `{}` ({}) -> {}",
+            i + 1,
+            loaded.len(),
+            cfg.name,
+            path.display(),
+            dir.display()
+        );
+        let outcome = run_one(cfg, &dir, opts, &mut device).map_err(|e| e.to_string());
+        match &outcome {
+            Ok(s) => {
+                log::info!("batch [{}/{}] `{}`: {}: {}", i + 1, loaded.len(), cfg.name, s.status, s.message)
+            }
+            Err(e) => log::error!("batch [{}/{}] `{}` failed: {e}", i + 1, loaded.len(), cfg.name),
+        }
+        let run = BatchRun { config: path.clone(), run_dir: dir, outcome };
+        csv.text_row(&run.csv_fields(&cfg.name))?;
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &mut SharedDevice) -> Result<Summary> {
+    io::prepare_run_dir(dir, opts.force)?;
+    let mut be = backend::create_on(cfg, opts.backend, device)?;
+    sim::run(cfg, be.as_mut(), dir, &RunOptions { quiet: opts.quiet })
+}

@@ -1,0 +1,59 @@
+//! Frames colour-mapped on the device against the host renderer (their CPU twin).
+//! Skips loudly without an adapter unless FPGEN_REQUIRE_GPU is set.
+
+mod common;
+use common::*;
+use fpgen::backend::gpu::context::context_for_tests;
+use fpgen::backend::BackendKind;
+use fpgen::config::Colormap;
+use fpgen::io::frames::{self, FrameStyle};
+
+/// Same pixels as the host for each colormap, linear and log scales, with and without
+/// upscaling. The device evaluates the colormap polynomial in f32, the host in f64, so a
+/// channel may round to the neighbouring byte where the exact value sits within ~1e-5 of
+/// a half-integer: at most 1 apart, and in ≤ 1% of the pixels.
+#[test]
+fn device_frames_match_the_host_renderer() {
+    let Some(_probe) = context_for_tests(4 * 65 * 65, 2) else { return };
+    for (colormap, log, min_pixels) in
+        [(Colormap::Viridis, false, 64), (Colormap::Magma, true, 300), (Colormap::Gray, false, 130)]
+    {
+        let mut cfg = config(2, &["grid.cells=65", "run.precision=\"f32\""]);
+        cfg.output.colormap = colormap;
+        cfg.output.log_scale = log;
+        cfg.output.min_pixels = min_pixels;
+        let grid = cfg.grid().unwrap();
+        let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
+        let f0 = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
+        gpu.upload(&f0, 0.0).unwrap();
+        // a range narrower than the field: values beyond it take the end colours
+        let style = FrameStyle::covering(&cfg.output, [&f0[..f0.len() / 2]]);
+        gpu.step_n(10, &control(&cfg, f64::INFINITY)).unwrap();
+        let device = gpu.render_frame(&style).unwrap().expect("2D frames are drawn on the device");
+        let host = frames::render(&grid, &field(gpu.as_mut(), grid.len()), &style);
+        assert_eq!(device.dimensions(), host.dimensions());
+        let k = style.pixels_per_cell(65);
+        assert_eq!(device.width(), 65 * k);
+        let (mut differing, mut worst) = (0usize, 0i32);
+        for (a, b) in device.pixels().zip(host.pixels()) {
+            let d = a.0.iter().zip(b.0).map(|(&x, y)| (x as i32 - y as i32).abs()).max().unwrap_or(0);
+            worst = worst.max(d);
+            differing += usize::from(d > 0);
+        }
+        let total = (device.width() * device.height()) as usize;
+        eprintln!("{colormap:?} log={log} k={k}: {differing} of {total} pixels differ, by at most {worst}");
+        assert!(worst <= 1, "{colormap:?}: a channel differs by {worst}");
+        assert!(differing * 100 <= total, "{colormap:?}: {differing} of {total} pixels differ");
+    }
+}
+
+/// 1D profiles are line plots: drawn on the host.
+#[test]
+fn one_dimensional_frames_are_drawn_on_the_host() {
+    let Some(_probe) = context_for_tests(4 * 65, 1) else { return };
+    let cfg = config(1, &["grid.cells=65", "run.precision=\"f32\""]);
+    let mut gpu = fpgen::backend::create(&cfg, BackendKind::Gpu).unwrap();
+    gpu.upload(&vec![1.0; 65], 0.0).unwrap();
+    let style = FrameStyle::covering(&cfg.output, [[0.0, 1.0].as_slice()]);
+    assert!(gpu.render_frame(&style).unwrap().is_none());
+}
