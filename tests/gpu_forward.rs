@@ -167,3 +167,16 @@ fn gpu_reduction_of_a_large_field() {
     assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
     assert_eq!((d.min, d.max), (1.0, 1.0));
 }
+
+/// `fpgen bench --backend gpu` times passes with timestamp queries where the adapter has
+/// them (lavapipe does), else with the wall clock; either way the steps were all taken
+/// and conserved mass.
+#[test]
+fn gpu_bench_times_the_steps() {
+    let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
+    let row = fpgen::bench::measure_gpu(65, 40, 2).unwrap();
+    let expected = if ctx.timestamps { "timestamp queries" } else { "wall clock" };
+    assert_eq!(row.timing, expected);
+    assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
+    assert!(row.rel_mass_change.abs() < 1e-6, "{row:?}");
+}

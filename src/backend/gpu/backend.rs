@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::context::PassTimer;
 use super::reduce::GpuReducer;
 use super::render::GpuRenderer;
 use super::{GpuContext, GpuStepper};
@@ -22,6 +23,8 @@ pub struct GpuBackend {
     ctx: Arc<GpuContext>,
     stepper: GpuStepper,
     reducer: GpuReducer,
+    /// Times passes on the device when the adapter has timestamp queries (benches).
+    timer: Option<PassTimer>,
     /// Made at the first frame (its size comes from the style).
     renderer: Option<GpuRenderer>,
     grid: Grid,
@@ -38,6 +41,7 @@ impl GpuBackend {
         Ok(Self {
             stepper,
             reducer,
+            timer: PassTimer::new(&ctx),
             renderer: None,
             grid: disc.grid.clone(),
             policy,
@@ -46,6 +50,31 @@ impl GpuBackend {
             host: vec![0.0; disc.grid.len()],
             ctx,
         })
+    }
+}
+
+impl GpuBackend {
+    /// Take `steps` steps (no stop checks: a benchmark with a fixed Δt) in passes of
+    /// `BATCH` and return the device time of those passes from timestamp queries, or
+    /// None when the adapter has none.
+    pub fn step_timed(&mut self, steps: u64) -> Result<Option<f64>> {
+        let Some(timer) = &self.timer else { return Ok(None) };
+        let mut seconds = 0.0;
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(BATCH);
+            self.stepper.step_n_timed(&self.ctx, batch as u32, Some(timer));
+            seconds += timer.seconds(&self.ctx)?;
+            left -= batch;
+        }
+        let state = self.stepper.read_state(&self.ctx)?;
+        self.t = state.t();
+        Ok(Some(seconds))
+    }
+
+    /// Steps taken since the last upload.
+    pub fn steps_since_upload(&self) -> Result<u64> {
+        Ok(self.stepper.read_state(&self.ctx)?.steps as u64)
     }
 }
 

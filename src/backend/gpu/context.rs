@@ -103,6 +103,9 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub summary: AdapterSummary,
+    /// Timestamp queries enabled (when the adapter has them): benches time passes on the
+    /// device.
+    pub timestamps: bool,
 }
 
 impl GpuContext {
@@ -124,16 +127,72 @@ impl GpuContext {
         required.max_compute_invocations_per_workgroup =
             available.max_compute_invocations_per_workgroup.min(256);
         let summary = summary(&adapter);
+        let timestamps = summary.timestamp_queries;
+        let features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("fpgen"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: required,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
         .map_err(|e| GpuError::Device { adapter: summary.name.clone(), message: e.to_string() })?;
-        Ok(Self { adapter, device, queue, summary })
+        Ok(Self { adapter, device, queue, summary, timestamps })
+    }
+}
+
+/// Device time of compute passes from timestamp queries written at their beginning and
+/// end (needs `GpuContext::timestamps`).
+pub struct PassTimer {
+    queries: wgpu::QuerySet,
+    resolved: wgpu::Buffer,
+    staging: wgpu::Buffer,
+}
+
+impl PassTimer {
+    pub fn new(ctx: &GpuContext) -> Option<Self> {
+        if !ctx.timestamps {
+            return None;
+        }
+        let queries = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("pass timer"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let buffer = |label, usage| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: 16,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let resolved = buffer("timestamps", wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+        let staging =
+            buffer("timestamps read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        Some(Self { queries, resolved, staging })
+    }
+
+    /// For the descriptor of the pass to time.
+    pub fn writes(&self) -> wgpu::ComputePassTimestampWrites<'_> {
+        wgpu::ComputePassTimestampWrites {
+            query_set: &self.queries,
+            beginning_of_pass_write_index: Some(0),
+            end_of_pass_write_index: Some(1),
+        }
+    }
+
+    /// After the timed pass, in the same encoder.
+    pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.resolve_query_set(&self.queries, 0..2, &self.resolved, 0);
+    }
+
+    /// Seconds between the two timestamps of the last timed pass.
+    pub fn seconds(&self, ctx: &GpuContext) -> Result<f64, GpuError> {
+        let mut ticks = [0u64; 2];
+        read_buffer(ctx, &self.resolved, &self.staging, bytemuck::cast_slice_mut(&mut ticks))?;
+        Ok(ticks[1].saturating_sub(ticks[0]) as f64 * ctx.queue.get_timestamp_period() as f64 * 1e-9)
     }
 }
 

@@ -232,7 +232,7 @@ impl GpuStepper {
         };
         ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&state));
         let (gx, gy) = self.workgroups();
-        self.submit(ctx, |pass, groups| {
+        self.submit(ctx, None, |pass, groups| {
             pass.set_bind_group(0, &groups[0], &[]);
             pass.set_pipeline(&self.pipelines.measure);
             pass.dispatch_workgroups(gx, gy, 1);
@@ -244,7 +244,7 @@ impl GpuStepper {
     /// Steps will not pass `t_stop`: the last one is shortened to land on it.
     pub fn set_t_stop(&mut self, ctx: &GpuContext, t_stop: f64) {
         ctx.queue.write_buffer(&self.state, 12, bytemuck::bytes_of(&(t_stop as f32)));
-        self.submit(ctx, |pass, groups| {
+        self.submit(ctx, None, |pass, groups| {
             pass.set_bind_group(0, &groups[0], &[]);
             pass.set_pipeline(&self.pipelines.clip_dt);
             pass.dispatch_workgroups(1, 1, 1);
@@ -254,6 +254,7 @@ impl GpuStepper {
     fn submit(
         &self,
         ctx: &GpuContext,
+        timer: Option<&context::PassTimer>,
         record: impl FnOnce(&mut wgpu::ComputePass<'_>, &[wgpu::BindGroup; 2]),
     ) {
         let mut encoder =
@@ -261,9 +262,12 @@ impl GpuStepper {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("fpgen step"),
-                timestamp_writes: None,
+                timestamp_writes: timer.map(|t| t.writes()),
             });
             record(&mut pass, &self.bind_groups);
+        }
+        if let Some(t) = timer {
+            t.resolve(&mut encoder);
         }
         ctx.queue.submit(Some(encoder.finish()));
     }
@@ -272,10 +276,15 @@ impl GpuStepper {
     /// read-back. Euler ping-pongs; SSP-RK2 writes stage 1 into the other buffer and stage
     /// 2 back over f^n, so the current buffer stays.
     pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
+        self.step_n_timed(ctx, steps, None);
+    }
+
+    /// `step_n` in one compute pass timed by `timer` (when given).
+    pub fn step_n_timed(&mut self, ctx: &GpuContext, steps: u32, timer: Option<&context::PassTimer>) {
         let (gx, gy) = self.workgroups();
         let mut current = self.current;
         let rk2 = self.integrator == Integrator::SspRk2;
-        self.submit(ctx, |pass, groups| {
+        self.submit(ctx, timer, |pass, groups| {
             for _ in 0..steps {
                 pass.set_bind_group(0, &groups[current], &[]);
                 if rk2 {
