@@ -27,40 +27,16 @@ enum Command {
     /// Run a forward simulation from a TOML config into <out>/<name>/.
     Run {
         config: PathBuf,
-        /// Parent folder of the run directory.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        #[arg(long, value_enum, default_value = "cpu")]
-        backend: BackendKind,
-        /// Override a config key, e.g. --set grid.cells=513 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Replace an existing run directory.
-        #[arg(long)]
-        force: bool,
-        /// No progress output.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: RunArgs,
     },
     /// Run several configs in one process on one device: <out>/<name>/ each, plus
     /// <out>/batch.csv with every run's summary. Exits non-zero when a run failed.
     Batch {
         #[arg(required = true)]
         configs: Vec<PathBuf>,
-        /// Parent folder of the run directories and batch.csv.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        #[arg(long, value_enum, default_value = "cpu")]
-        backend: BackendKind,
-        /// Override a config key in every config, e.g. --set grid.cells=513 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        /// Replace existing run directories.
-        #[arg(long)]
-        force: bool,
-        /// No progress output.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: RunArgs,
     },
     /// Draw the snapshots of a finished run again with new colour settings, one colour
     /// range for all (default: the range of every snapshot).
@@ -152,6 +128,25 @@ enum Command {
     },
 }
 
+/// Options shared by `run` and `batch`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Parent folder of the run directories (and of batch.csv).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendKind,
+    /// Override a config key (in every config), e.g. --set grid.cells=513 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Replace existing run directories.
+    #[arg(long)]
+    force: bool,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum BenchBackend {
     Cpu,
@@ -176,7 +171,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run { config, out, backend, overrides, force, quiet } => {
+        Command::Run { config, opts: RunArgs { out, backend, overrides, force, quiet } } => {
             let cfg =
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
             let dir = sim::run_dir(&out, &cfg);
@@ -208,7 +203,7 @@ fn run(cli: Cli) -> Result<()> {
                 summary.wall_seconds
             );
         }
-        Command::Batch { configs, out, backend, overrides, force, quiet } => {
+        Command::Batch { configs, opts: RunArgs { out, backend, overrides, force, quiet } } => {
             let opts = fpgen::batch::BatchOptions { out: out.clone(), backend, overrides, force, quiet };
             let runs = fpgen::batch::run(&configs, &opts).context("batch")?;
             let failed: Vec<String> = runs
