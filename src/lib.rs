@@ -8,6 +8,7 @@ pub mod error;
 pub mod grid;
 pub mod model;
 pub mod real;
+pub mod rng;
 
 pub use error::{ConfigError, Error, Result};
 pub mod batch;

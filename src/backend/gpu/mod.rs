@@ -7,6 +7,7 @@ pub mod backend;
 pub mod context;
 pub mod reduce;
 pub mod render;
+pub mod rng_check;
 pub mod shaders;
 
 use bytemuck::{Pod, Zeroable};

@@ -30,8 +30,12 @@ pub const REDUCE: Module = module!("reduce": "reduce.wgsl");
 /// Colour-mapped frames (twin: `io::frames::render`).
 pub const COLORMAP: Module = module!("colormap": "colormap.wgsl");
 
+/// The shared random numbers, writing their output for a check against the CPU (twin:
+/// `rng`).
+pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check.wgsl");
+
 /// Every module (validated with naga in the tests).
-pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP];
+pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK];
 
 #[cfg(test)]
 mod tests {
@@ -52,13 +56,17 @@ mod tests {
         }
     }
 
-    /// Every .wgsl file in shaders/ is part of some module (so none escapes validation).
+    /// Every .wgsl file in shaders/ (and shaders/shared/) is part of some module, so none
+    /// escapes validation.
     #[test]
     fn all_shader_files_are_listed() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            if name.ends_with(".wgsl") {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+        for sub in ["", "shared/"] {
+            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+                let name = format!("{sub}{}", entry.unwrap().file_name().to_string_lossy());
+                if !name.ends_with(".wgsl") {
+                    continue;
+                }
                 assert!(
                     super::ALL.iter().any(|m| m.parts.contains(&name.as_str())),
                     "{name} is not part of any module in shaders::ALL"

@@ -1,0 +1,89 @@
+//! The shared generator run on the device for a range of ids (shaders/rng_check.wgsl), so
+//! tests can compare it with its CPU twin `rng`.
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+use super::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
+use super::shaders;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct CheckParams {
+    key: [u32; 2],
+    first: u32,
+    count: u32,
+    step: u32,
+    draw: u32,
+    word3: u32,
+    _pad: u32,
+}
+
+/// Where one run of the check starts: counters (first + i, step, draw, word3).
+#[derive(Clone, Copy, Debug)]
+pub struct CounterRange {
+    pub key: [u32; 2],
+    pub first: u32,
+    pub count: u32,
+    pub step: u32,
+    pub draw: u32,
+    pub word3: u32,
+}
+
+/// Philox outputs and the normals of (first + i, step, draw) for i < count.
+pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<(Vec<[u32; 4]>, Vec<[f32; 4]>), GpuError> {
+    let device = &ctx.device;
+    let params = CheckParams {
+        key: r.key,
+        first: r.first,
+        count: r.count,
+        step: r.step,
+        draw: r.draw,
+        word3: r.word3,
+        _pad: 0,
+    };
+    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("rng check params"),
+        contents: bytemuck::bytes_of(&params),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let bytes = r.count.max(1) as u64 * 16;
+    let buffer = |label, usage| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    let out = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+    let ints = buffer("rng ints", out);
+    let normals = buffer("rng normals", out);
+    let staging = buffer("rng read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+    let m = shaders::RNG_CHECK;
+    let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ_WRITE, READ_WRITE], &["generate"]);
+    let bind = kernels.bind_group(ctx, "rng check", &[&uniform, &ints, &normals]);
+    let pipeline = kernels
+        .pipelines
+        .first()
+        .ok_or_else(|| GpuError::Other("rng_check.wgsl: missing pipeline".into()))?;
+    let mut encoder =
+        device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("rng check") });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("rng check"),
+            timestamp_writes: None,
+        });
+        pass.set_bind_group(0, &bind, &[]);
+        pass.set_pipeline(pipeline);
+        let groups = r.count.div_ceil(64);
+        let gx = groups.min(65535);
+        pass.dispatch_workgroups(gx, groups.div_ceil(gx.max(1)), 1);
+    }
+    ctx.queue.submit(Some(encoder.finish()));
+    let mut u = vec![[0u32; 4]; r.count as usize];
+    context::read_buffer(ctx, &ints, &staging, bytemuck::cast_slice_mut(&mut u))?;
+    let mut z = vec![[0f32; 4]; r.count as usize];
+    context::read_buffer(ctx, &normals, &staging, bytemuck::cast_slice_mut(&mut z))?;
+    Ok((u, z))
+}
