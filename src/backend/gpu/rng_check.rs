@@ -30,8 +30,15 @@ pub struct CounterRange {
     pub word3: u32,
 }
 
-/// Philox outputs and the normals of (first + i, step, draw) for i < count.
-pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<(Vec<[u32; 4]>, Vec<[f32; 4]>), GpuError> {
+/// What the device generated for each id of a range.
+pub struct Generated {
+    /// Philox of (first + i, step, draw, word3).
+    pub ints: Vec<[u32; 4]>,
+    /// The four normals of (first + i, step, draw).
+    pub normals: Vec<[f32; 4]>,
+}
+
+pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<Generated, GpuError> {
     let device = &ctx.device;
     let params = CheckParams {
         key: r.key,
@@ -85,5 +92,5 @@ pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<(Vec<[u32; 4]>, Vec
     context::read_buffer(ctx, &ints, &staging, bytemuck::cast_slice_mut(&mut u))?;
     let mut z = vec![[0f32; 4]; r.count as usize];
     context::read_buffer(ctx, &normals, &staging, bytemuck::cast_slice_mut(&mut z))?;
-    Ok((u, z))
+    Ok(Generated { ints: u, normals: z })
 }
