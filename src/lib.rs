@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod grid;
 pub mod model;
+pub mod particles;
 pub mod real;
 pub mod rng;
 
