@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod context;
+pub mod particles;
 pub mod reduce;
 pub mod render;
 pub mod rng_check;

@@ -34,8 +34,11 @@ pub const COLORMAP: Module = module!("colormap": "colormap.wgsl");
 /// `rng`).
 pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check.wgsl");
 
+/// The particle system (twin: `particles::ParticleSystem`).
+pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "particles.wgsl");
+
 /// Every module (validated with naga in the tests).
-pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK];
+pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,273 @@
+//! The particle system on the device (shaders/particles.wgsl): positions, the fixed-point
+//! density grid and the step counter stay on the GPU; many steps per submission. Twin:
+//! `particles::ParticleSystem`.
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+use super::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
+use super::shaders;
+use crate::grid::Grid;
+use crate::model::{ModelParams, Power};
+use crate::particles::{deposit, ParticleSettings, Stepper};
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct ParticleParams {
+    count: u32,
+    dim: u32,
+    cells: u32,
+    power_kind: u32,
+    key: [u32; 2],
+    implicit: u32,
+    interacting: u32,
+    half_width: f32,
+    inv_h: f32,
+    dt: f32,
+    noise: f32,
+    lambda: f32,
+    beta: f32,
+    gamma: f32,
+    unit_density: f32,
+}
+
+const WG: u32 = 256;
+
+struct Pipelines {
+    clear: wgpu::ComputePipeline,
+    deposit: wgpu::ComputePipeline,
+    to_density: wgpu::ComputePipeline,
+    copy: wgpu::ComputePipeline,
+    smooth_along: wgpu::ComputePipeline,
+    smooth_across: wgpu::ComputePipeline,
+    step: wgpu::ComputePipeline,
+    next: wgpu::ComputePipeline,
+}
+
+pub struct GpuParticles {
+    count: u32,
+    dim: usize,
+    cells: usize,
+    smoothing_sweeps: u32,
+    interacting: bool,
+    positions: wgpu::Buffer,
+    units: wgpu::Buffer,
+    density: wgpu::Buffer,
+    counter: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    pipelines: Pipelines,
+}
+
+/// Workgroups for `items` invocations of 256, folded into two dimensions.
+fn groups(items: u32) -> (u32, u32) {
+    let g = items.div_ceil(WG).max(1);
+    let gx = g.min(65535);
+    (gx, g.div_ceil(gx))
+}
+
+impl GpuParticles {
+    /// Particles of total mass `mass` at `positions` (interleaved, f64 rounded to f32).
+    pub fn new(
+        ctx: &GpuContext,
+        grid: &Grid,
+        model: &ModelParams,
+        settings: &ParticleSettings,
+        mass: f64,
+        positions: &[f64],
+    ) -> Result<Self, GpuError> {
+        let device = &ctx.device;
+        let dim = grid.dim;
+        let count = (positions.len() / dim) as u32;
+        let bytes = positions.len() as u64 * 4;
+        context::check_limits(&device.limits(), bytes.max(grid.len() as u64 * 8), 1)?;
+        let unit_mass = mass / (count as f64 * deposit::particle_units(dim) as f64);
+        let params = ParticleParams {
+            count,
+            dim: dim as u32,
+            cells: grid.cells as u32,
+            power_kind: match model.power() {
+                Power::One => 1,
+                Power::Two => 2,
+                Power::Three => 3,
+                Power::Four => 4,
+                Power::General(_) => 0,
+            },
+            key: crate::rng::key(settings.seed),
+            implicit: u32::from(settings.stepper == Stepper::DriftImplicit),
+            interacting: u32::from(model.beta != 0.0),
+            half_width: grid.half_width as f32,
+            inv_h: (1.0 / grid.h()) as f32,
+            dt: settings.dt as f32,
+            noise: (2.0 * model.diffusion * settings.dt).sqrt() as f32,
+            lambda: model.lambda as f32,
+            beta: model.beta as f32,
+            gamma: model.gamma as f32,
+            unit_density: (unit_mass / grid.cell_volume()) as f32,
+        };
+        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("particle params"),
+            contents: bytemuck::bytes_of(&params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let storage =
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let x32: Vec<f32> = positions.iter().map(|&x| x as f32).collect();
+        let init = |label, contents: &[u8]| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: storage,
+            })
+        };
+        let positions = init("positions", bytemuck::cast_slice(&x32));
+        let units = init("density units", bytemuck::cast_slice(&vec![0u32; 2 * grid.len()]));
+        let density = init("density", bytemuck::cast_slice(&vec![0f32; grid.len()]));
+        let scratch = init("density scratch", bytemuck::cast_slice(&vec![0f32; grid.len()]));
+        let counter = init("step counter", bytemuck::cast_slice(&[0u32; 4]));
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("particles read-back"),
+            size: bytes.max(grid.len() as u64 * 8),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let m = shaders::PARTICLES;
+        let entries = [
+            "clear_units",
+            "deposit",
+            "to_density",
+            "copy_to_scratch",
+            "smooth_along",
+            "smooth_across",
+            "move_particles",
+            "next_step",
+        ];
+        let kernels = Kernels::new(
+            ctx,
+            m.name,
+            m.source,
+            &[UNIFORM, READ_WRITE, READ_WRITE, READ_WRITE, READ_WRITE, READ_WRITE],
+            &entries,
+        );
+        let bind_group = kernels.bind_group(
+            ctx,
+            "particles",
+            &[&uniform, &positions, &units, &density, &scratch, &counter],
+        );
+        let mut it = kernels.pipelines.into_iter();
+        let mut next = || it.next().ok_or_else(|| GpuError::Other("particles.wgsl: missing pipeline".into()));
+        let pipelines = Pipelines {
+            clear: next()?,
+            deposit: next()?,
+            to_density: next()?,
+            copy: next()?,
+            smooth_along: next()?,
+            smooth_across: next()?,
+            step: next()?,
+            next: next()?,
+        };
+        Ok(Self {
+            count,
+            dim,
+            cells: grid.cells,
+            smoothing_sweeps: settings.smoothing_sweeps,
+            interacting: model.beta != 0.0,
+            positions,
+            units,
+            density,
+            counter,
+            staging,
+            bind_group,
+            pipelines,
+        })
+    }
+
+    fn cells_total(&self) -> u32 {
+        self.cells.pow(self.dim as u32) as u32
+    }
+
+    fn record_density(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let (cx, cy) = groups(2 * self.cells_total());
+        pass.set_pipeline(&self.pipelines.clear);
+        pass.dispatch_workgroups(cx, cy, 1);
+        let (px, py) = groups(self.count);
+        pass.set_pipeline(&self.pipelines.deposit);
+        pass.dispatch_workgroups(px, py, 1);
+        let (gx, gy) = groups(self.cells_total());
+        pass.set_pipeline(&self.pipelines.to_density);
+        pass.dispatch_workgroups(gx, gy, 1);
+        for _ in 0..self.smoothing_sweeps {
+            let axes: &[&wgpu::ComputePipeline] = if self.dim == 2 {
+                &[&self.pipelines.smooth_across, &self.pipelines.smooth_along]
+            } else {
+                &[&self.pipelines.smooth_along]
+            };
+            for sweep in axes {
+                pass.set_pipeline(&self.pipelines.copy);
+                pass.dispatch_workgroups(gx, gy, 1);
+                pass.set_pipeline(sweep);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+        }
+    }
+
+    fn submit(&self, ctx: &GpuContext, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
+        let mut encoder =
+            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("particles") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("particles"),
+                timestamp_writes: None,
+            });
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            record(&mut pass);
+        }
+        ctx.queue.submit(Some(encoder.finish()));
+    }
+
+    /// `steps` steps in one submission: (density,) move, count.
+    pub fn step_n(&self, ctx: &GpuContext, steps: u32) {
+        let (px, py) = groups(self.count);
+        self.submit(ctx, |pass| {
+            for _ in 0..steps {
+                if self.interacting {
+                    self.record_density(pass);
+                }
+                pass.set_pipeline(&self.pipelines.step);
+                pass.dispatch_workgroups(px, py, 1);
+                pass.set_pipeline(&self.pipelines.next);
+                pass.dispatch_workgroups(1, 1, 1);
+            }
+        });
+    }
+
+    /// Deposit the current positions (integer grid and density) without stepping.
+    pub fn estimate_density(&self, ctx: &GpuContext) {
+        self.submit(ctx, |pass| self.record_density(pass));
+    }
+
+    pub fn read_positions(&self, ctx: &GpuContext) -> Result<Vec<f32>, GpuError> {
+        let mut out = vec![0f32; self.count as usize * self.dim];
+        context::read_buffer(ctx, &self.positions, &self.staging, bytemuck::cast_slice_mut(&mut out))?;
+        Ok(out)
+    }
+
+    /// The integer grid of the last deposition (64-bit units per cell).
+    pub fn read_units(&self, ctx: &GpuContext) -> Result<Vec<u64>, GpuError> {
+        let mut words = vec![0u32; 2 * self.cells_total() as usize];
+        context::read_buffer(ctx, &self.units, &self.staging, bytemuck::cast_slice_mut(&mut words))?;
+        Ok(words.chunks_exact(2).map(|w| w[0] as u64 | ((w[1] as u64) << 32)).collect())
+    }
+
+    pub fn read_density(&self, ctx: &GpuContext) -> Result<Vec<f32>, GpuError> {
+        let mut out = vec![0f32; self.cells_total() as usize];
+        context::read_buffer(ctx, &self.density, &self.staging, bytemuck::cast_slice_mut(&mut out))?;
+        Ok(out)
+    }
+
+    pub fn steps(&self, ctx: &GpuContext) -> Result<u32, GpuError> {
+        let mut c = [0u32; 4];
+        context::read_buffer(ctx, &self.counter, &self.staging, bytemuck::cast_slice_mut(&mut c))?;
+        Ok(c[0])
+    }
+}
