@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{self, BackendKind, SharedDevice};
+use crate::backend::{BackendKind, SharedDevice};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::io::{self, CsvWriter};
-use crate::sim::{self, RunOptions, Summary};
+use crate::sim::{self, RunOptions, RunReport};
 
 pub const BATCH_HEADER: [&str; 22] = [
     "name",
@@ -49,8 +49,8 @@ pub struct BatchOptions {
 pub struct BatchRun {
     pub config: PathBuf,
     pub run_dir: PathBuf,
-    /// The summary, or why the run failed.
-    pub outcome: std::result::Result<Summary, String>,
+    /// What the run produced, or why it failed.
+    pub outcome: std::result::Result<RunReport, String>,
 }
 
 impl BatchRun {
@@ -58,7 +58,14 @@ impl BatchRun {
         let mut row =
             vec![name.to_string(), self.config.display().to_string(), self.run_dir.display().to_string()];
         match &self.outcome {
-            Ok(s) => {
+            Ok(RunReport { grid: None, particles }) => {
+                let steps = particles.as_ref().map(|p| p.steps.to_string()).unwrap_or_default();
+                row.extend(["completed".to_string(), "particles only: see summary.json".to_string()]);
+                row.resize(12, String::new());
+                row.push(steps);
+                row.resize(BATCH_HEADER.len(), String::new());
+            }
+            Ok(RunReport { grid: Some(s), .. }) => {
                 let opt = |v: Option<f64>| v.map(|x| format!("{x:e}")).unwrap_or_default();
                 row.extend([
                     s.status.clone(),
@@ -133,8 +140,11 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
         );
         let outcome = run_one(cfg, &dir, opts, &mut device).map_err(|e| e.to_string());
         match &outcome {
-            Ok(s) => {
+            Ok(RunReport { grid: Some(s), .. }) => {
                 log::info!("batch [{}/{}] `{}`: {}: {}", i + 1, loaded.len(), cfg.name, s.status, s.message)
+            }
+            Ok(RunReport { grid: None, .. }) => {
+                log::info!("batch [{}/{}] `{}`: particles done", i + 1, loaded.len(), cfg.name)
             }
             Err(e) => log::error!("batch [{}/{}] `{}` failed: {e}", i + 1, loaded.len(), cfg.name),
         }
@@ -145,8 +155,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
     Ok(runs)
 }
 
-fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &mut SharedDevice) -> Result<Summary> {
+fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &mut SharedDevice) -> Result<RunReport> {
     io::prepare_run_dir(dir, opts.force)?;
-    let mut be = backend::create_on(cfg, opts.backend, device)?;
-    sim::run(cfg, be.as_mut(), dir, &RunOptions { quiet: opts.quiet })
+    sim::run_config(cfg, opts.backend, dir, &RunOptions { quiet: opts.quiet }, device)
 }

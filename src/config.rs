@@ -26,6 +26,28 @@ pub struct Config {
     pub stop: StopSection,
     #[serde(default)]
     pub output: OutputSection,
+    /// The interacting particle system, run alongside (or instead of) the grid solver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub particles: Option<ParticlesSection>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ParticlesSection {
+    /// N_p, each of mass initial.mass / N_p.
+    pub count: usize,
+    /// Time step (fixed; the last step before an output time is shortened to land on it).
+    pub dt: f64,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub stepper: crate::particles::Stepper,
+    /// Diffusion sweeps applied to the deposited density before it is interpolated back.
+    #[serde(default)]
+    pub smoothing_sweeps: u32,
+    /// Run the particles instead of the grid solver.
+    #[serde(default)]
+    pub only: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -404,6 +426,21 @@ impl Config {
             }
             if self.output.log_scale && lo <= 0.0 {
                 return Err(ConfigError::new("output.color_range", "min must be > 0 with output.log_scale"));
+            }
+        }
+        if let Some(p) = &self.particles {
+            if p.count == 0 || p.count > u32::MAX as usize {
+                return Err(ConfigError::new(
+                    "particles.count",
+                    format!("must be in [1, 2^32) (got {})", p.count),
+                ));
+            }
+            positive("particles.dt", p.dt)?;
+            if p.dt > self.run.t_final {
+                return Err(ConfigError::new(
+                    "particles.dt",
+                    format!("{} exceeds run.t_final = {}", p.dt, self.run.t_final),
+                ));
             }
         }
         Ok(())

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use fpgen::backend::{self, BackendKind};
+use fpgen::backend::{BackendKind, SharedDevice};
 use fpgen::config::{Colormap, Config, Precision};
 use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
@@ -176,32 +176,32 @@ fn run(cli: Cli) -> Result<()> {
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
             let dir = sim::run_dir(&out, &cfg);
             fpgen::io::prepare_run_dir(&dir, force)?;
-            let mut be = backend::create(&cfg, backend)?;
-            let info = be.info();
-            log::info!(
-                "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",
-                cfg.name,
-                cfg.model.dim,
-                cfg.grid.cells,
-                cfg.scheme.kind,
-                cfg.scheme.integrator,
-                info.backend,
-                info.precision,
-                info.threads,
-                dir.display()
-            );
-            let summary = sim::run(&cfg, be.as_mut(), &dir, &RunOptions { quiet })
-                .with_context(|| format!("run `{}`", cfg.name))?;
-            log::info!("{}: {}", summary.status, summary.message);
-            log::info!(
-                "mass {:.12e} -> {:.12e} (max rel drift {:.2e}), origin-cell mass {:.4e}, {:.1} Mcell-upd/s, {:.2} s",
-                summary.mass_initial,
-                summary.mass_final,
-                summary.max_rel_mass_drift,
-                summary.origin_cell_mass,
-                summary.cell_updates_per_second / 1e6,
-                summary.wall_seconds
-            );
+            let report =
+                sim::run_config(&cfg, backend, &dir, &RunOptions { quiet }, &mut SharedDevice::default())
+                    .with_context(|| format!("run `{}`", cfg.name))?;
+            if let Some(summary) = &report.grid {
+                log::info!("{}: {}", summary.status, summary.message);
+                log::info!(
+                    "mass {:.12e} -> {:.12e} (max rel drift {:.2e}), origin-cell mass {:.4e}, {:.1} Mcell-upd/s, {:.2} s",
+                    summary.mass_initial,
+                    summary.mass_final,
+                    summary.max_rel_mass_drift,
+                    summary.origin_cell_mass,
+                    summary.cell_updates_per_second / 1e6,
+                    summary.wall_seconds
+                );
+            }
+            if let Some(p) = &report.particles {
+                log::info!(
+                    "particles: {} steps of {} particles on {} ({}), {:.3e} particle-steps/s, {:.2} s",
+                    p.steps,
+                    p.count,
+                    p.backend,
+                    p.precision,
+                    p.particle_steps_per_second,
+                    p.wall_seconds
+                );
+            }
         }
         Command::Batch { configs, opts: RunArgs { out, backend, overrides, force, quiet } } => {
             let opts = fpgen::batch::BatchOptions { out: out.clone(), backend, overrides, force, quiet };

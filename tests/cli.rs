@@ -365,3 +365,53 @@ fn verify_compares_backends_and_can_fail() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
 }
+
+/// A `[particles]` section runs the particle system after the grid solver: positions and
+/// deposited densities at t = 0 and at the output times, and the L1 distance to the grid
+/// snapshot at each of them in summary.json; `particles.only` skips the grid solver.
+#[test]
+fn particles_run_alongside_or_instead_of_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{TINY}\n[particles]\ncount = 2000\ndt = 0.004\nseed = 9\nsmoothing_sweeps = 1\n");
+    let cfg = write_config(dir.path(), &text);
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = out.join("tiny");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "completed");
+    let p = &summary["particles"];
+    assert_eq!(p["count"], 2000);
+    let outputs = p["outputs"].as_array().unwrap();
+    let times: Vec<f64> = outputs.iter().map(|o| o["t"].as_f64().unwrap()).collect();
+    assert_eq!(times, vec![0.0, 0.02, 0.05]);
+    // 0.02 / 0.004 = 5 steps, then 0.03 / 0.004 → 8 steps of 0.00375
+    assert_eq!(p["steps"], 13);
+    for o in outputs {
+        let l1 = o["l1_to_grid"].as_f64().unwrap();
+        assert!(l1 > 0.0 && l1 < 2.0, "L1 {l1} (mass 2)");
+        let x: ndarray::Array2<f64> =
+            ndarray_npy::read_npy(run.join(o["positions"].as_str().unwrap())).unwrap();
+        assert_eq!(x.shape(), &[2000, 2]);
+        let f: ndarray::Array2<f64> =
+            ndarray_npy::read_npy(run.join(o["density"].as_str().unwrap())).unwrap();
+        let h = 8.0 / 21.0;
+        assert!((f.sum() * h * h - 2.0).abs() < 1e-12);
+    }
+
+    let only = write_config(dir.path(), &format!("{text}only = true\n"));
+    let o = fpgen()
+        .args(["run", only.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--force"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert!(summary.get("mass_initial").is_none(), "no grid run");
+    assert!(summary["particles"]["outputs"][1]["l1_to_grid"].is_null());
+    assert!(!run.join("f_final.npy").exists());
+}

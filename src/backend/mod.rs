@@ -147,7 +147,8 @@ impl SharedDevice {
         Self { reserve_bytes: bytes, ..Self::default() }
     }
 
-    fn get(&mut self, grid: &crate::grid::Grid) -> Result<std::sync::Arc<gpu::GpuContext>> {
+    /// The shared device, opened (once) with room for fields of this grid.
+    pub fn open_for(&mut self, grid: &crate::grid::Grid) -> Result<std::sync::Arc<gpu::GpuContext>> {
         let bytes = (grid.len() * 4) as u64;
         if let Some(ctx) = &self.ctx {
             gpu::context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
@@ -196,7 +197,7 @@ pub fn create_on(
     };
     let known_failure = device.failure.is_some();
     let mut gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
-        let ctx = device.get(&disc.grid)?;
+        let ctx = device.open_for(&disc.grid)?;
         Ok(Box::new(gpu::backend::GpuBackend::new(ctx, disc, policy)?))
     };
     match kind {

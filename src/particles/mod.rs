@@ -6,6 +6,7 @@
 //! counter (particle id, step, 0).
 
 pub mod deposit;
+pub mod run;
 pub mod sample;
 
 use rayon::prelude::*;
@@ -77,6 +78,10 @@ impl<T: Real> ParticleSystem<T> {
 
     pub fn steps(&self) -> u32 {
         self.step
+    }
+
+    pub fn set_dt(&mut self, dt: f64) {
+        self.settings.dt = dt;
     }
 
     fn position_f32(&self, p: usize) -> [f32; 2] {

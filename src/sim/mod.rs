@@ -70,6 +70,8 @@ pub struct Summary {
     pub stepping_seconds: f64,
     pub cell_updates_per_second: f64,
     pub snapshots: Vec<String>,
+    /// The time of each snapshot.
+    pub snapshot_times: Vec<f64>,
     pub frames: Vec<String>,
     /// The colour range of every frame (fixed for the run).
     pub frame_scale: Option<frames::Scale>,
@@ -122,6 +124,7 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
         grid: &grid,
         style,
         names: Vec::new(),
+        times: Vec::new(),
         frames: Vec::new(),
         drawn_on: None,
         last_step: None,
@@ -236,6 +239,7 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
         frame_scale: config.output.frames.then_some(style.scale),
         frames_drawn_on: snapshots.drawn_on.map(str::to_string),
         snapshots: snapshots.names,
+        snapshot_times: snapshots.times,
         frames: snapshots.frames,
     };
     io::write_json(&run_dir.join("summary.json"), &summary)?;
@@ -256,6 +260,7 @@ struct SnapshotWriter<'a> {
     grid: &'a crate::grid::Grid,
     style: frames::FrameStyle,
     names: Vec<String>,
+    times: Vec<f64>,
     frames: Vec<String>,
     drawn_on: Option<&'static str>,
     last_step: Option<u64>,
@@ -269,6 +274,7 @@ impl SnapshotWriter<'_> {
             backend.read_back(field)?;
             io::write_field_npy(&self.dir.join("snapshots").join(format!("{name}.npy")), self.grid, field)?;
             self.names.push(format!("snapshots/{name}.npy"));
+            self.times.push(backend.time());
         }
         if out.frames {
             let image = match backend.render_frame(&self.style)? {
@@ -329,6 +335,69 @@ impl Tracker {
             d.origin_mass,
         ])
     }
+}
+
+/// What one config produced: the grid run and/or the particle run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub grid: Option<Summary>,
+    pub particles: Option<crate::particles::run::ParticleSummary>,
+}
+
+/// Run a config into `run_dir` (prepared): the grid solver unless `particles.only`, then
+/// the particles when the config has a `[particles]` section; summary.json holds both
+/// (the particle run under `particles`).
+pub fn run_config(
+    config: &Config,
+    kind: crate::backend::BackendKind,
+    run_dir: &Path,
+    opts: &RunOptions,
+    device: &mut crate::backend::SharedDevice,
+) -> Result<RunReport> {
+    let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
+    let grid = if only_particles {
+        io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
+        None
+    } else {
+        let mut backend = crate::backend::create_on(config, kind, device)?;
+        let info = backend.info();
+        log::info!(
+            "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",
+            config.name,
+            config.model.dim,
+            config.grid.cells,
+            config.scheme.kind,
+            config.scheme.integrator,
+            info.backend,
+            info.precision,
+            info.threads,
+            run_dir.display()
+        );
+        Some(run(config, backend.as_mut(), run_dir, opts)?)
+    };
+    let particles = match &config.particles {
+        Some(p) => {
+            log::info!("particles: N_p = {}, {:?}, dt = {:e}", p.count, p.stepper, p.dt);
+            let snapshots: Vec<(f64, PathBuf)> = grid
+                .as_ref()
+                .map(|s| {
+                    s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
+                })
+                .unwrap_or_default();
+            Some(crate::particles::run::run(config, kind, run_dir, device, &snapshots)?)
+        }
+        None => None,
+    };
+    if let Some(p) = &particles {
+        let mut json = match &grid {
+            Some(s) => serde_json::to_value(s),
+            None => serde_json::to_value(serde_json::json!({ "name": config.name, "status": "completed" })),
+        }
+        .map_err(|e| Error::Numerics(e.to_string()))?;
+        json["particles"] = serde_json::to_value(p).map_err(|e| Error::Numerics(e.to_string()))?;
+        io::write_json(&run_dir.join("summary.json"), &json)?;
+    }
+    Ok(RunReport { grid, particles })
 }
 
 /// `<out>/<name>`.

@@ -45,6 +45,9 @@ struct Pipelines {
 }
 
 pub struct GpuParticles {
+    params: ParticleParams,
+    diffusion: f64,
+    uniform: wgpu::Buffer,
     count: u32,
     dim: usize,
     cells: usize,
@@ -108,7 +111,7 @@ impl GpuParticles {
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("particle params"),
             contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
         let storage =
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
@@ -167,6 +170,9 @@ impl GpuParticles {
             next: next()?,
         };
         Ok(Self {
+            params,
+            diffusion: model.diffusion,
+            uniform,
             count,
             dim,
             cells: grid.cells,
@@ -180,6 +186,13 @@ impl GpuParticles {
             bind_group,
             pipelines,
         })
+    }
+
+    /// Change Δt (and the noise amplitude √(2DΔt)) for the following steps.
+    pub fn set_dt(&mut self, ctx: &GpuContext, dt: f64) {
+        self.params.dt = dt as f32;
+        self.params.noise = (2.0 * self.diffusion * dt).sqrt() as f32;
+        ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
     }
 
     fn cells_total(&self) -> u32 {

@@ -1,0 +1,229 @@
+//! A particle run (the `[particles]` section): sample N_p particles from the initial
+//! density, step them with the configured Δt (the last step before each output time is
+//! shortened to land on it), and write at t = 0 and at every output time the positions
+//! (`particles/x_<step>.npy`, shape (N_p, d)), the deposited density
+//! (`particles/density_<step>.npy` and `.png`) and, when the grid solver wrote a snapshot
+//! at that time, the L1 distance between the two densities.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{sample, ParticleSettings, ParticleSystem};
+use crate::backend::gpu::particles::GpuParticles;
+use crate::backend::gpu::GpuContext;
+use crate::backend::{BackendKind, SharedDevice};
+use crate::config::{Config, ParticlesSection, Precision};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::io::{self, frames};
+use crate::real::Real;
+
+/// Where the particles live.
+trait ParticleBackend {
+    fn step_n(&mut self, steps: u32) -> Result<()>;
+    fn set_dt(&mut self, dt: f64);
+    fn positions(&mut self) -> Result<Vec<f64>>;
+    fn density(&mut self) -> Result<Vec<f64>>;
+}
+
+impl<T: Real> ParticleBackend for ParticleSystem<T> {
+    fn step_n(&mut self, steps: u32) -> Result<()> {
+        for _ in 0..steps {
+            self.step();
+        }
+        Ok(())
+    }
+    fn set_dt(&mut self, dt: f64) {
+        ParticleSystem::set_dt(self, dt);
+    }
+    fn positions(&mut self) -> Result<Vec<f64>> {
+        Ok(self.positions.iter().map(|x| x.as_f64()).collect())
+    }
+    fn density(&mut self) -> Result<Vec<f64>> {
+        Ok(self.estimate_density().to_vec())
+    }
+}
+
+struct OnDevice {
+    ctx: Arc<GpuContext>,
+    particles: GpuParticles,
+}
+
+impl ParticleBackend for OnDevice {
+    fn step_n(&mut self, steps: u32) -> Result<()> {
+        // bounded submissions, so that a long run does not build one huge command buffer
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(64);
+            self.particles.step_n(&self.ctx, batch);
+            left -= batch;
+        }
+        Ok(())
+    }
+    fn set_dt(&mut self, dt: f64) {
+        self.particles.set_dt(&self.ctx, dt);
+    }
+    fn positions(&mut self) -> Result<Vec<f64>> {
+        Ok(self.particles.read_positions(&self.ctx)?.iter().map(|&x| x as f64).collect())
+    }
+    fn density(&mut self) -> Result<Vec<f64>> {
+        self.particles.estimate_density(&self.ctx);
+        Ok(self.particles.read_density(&self.ctx)?.iter().map(|&x| x as f64).collect())
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ParticleOutput {
+    pub t: f64,
+    pub step: u64,
+    pub positions: String,
+    pub density: String,
+    /// Σ |f̂ − f| h^d against the grid snapshot at the same time (None: no grid snapshot).
+    pub l1_to_grid: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ParticleSummary {
+    pub count: usize,
+    pub backend: String,
+    pub precision: String,
+    pub stepper: super::Stepper,
+    pub dt: f64,
+    pub smoothing_sweeps: u32,
+    pub seed: u64,
+    pub steps: u64,
+    pub t_final: f64,
+    pub mass: f64,
+    pub wall_seconds: f64,
+    pub particle_steps_per_second: f64,
+    pub outputs: Vec<ParticleOutput>,
+}
+
+fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
+    let array = ndarray::Array2::from_shape_vec((x.len() / dim, dim), x.to_vec())
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: e.to_string() })?;
+    ndarray_npy::write_npy(path, &array)
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write .npy: {e}") })
+}
+
+/// Run the particles of `config` (which must have a `[particles]` section). `grid_snapshots`
+/// are the grid solver's (t, .npy path) pairs, for the L1 distances.
+pub fn run(
+    config: &Config,
+    kind: BackendKind,
+    run_dir: &Path,
+    device: &mut SharedDevice,
+    grid_snapshots: &[(f64, PathBuf)],
+) -> Result<ParticleSummary> {
+    let section: &ParticlesSection = config
+        .particles
+        .as_ref()
+        .ok_or_else(|| Error::Unsupported("the config has no [particles] section".into()))?;
+    let wall = Instant::now();
+    let grid: Grid = config.grid()?;
+    let params = config.model_params();
+    let mass = config.initial.mass;
+    let settings = ParticleSettings {
+        count: section.count,
+        seed: section.seed,
+        dt: section.dt,
+        stepper: section.stepper,
+        smoothing_sweeps: section.smoothing_sweeps,
+    };
+    let x0 = sample::sample(&config.initial_density()?, &grid, section.count, section.seed)?;
+    let use_gpu = match kind {
+        BackendKind::Cpu => false,
+        BackendKind::Gpu => true,
+        BackendKind::Auto => config.run.precision == Precision::F32 && device.open_for(&grid).is_ok(),
+    };
+    let (mut backend, backend_name, precision): (Box<dyn ParticleBackend>, &str, &str) = if use_gpu {
+        let ctx = device.open_for(&grid)?;
+        let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
+        (Box::new(OnDevice { ctx, particles }), "gpu", "f32")
+    } else {
+        match config.run.precision {
+            Precision::F64 => {
+                (Box::new(ParticleSystem::<f64>::new(&grid, &params, settings, mass, &x0)), "cpu", "f64")
+            }
+            Precision::F32 => {
+                (Box::new(ParticleSystem::<f32>::new(&grid, &params, settings, mass, &x0)), "cpu", "f32")
+            }
+        }
+    };
+    let dir = run_dir.join("particles");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let f0 = config.initial_density()?.on_grid(&grid, mass)?;
+    let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
+    let mut outputs = Vec::new();
+    let (mut t, mut step, mut dt_now) = (0.0f64, 0u64, section.dt);
+    let mut write = |backend: &mut Box<dyn ParticleBackend>, t: f64, step: u64| -> Result<()> {
+        let name = format!("{step:08}");
+        let x = backend.positions()?;
+        write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
+        let f = backend.density()?;
+        io::write_field_npy(&dir.join(format!("density_{name}.npy")), &grid, &f)?;
+        if config.output.frames {
+            frames::write_frame(&dir.join(format!("density_{name}.png")), &grid, &f, &style)?;
+        }
+        let l1_to_grid = match grid_snapshots.iter().find(|(ts, _)| (ts - t).abs() <= 1e-9 * t.max(1.0)) {
+            Some((_, path)) => {
+                let g = io::read_field_npy(path, &grid)?;
+                Some(f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume())
+            }
+            None => None,
+        };
+        outputs.push(ParticleOutput {
+            t,
+            step,
+            positions: format!("particles/x_{name}.npy"),
+            density: format!("particles/density_{name}.npy"),
+            l1_to_grid,
+        });
+        Ok(())
+    };
+    write(&mut backend, 0.0, 0)?;
+    let stepping = Instant::now();
+    for target in config.output_times() {
+        let span = target - t;
+        if span <= 0.0 {
+            continue;
+        }
+        let steps = (span / section.dt - 1e-9).ceil().max(1.0) as u64;
+        let dt = span / steps as f64;
+        if dt != dt_now {
+            backend.set_dt(dt);
+            dt_now = dt;
+        }
+        let steps32 = u32::try_from(steps).map_err(|_| {
+            Error::Unsupported(format!("{steps} particle steps to t = {target}: more than 2^32"))
+        })?;
+        backend.step_n(steps32)?;
+        step += steps;
+        t = target;
+        log::info!("particles: t = {t:.4e}, step {step}");
+        write(&mut backend, t, step)?;
+    }
+    let seconds = stepping.elapsed().as_secs_f64();
+    Ok(ParticleSummary {
+        count: section.count,
+        backend: backend_name.into(),
+        precision: precision.into(),
+        stepper: section.stepper,
+        dt: section.dt,
+        smoothing_sweeps: section.smoothing_sweeps,
+        seed: section.seed,
+        steps: step,
+        t_final: t,
+        mass,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        particle_steps_per_second: if seconds > 0.0 {
+            step as f64 * section.count as f64 / seconds
+        } else {
+            0.0
+        },
+        outputs,
+    })
+}
