@@ -188,3 +188,81 @@ pub fn run(
     }
     Ok(rows)
 }
+
+/// One row of the particle benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParticleBenchRow {
+    pub backend: String,
+    pub precision: String,
+    pub particles: usize,
+    pub interacting: bool,
+    pub cells: usize,
+    pub steps: u32,
+    pub ms_per_step: f64,
+    pub particle_steps_per_second: f64,
+}
+
+/// The particle problem: 2D, γ = 2, λ = D = 1, β = 1 (interacting, with deposition on a
+/// `cells`² grid over [-6, 6]², one smoothing sweep) or β = 0 (the OU step alone), the
+/// peer problem's two Gaussians, drift-implicit Δt = 1e-3. Median wall time of `repeats`
+/// runs of `steps` steps (the GPU is synchronised by reading its step counter).
+pub fn measure_particles(
+    gpu: bool,
+    count: usize,
+    interacting: bool,
+    cells: usize,
+    steps: u32,
+    repeats: usize,
+) -> Result<ParticleBenchRow> {
+    use crate::particles::{sample, ParticleSettings, ParticleSystem, Stepper};
+    let grid = Grid::new(2, cells, 6.0)?;
+    let params =
+        ModelParams { lambda: 1.0, beta: if interacting { 1.0 } else { 0.0 }, gamma: 2.0, diffusion: 1.0 };
+    let init = InitialDensity::GaussianMixture {
+        centres: vec![vec![-2.0, 0.0], vec![2.0, 0.0]],
+        std_devs: vec![0.5, 0.5],
+        weights: vec![1.0, 1.0],
+    };
+    let x0 = sample::sample(&init, &grid, count, 1)?;
+    let settings =
+        ParticleSettings { count, seed: 1, dt: 1e-3, stepper: Stepper::DriftImplicit, smoothing_sweeps: 1 };
+    let mut walls = Vec::with_capacity(repeats);
+    if gpu {
+        use crate::backend::gpu::{particles::GpuParticles, GpuContext};
+        let ctx = GpuContext::new((count * 8).max(grid.len() * 8) as u64, 2)?;
+        for _ in 0..repeats.max(1) {
+            let p = GpuParticles::new(&ctx, &grid, &params, &settings, 1.0, &x0)?;
+            p.step_n(&ctx, 1);
+            p.steps(&ctx)?;
+            let clock = Instant::now();
+            p.step_n(&ctx, steps);
+            let done = p.steps(&ctx)?;
+            walls.push(clock.elapsed().as_secs_f64());
+            if done != steps + 1 {
+                return Err(Error::Numerics(format!("particle bench took {} of {} steps", done - 1, steps)));
+            }
+        }
+    } else {
+        for _ in 0..repeats.max(1) {
+            let mut p = ParticleSystem::<f32>::new(&grid, &params, settings.clone(), 1.0, &x0);
+            p.step();
+            let clock = Instant::now();
+            for _ in 0..steps {
+                p.step();
+            }
+            walls.push(clock.elapsed().as_secs_f64());
+        }
+    }
+    walls.sort_by(f64::total_cmp);
+    let wall = walls[walls.len() / 2];
+    Ok(ParticleBenchRow {
+        backend: if gpu { "gpu" } else { "cpu" }.into(),
+        precision: "f32".into(),
+        particles: count,
+        interacting,
+        cells,
+        steps,
+        ms_per_step: 1e3 * wall / steps as f64,
+        particle_steps_per_second: count as f64 * steps as f64 / wall,
+    })
+}

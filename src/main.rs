@@ -104,6 +104,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Particle-steps/s of the particle system (2D, γ = 2, drift-implicit), interacting
+    /// (deposition on a CELLS² grid) and not (the OU step alone).
+    BenchParticles {
+        /// cpu (f32) or gpu (f32).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BenchBackend,
+        #[arg(long, num_args = 1.., default_values_t = [100_000usize, 1_000_000, 10_000_000])]
+        counts: Vec<usize>,
+        #[arg(long, default_value_t = 1025)]
+        cells: usize,
+        #[arg(long, default_value_t = 5)]
+        steps: u32,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Print JSON rows instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Version and available backends.
     Info,
     /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
@@ -317,6 +335,43 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
             anyhow::ensure!(report.pass, "verify: differences above tolerance (see the table)");
+        }
+        Command::BenchParticles { backend, counts, cells, steps, repeats, json } => {
+            anyhow::ensure!(steps > 0, "--steps must be at least 1");
+            anyhow::ensure!(cells >= 3, "--cells must be at least 3 (got {cells})");
+            if !json {
+                println!("# particles: 2D, gamma = 2, drift-implicit, dt = 1e-3, {steps} steps, median of {repeats}; grid {cells}^2 over [-6, 6]^2, 1 smoothing sweep");
+                println!(
+                    "{:>8} {:>5} {:>10} {:>11} {:>10} {:>18}",
+                    "backend", "prec", "N_p", "interacting", "ms/step", "particle-steps/s"
+                );
+            }
+            for &count in &counts {
+                anyhow::ensure!(count > 0, "--counts: every count must be at least 1");
+                for interacting in [true, false] {
+                    let row = fpgen::bench::measure_particles(
+                        backend == BenchBackend::Gpu,
+                        count,
+                        interacting,
+                        cells,
+                        steps,
+                        repeats,
+                    )?;
+                    if json {
+                        println!("{}", serde_json::to_string(&row)?);
+                    } else {
+                        println!(
+                            "{:>8} {:>5} {:>10} {:>11} {:>10.3} {:>18.3e}",
+                            row.backend,
+                            row.precision,
+                            row.particles,
+                            row.interacting,
+                            row.ms_per_step,
+                            row.particle_steps_per_second
+                        );
+                    }
+                }
+            }
         }
         Command::Info => {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));

@@ -415,3 +415,18 @@ fn particles_run_alongside_or_instead_of_the_grid() {
     assert!(summary["particles"]["outputs"][1]["l1_to_grid"].is_null());
     assert!(!run.join("f_final.npy").exists());
 }
+
+/// Every shipped config loads and validates.
+#[test]
+fn shipped_configs_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            fpgen::config::Config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            count += 1;
+        }
+    }
+    assert!(count >= 7, "{count} configs");
+}

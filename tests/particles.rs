@@ -108,3 +108,10 @@ fn particle_density_approaches_the_pde_solution() {
     );
     assert!(distances[0] > distances[1] && distances[1] > distances[2], "{distances:?}");
 }
+
+/// `fpgen bench-particles` (CPU) takes every step it times.
+#[test]
+fn cpu_particle_bench_runs() {
+    let row = fpgen::bench::measure_particles(false, 5000, true, 41, 3, 1).unwrap();
+    assert!(row.particle_steps_per_second > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
+}
