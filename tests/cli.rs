@@ -430,3 +430,29 @@ fn shipped_configs_are_valid() {
     }
     assert!(count >= 7, "{count} configs");
 }
+
+/// `run --backend gpu` with a `[particles]` section steps the particles on the device too.
+#[test]
+fn gpu_particles_run() {
+    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{TINY}\n[particles]\ncount = 3000\ndt = 0.005\n");
+    let cfg = write_config(dir.path(), &text);
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--backend", "gpu"])
+        .args(["--set", "run.precision=\"f32\""])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let p = &summary["particles"];
+    assert_eq!(p["backend"], "gpu");
+    assert_eq!(p["steps"], 10);
+    let last = &p["outputs"][2];
+    assert!(last["l1_to_grid"].as_f64().unwrap() < 2.0);
+    assert!(out.join("tiny/particles/scatter_00000010.png").is_file());
+}
