@@ -75,3 +75,33 @@ fn gpu_particle_bench_runs() {
         assert!(row.particle_steps_per_second > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
     }
 }
+
+/// Reflecting walls: pure diffusion (λ = β = 0) in [-1, 1]² with √(2DΔt) = 0.2, so most
+/// particles hit a wall within 100 steps; the device still follows the CPU, and every
+/// particle stays in the box.
+#[test]
+fn device_reflection_follows_the_cpu() {
+    let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let grid = Grid::new(2, 21, 1.0).unwrap();
+    let params = ModelParams { lambda: 0.0, beta: 0.0, gamma: 2.0, diffusion: 1.0 };
+    let init = InitialDensity::UniformBox { lower: vec![-0.5, -0.5], upper: vec![0.5, 0.5] };
+    let x = sample::sample(&init, &grid, 10_000, 8).unwrap();
+    let settings = ParticleSettings {
+        count: 10_000,
+        seed: 8,
+        dt: 0.02,
+        stepper: Stepper::EulerMaruyama,
+        smoothing_sweeps: 0,
+    };
+    let gpu = GpuParticles::new(&ctx, &grid, &params, &settings, 1.0, &x).unwrap();
+    let mut cpu = ParticleSystem::<f32>::new(&grid, &params, settings, 1.0, &x);
+    gpu.step_n(&ctx, 100);
+    for _ in 0..100 {
+        cpu.step();
+    }
+    let g = gpu.read_positions(&ctx).unwrap();
+    assert!(g.iter().all(|v| v.abs() <= 1.0));
+    let worst = g.iter().zip(&cpu.positions).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    eprintln!("reflecting walls: max |x_gpu - x_cpu| = {worst:e}");
+    assert!(worst <= 1e-4, "{worst:e}");
+}
