@@ -106,16 +106,21 @@ impl CicGrid {
 /// One smoothing sweep per axis: f ← f + ¼ (f₋ − 2f + f₊), zero flux at the walls (the
 /// mass is kept).
 pub fn smooth(field: &mut [f64], scratch: &mut [f64], dim: usize, n: usize) {
+    use rayon::prelude::*;
     for axis in 0..dim {
         scratch.copy_from_slice(field);
         let stride = if dim == 2 && axis == 0 { n } else { 1 };
-        for (idx, out) in field.iter_mut().enumerate() {
-            let pos = (idx / stride) % n;
-            let centre = scratch[idx];
-            let below = if pos > 0 { scratch[idx - stride] } else { centre };
-            let above = if pos + 1 < n { scratch[idx + stride] } else { centre };
-            *out = centre + 0.25 * (below - 2.0 * centre + above);
-        }
+        let src = &*scratch;
+        field.par_chunks_mut(n).enumerate().for_each(|(row, out)| {
+            for (j, o) in out.iter_mut().enumerate() {
+                let idx = row * n + j;
+                let pos = (idx / stride) % n;
+                let centre = src[idx];
+                let below = if pos > 0 { src[idx - stride] } else { centre };
+                let above = if pos + 1 < n { src[idx + stride] } else { centre };
+                *o = centre + 0.25 * (below - 2.0 * centre + above);
+            }
+        });
     }
 }
 

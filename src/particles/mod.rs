@@ -48,6 +48,8 @@ pub struct ParticleSystem<T> {
     /// Positions, axis 0 first, interleaved (`dim` per particle).
     pub positions: Vec<T>,
     units: Vec<u64>,
+    /// One integer grid per worker (made at the first deposit, reused).
+    partials: Vec<Vec<u64>>,
     density: Vec<f64>,
     scratch: Vec<f64>,
     step: u32,
@@ -69,6 +71,7 @@ impl<T: Real> ParticleSystem<T> {
             mass,
             positions: positions.iter().map(|&x| T::from_f64(x)).collect(),
             units: vec![0; grid.len()],
+            partials: Vec::new(),
             density: vec![0.0; grid.len()],
             scratch: vec![0.0; grid.len()],
             step: 0,
@@ -84,40 +87,33 @@ impl<T: Real> ParticleSystem<T> {
         self.settings.dt = dt;
     }
 
-    fn position_f32(&self, p: usize) -> [f32; 2] {
-        let d = self.grid.dim;
-        let mut out = [0.0f32; 2];
-        for (a, o) in out.iter_mut().take(d).enumerate() {
-            *o = self.positions[p * d + a].as_f64() as f32;
-        }
-        out
-    }
-
     /// Deposit the particles: the integer grid (exactly N_p × units in total).
     pub fn deposit(&mut self) -> &[u64] {
         let n_cells = self.grid.len();
         let d = self.grid.dim;
         let cic = self.cic;
         let count = self.positions.len() / d;
-        let chunk = count.div_ceil(rayon::current_num_threads().max(1) * 4).max(1024);
-        // integer sums: the result does not depend on how the particles are split
-        let partial: Vec<Vec<u64>> = (0..count.div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let mut local = vec![0u64; n_cells];
-                for p in c * chunk..((c + 1) * chunk).min(count) {
-                    let pos = self.position_f32(p);
-                    cic.deposit(cic.stencil(&pos[..d]), &mut local);
-                }
-                local
-            })
-            .collect();
-        self.units.fill(0);
-        for local in partial {
-            for (u, v) in self.units.iter_mut().zip(local) {
-                *u += v;
-            }
+        let workers = rayon::current_num_threads().max(1);
+        if self.partials.len() != workers {
+            self.partials = vec![vec![0u64; n_cells]; workers];
         }
+        let chunk = count.div_ceil(workers).max(1);
+        let positions = &self.positions;
+        // integer sums: the result does not depend on how the particles are split
+        self.partials.par_iter_mut().enumerate().for_each(|(c, local)| {
+            local.fill(0);
+            for p in c * chunk..((c + 1) * chunk).min(count) {
+                let pos = position_f32(positions, d, p);
+                cic.deposit(cic.stencil(&pos[..d]), local);
+            }
+        });
+        let partials = &self.partials;
+        self.units.par_chunks_mut(4096).enumerate().for_each(|(b, out)| {
+            let start = b * 4096;
+            for (k, u) in out.iter_mut().enumerate() {
+                *u = partials.iter().map(|g| g[start + k]).sum();
+            }
+        });
         &self.units
     }
 
@@ -131,9 +127,7 @@ impl<T: Real> ParticleSystem<T> {
     pub fn estimate_density(&mut self) -> &[f64] {
         self.deposit();
         let scale = self.unit_mass() / self.grid.cell_volume();
-        for (f, &u) in self.density.iter_mut().zip(&self.units) {
-            *f = u as f64 * scale;
-        }
+        self.density.par_iter_mut().zip(&self.units).for_each(|(f, &u)| *f = u as f64 * scale);
         for _ in 0..self.settings.smoothing_sweeps {
             deposit::smooth(&mut self.density, &mut self.scratch, self.grid.dim, self.grid.cells);
         }
@@ -156,10 +150,7 @@ impl<T: Real> ParticleSystem<T> {
         let implicit = s.stepper == Stepper::DriftImplicit;
         self.positions.par_chunks_mut(d).enumerate().for_each(|(id, x)| {
             let factor = if interacting {
-                let mut pos = [0.0f32; 2];
-                for a in 0..d {
-                    pos[a] = x[a].as_f64() as f32;
-                }
+                let pos = position_f32(x, d, 0);
                 let f = cic.gather(cic.stencil(&pos[..d]), density);
                 1.0 + p.beta * power.apply(f.max(0.0))
             } else {
@@ -179,6 +170,16 @@ impl<T: Real> ParticleSystem<T> {
         });
         self.step += 1;
     }
+}
+
+/// Particle `p`'s position in f32 (the deposition weights are computed from it on every
+/// backend).
+fn position_f32<T: Real>(positions: &[T], d: usize, p: usize) -> [f32; 2] {
+    let mut out = [0.0f32; 2];
+    for (a, o) in out.iter_mut().take(d).enumerate() {
+        *o = positions[p * d + a].as_f64() as f32;
+    }
+    out
 }
 
 /// Mirror a coordinate back into [−L, L] (walls reflect; a jump of more than 2L is clamped).
