@@ -54,20 +54,6 @@ struct State {
 @group(0) @binding(2) var<storage, read_write> f_out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> state: State;
 
-// f^γ, as `Power::apply` computes it.
-fn power(f: f32) -> f32 {
-    switch p.power_kind {
-        case 1u: { return f; }
-        case 2u: { return f * f; }
-        case 3u: { return f * f * f; }
-        case 4u: { let f2 = f * f; return f2 * f2; }
-        default: {
-            if (f > 0.0) { return pow(f, p.gamma); }
-            return 0.0;
-        }
-    }
-}
-
 fn value(i0: u32, i1: u32) -> f32 {
     return f_in[i0 * p.n + i1];
 }

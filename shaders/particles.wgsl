@@ -35,19 +35,6 @@ struct Params {
 
 const WEIGHT_ONE: u32 = 32768u;
 
-fn power(f: f32) -> f32 {
-    switch p.power_kind {
-        case 1u: { return f; }
-        case 2u: { return f * f; }
-        case 3u: { return f * f * f; }
-        case 4u: { let f2 = f * f; return f2 * f2; }
-        default: {
-            if (f > 0.0) { return pow(f, p.gamma); }
-            return 0.0;
-        }
-    }
-}
-
 // Lower cell and quantised weight of the upper cell along one axis (twin: cic_axis).
 fn cic_axis(x: f32) -> vec2<u32> {
     let t = (x + p.half_width) * p.inv_h;

@@ -103,6 +103,18 @@ impl Power {
         }
     }
 
+    /// The `power_kind` of the shaders' `power` (shaders/shared/power.wgsl): 1–4 for the
+    /// multiplication fast paths, 0 for pow.
+    pub fn shader_kind(self) -> u32 {
+        match self {
+            Power::One => 1,
+            Power::Two => 2,
+            Power::Three => 3,
+            Power::Four => 4,
+            Power::General(_) => 0,
+        }
+    }
+
     /// Run `body` with x ↦ x^γ as a closure specialised for this exponent, so that a
     /// loop inside `body` is compiled once per exponent with no branch per element
     /// (a `match` per element stops vectorisation).

@@ -21,7 +21,6 @@ use crate::backend::cpu::Discretisation;
 use crate::backend::DtPolicy;
 use crate::config::{Integrator, SchemeKind};
 use crate::grid::Grid;
-use crate::model::Power;
 
 /// Uniform block of shaders/fv_step.wgsl (same field order, 80 bytes).
 #[repr(C)]
@@ -124,13 +123,7 @@ impl GpuStepper {
         let params = StepParams {
             n: grid.cells as u32,
             dim: grid.dim as u32,
-            power_kind: match model.power() {
-                Power::One => 1,
-                Power::Two => 2,
-                Power::Three => 3,
-                Power::Four => 4,
-                Power::General(_) => 0,
-            },
+            power_kind: model.power().shader_kind(),
             adaptive,
             diffusion_over_h: (model.diffusion / h) as f32,
             lambda: model.lambda as f32,

@@ -8,7 +8,7 @@ use wgpu::util::DeviceExt;
 use super::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
 use super::shaders;
 use crate::grid::Grid;
-use crate::model::{ModelParams, Power};
+use crate::model::ModelParams;
 use crate::particles::{deposit, ParticleSettings, Stepper};
 
 #[repr(C)]
@@ -89,13 +89,7 @@ impl GpuParticles {
             count,
             dim: dim as u32,
             cells: grid.cells as u32,
-            power_kind: match model.power() {
-                Power::One => 1,
-                Power::Two => 2,
-                Power::Three => 3,
-                Power::Four => 4,
-                Power::General(_) => 0,
-            },
+            power_kind: model.power().shader_kind(),
             key: crate::rng::key(settings.seed),
             implicit: u32::from(settings.stepper == Stepper::DriftImplicit),
             interacting: u32::from(model.beta != 0.0),

@@ -19,10 +19,11 @@ macro_rules! module {
 }
 
 /// The upwind scheme's step (twin: `Upwind::update_rows`, `Upwind::max_rate_weight`).
-pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "fv_step.wgsl");
+pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "fv_step.wgsl", "shared/power.wgsl");
 
 /// The gradient-flow scheme's step (twin: `GradientFlow`, `gradient_flow_rate`).
-pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "fv_step.wgsl");
+pub const FV_GRADIENT_FLOW: Module =
+    module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "fv_step.wgsl", "shared/power.wgsl");
 
 /// Diagnostics reductions (twin: `CpuBackend::diagnostics`).
 pub const REDUCE: Module = module!("reduce": "reduce.wgsl");
@@ -35,7 +36,7 @@ pub const COLORMAP: Module = module!("colormap": "colormap.wgsl");
 pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check.wgsl");
 
 /// The particle system (twin: `particles::ParticleSystem`).
-pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "particles.wgsl");
+pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "shared/power.wgsl", "particles.wgsl");
 
 /// Every module (validated with naga in the tests).
 pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES];
