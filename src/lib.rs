@@ -9,6 +9,7 @@ pub mod grid;
 pub mod model;
 pub mod particles;
 pub mod real;
+pub mod reverse;
 pub mod rng;
 
 pub use error::{ConfigError, Error, Result};
