@@ -47,7 +47,7 @@ impl SnapshotStore {
             )));
         }
         if let Some(&last) = self.times.last() {
-            if !(t > last) {
+            if t.is_nan() || t <= last {
                 return Err(Error::Numerics(format!("snapshot times must increase: {t} after {last}")));
             }
         }
