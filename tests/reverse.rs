@@ -70,3 +70,53 @@ fn reverse_step_keeps_mass_and_positivity() {
     assert!(((m1 - m0) / m0).abs() < 1e-13, "mass drift {}", (m1 - m0) / m0);
     assert!(g.iter().all(|&v| v >= 0.0), "min {}", g.iter().copied().fold(f64::INFINITY, f64::min));
 }
+
+fn generation_config(mass_factor: f64, t_final: f64) -> fpgen::config::Config {
+    // 1D, γ = 3: M_c = 5.8721 on ℝ
+    let mass = mass_factor * 5.872_100_154_556_979;
+    scheme_config(
+        1,
+        "gradient-flow",
+        "euler",
+        &[
+            "grid.cells=601",
+            "grid.half_width=8.0",
+            "model.gamma=3.0",
+            &format!("initial.mass={mass}"),
+            &format!("run.t_final={t_final}"),
+            "initial.centres=[-2.5, 2.0]",
+            "initial.std_devs=[0.6, 0.4]",
+        ],
+    )
+}
+
+/// Generation from the asymptotic state (subcritical, 1D N = 601, γ = 3, M = 0.5 M_c,
+/// T = 2): the reconstruction error decreases monotonically as η grows over {0, 0.5, 1, 2}
+/// (measured 0.124, 0.078, 0.062, 0.046 relative L1: the KL contraction of (R_η) damps the
+/// error of the starting state faster for larger η); mass is kept to 1e-13 and g ≥ 0.
+/// Not yet met: issue 5's 1e-2 from f(T) (measured 0.081 / 0.062 at η = 0.5 / 1, limited by
+/// the first-order schemes), and supercritical runs, whose reverse step collapses with the
+/// score near the condensate.
+#[test]
+fn generation_error_decreases_with_eta() {
+    use fpgen::reverse::generate::{generate, ReverseSettings, Start};
+    let mut errors = Vec::new();
+    for eta in [0.0, 0.5, 1.0, 2.0] {
+        let cfg = generation_config(0.5, 2.0);
+        let dir = tempfile::tempdir().unwrap();
+        let s = ReverseSettings {
+            eta,
+            start: Start::Equilibrium,
+            store_every: 1,
+            memory_budget_bytes: 1 << 30,
+            safety: 0.9,
+            log_floor: 1e-30,
+        };
+        let g = generate(&cfg, &s, dir.path()).unwrap();
+        assert!(((g.mass_generated - g.mass_initial) / g.mass_initial).abs() < 1e-13);
+        assert!(g.min_generated >= 0.0);
+        errors.push(g.rel_l1_to_initial);
+    }
+    eprintln!("from equilibrium, eta = 0, 0.5, 1, 2: relative L1 {errors:?}");
+    assert!(errors.windows(2).all(|w| w[1] < w[0]), "{errors:?}");
+}
