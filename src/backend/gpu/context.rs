@@ -142,6 +142,18 @@ impl GpuContext {
     }
 }
 
+impl GpuContext {
+    /// An unmapped buffer.
+    pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+}
+
 /// Device time of compute passes from timestamp queries written at their beginning and
 /// end (needs `GpuContext::timestamps`).
 pub struct PassTimer {
@@ -160,14 +172,7 @@ impl PassTimer {
             ty: wgpu::QueryType::Timestamp,
             count: 2,
         });
-        let buffer = |label, usage| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: 16,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, usage| ctx.buffer(label, 16, usage);
         let resolved = buffer("timestamps", wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
         let staging =
             buffer("timestamps read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);

@@ -155,14 +155,7 @@ impl GpuStepper {
             contents: bytemuck::cast_slice(&half_lambda_x2),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let buffer = |label, size, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, size, usage| ctx.buffer(label, size, usage);
         let storage =
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let read_back = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;

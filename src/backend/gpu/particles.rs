@@ -122,12 +122,11 @@ impl GpuParticles {
         let density = init("density", bytemuck::cast_slice(&vec![0f32; grid.len()]));
         let scratch = init("density scratch", bytemuck::cast_slice(&vec![0f32; grid.len()]));
         let counter = init("step counter", bytemuck::cast_slice(&[0u32; 4]));
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("particles read-back"),
-            size: bytes.max(grid.len() as u64 * 8),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = ctx.buffer(
+            "particles read-back",
+            bytes.max(grid.len() as u64 * 8),
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
         let m = shaders::PARTICLES;
         let entries = [
             "clear_units",

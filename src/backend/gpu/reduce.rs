@@ -108,14 +108,7 @@ impl GpuReducer {
         };
         let uniform = init("reduce params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM);
         let k_table = init("entropy table", bytemuck::cast_slice(&table), wgpu::BufferUsages::STORAGE);
-        let buffer = |label, size, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, size, usage| ctx.buffer(label, size, usage);
         let record_buffer = buffer("reduce records", records as u64 * 32, wgpu::BufferUsages::STORAGE);
         let result = buffer("reduce result", 32, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging =

@@ -48,14 +48,7 @@ impl GpuRenderer {
                 limits.max_storage_buffer_binding_size
             )));
         }
-        let buffer = |label, size, usage| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let buffer = |label, size, usage| ctx.buffer(label, size, usage);
         let uniform = buffer(
             "colormap params",
             std::mem::size_of::<ColormapParams>() as u64,

@@ -55,14 +55,7 @@ pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<Generated, GpuError
         usage: wgpu::BufferUsages::UNIFORM,
     });
     let bytes = r.count.max(1) as u64 * 16;
-    let buffer = |label, usage| {
-        device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: bytes,
-            usage,
-            mapped_at_creation: false,
-        })
-    };
+    let buffer = |label, usage| ctx.buffer(label, bytes, usage);
     let out = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
     let ints = buffer("rng ints", out);
     let normals = buffer("rng normals", out);
