@@ -29,6 +29,82 @@ pub struct Config {
     /// The interacting particle system, run alongside (or instead of) the grid solver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub particles: Option<ParticlesSection>,
+    /// Reverse time (`fpgen generate`, `fpgen filter`).
+    #[serde(default)]
+    pub reverse: ReverseSection,
+}
+
+/// The reverse-time solver of MATH.md §3.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseSection {
+    /// Stabilisation η ≥ 0 (η = D: the classical reverse SDE; 0: the probability flow).
+    #[serde(default = "one")]
+    pub eta: f64,
+    /// "equilibrium" (generation from the asymptotic state) or "terminal" (from f(T)).
+    #[serde(default = "default_start")]
+    pub start: crate::reverse::generate::Start,
+    /// "scheme" (the forward scheme's score, snapshots every `store_every` steps),
+    /// "exact" (every step stored and reversed exactly) or "log-score".
+    #[serde(default = "default_reverse_mode")]
+    pub mode: crate::reverse::generate::ReverseMode,
+    /// Keep a forward snapshot every this many steps (1 in the exact mode).
+    #[serde(default = "default_store_every")]
+    pub store_every: u64,
+    /// Snapshots beyond this many MiB go to disk (under the run directory, removed after).
+    #[serde(default = "default_memory_budget_mib")]
+    pub memory_budget_mib: f64,
+    /// Δt = safety × positivity bound (log-score mode; the others retrace the forward steps).
+    #[serde(default = "default_reverse_safety")]
+    pub safety: f64,
+    /// Directions of the sliced W1 in 2D (equally spaced angles in [0, π)).
+    #[serde(default = "default_sliced_directions")]
+    pub sliced_w1_directions: usize,
+    /// Reverse particles (0: none): sampled from the starting state, moved by the reverse
+    /// SDE with the scheme's velocity from the snapshots.
+    #[serde(default)]
+    pub particles: usize,
+    /// Reverse-particle time step (default: T/1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub particle_dt: Option<f64>,
+    #[serde(default)]
+    pub particle_seed: u64,
+}
+
+impl Default for ReverseSection {
+    fn default() -> Self {
+        Self {
+            eta: 1.0,
+            start: default_start(),
+            mode: default_reverse_mode(),
+            store_every: default_store_every(),
+            memory_budget_mib: default_memory_budget_mib(),
+            safety: default_reverse_safety(),
+            sliced_w1_directions: default_sliced_directions(),
+            particles: 0,
+            particle_dt: None,
+            particle_seed: 0,
+        }
+    }
+}
+
+fn default_start() -> crate::reverse::generate::Start {
+    crate::reverse::generate::Start::Equilibrium
+}
+fn default_reverse_mode() -> crate::reverse::generate::ReverseMode {
+    crate::reverse::generate::ReverseMode::Scheme
+}
+fn default_store_every() -> u64 {
+    2
+}
+fn default_memory_budget_mib() -> f64 {
+    1024.0
+}
+fn default_reverse_safety() -> f64 {
+    0.9
+}
+fn default_sliced_directions() -> usize {
+    64
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -427,6 +503,34 @@ impl Config {
             if self.output.log_scale && lo <= 0.0 {
                 return Err(ConfigError::new("output.color_range", "min must be > 0 with output.log_scale"));
             }
+        }
+        let r = &self.reverse;
+        if !(r.eta.is_finite() && r.eta >= 0.0) {
+            return Err(ConfigError::new("reverse.eta", format!("must be >= 0 (got {})", r.eta)));
+        }
+        if r.store_every == 0 {
+            return Err(ConfigError::new("reverse.store_every", "must be at least 1"));
+        }
+        if !(r.memory_budget_mib.is_finite() && r.memory_budget_mib >= 0.0) {
+            return Err(ConfigError::new(
+                "reverse.memory_budget_mib",
+                format!("must be >= 0 (got {})", r.memory_budget_mib),
+            ));
+        }
+        if !(r.safety > 0.0 && r.safety <= 1.0) {
+            return Err(ConfigError::new("reverse.safety", format!("must be in (0, 1] (got {})", r.safety)));
+        }
+        if r.sliced_w1_directions == 0 {
+            return Err(ConfigError::new("reverse.sliced_w1_directions", "must be at least 1"));
+        }
+        if r.particles > u32::MAX as usize {
+            return Err(ConfigError::new(
+                "reverse.particles",
+                format!("must be < 2^32 (got {})", r.particles),
+            ));
+        }
+        if let Some(dt) = r.particle_dt {
+            positive("reverse.particle_dt", dt)?;
         }
         if let Some(p) = &self.particles {
             if p.count == 0 || p.count > u32::MAX as usize {

@@ -102,6 +102,7 @@ fn generation(mass_factor: f64, eta: f64, start: Start, mode: ReverseMode, store
         memory_budget_bytes: 1 << 30,
         safety: 0.9,
         log_floor: 1e-30,
+        particles: None,
     };
     let g = generate(&cfg, &s, dir.path()).unwrap();
     // mass to round-off (10⁴ steps of ~1e-16), and g ≥ 0 up to the round-off of a
@@ -219,4 +220,38 @@ fn scheme_reverse_step_2d() {
         assert!(((m1 - m0) / m0).abs() < 1e-13, "{scheme}: mass drift {:e}", (m1 - m0) / m0);
         assert!(g.iter().all(|&v| v >= 0.0), "{scheme}: negative g");
     }
+}
+
+/// Reverse particles (1D, N = 401, M = 0.5 M_c, η = 1, from the equilibrium): the histogram of
+/// the generated samples approaches the grid reconstruction as N_p grows — the relative L1
+/// gap falls with N_p (sampling noise ∝ N_p^{-1/2}) down to a bias that is first order in
+/// h (the face velocities are interpolated linearly): at N_p = 10⁵ it measured 0.148, 0.085
+/// and 0.052 for N = 101, 201, 401, and hardly moves with Δt (0.117, 0.091, 0.082 for
+/// Δt = 0.01, 0.0025, 0.0005 at N = 201).
+#[test]
+fn reverse_particles_approach_the_grid_reconstruction() {
+    use fpgen::reverse::generate::ParticleOptions;
+    let mut cfg = generation_config(0.5, 1.0);
+    cfg.grid.cells = 401;
+    let mut gaps = Vec::new();
+    for count in [1_000, 10_000, 100_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ReverseSettings {
+            eta: 1.0,
+            start: Start::Equilibrium,
+            mode: ReverseMode::Scheme,
+            store_every: 2,
+            memory_budget_bytes: 1 << 30,
+            safety: 0.9,
+            log_floor: 1e-30,
+            particles: Some(ParticleOptions { count, dt: 1.0 / 400.0, seed: 7 }),
+        };
+        let g = generate(&cfg, &s, dir.path()).unwrap();
+        assert_eq!(g.samples.len(), count);
+        assert!(g.samples.iter().all(|x| x.abs() <= 8.0));
+        gaps.push(g.particles_rel_l1_to_generated.unwrap());
+    }
+    eprintln!("reverse particles vs grid, N_p = 1e3, 1e4, 1e5: relative L1 {gaps:?}");
+    assert!(gaps.windows(2).all(|w| w[1] < 0.7 * w[0]), "{gaps:?}");
+    assert!(gaps[2] < 0.07, "{gaps:?}");
 }

@@ -54,27 +54,34 @@ pub fn sample(density: &InitialDensity, grid: &Grid, count: usize, seed: u64) ->
                 }
             }
         }
-        _ => {
-            let f = density.on_grid(grid, 1.0)?;
-            let mut cumulative = Vec::with_capacity(f.len());
-            let mut acc = 0.0;
-            for v in &f {
-                acc += v;
-                cumulative.push(acc);
-            }
-            let h = grid.h();
-            for (id, p) in out.chunks_exact_mut(d).enumerate() {
-                let u = rng::uniform_u32x4(seed, id as u32, INIT_STEP, 0);
-                let target = unit_f64(u[0], u[1]) * acc;
-                let cell = cumulative.partition_point(|&c| c <= target).min(f.len() - 1);
-                let v = rng::uniform_u32x4(seed, id as u32, INIT_STEP, 1);
-                let index = if d == 1 { [cell, 0] } else { [cell / grid.cells, cell % grid.cells] };
-                for (a, x) in p.iter_mut().enumerate() {
-                    let offset = unit_f64(v[2 * a], v[2 * a + 1]);
-                    *x = -l + (index[a] as f64 + offset) * h;
-                }
-            }
-        }
+        _ => return Ok(sample_cells(&density.on_grid(grid, 1.0)?, grid, count, seed)),
     }
     Ok(out)
+}
+
+/// `count` positions drawn from the cell values `f` (≥ 0, not all zero) on `grid`: a cell
+/// by inverse CDF of the cell masses, then uniform inside it.
+pub fn sample_cells(f: &[f64], grid: &Grid, count: usize, seed: u64) -> Vec<f64> {
+    let d = grid.dim;
+    let l = grid.half_width;
+    let mut out = vec![0.0; count * d];
+    let mut cumulative = Vec::with_capacity(f.len());
+    let mut acc = 0.0;
+    for v in f {
+        acc += v.max(0.0);
+        cumulative.push(acc);
+    }
+    let h = grid.h();
+    for (id, p) in out.chunks_exact_mut(d).enumerate() {
+        let u = rng::uniform_u32x4(seed, id as u32, INIT_STEP, 0);
+        let target = unit_f64(u[0], u[1]) * acc;
+        let cell = cumulative.partition_point(|&c| c <= target).min(f.len() - 1);
+        let v = rng::uniform_u32x4(seed, id as u32, INIT_STEP, 1);
+        let index = if d == 1 { [cell, 0] } else { [cell / grid.cells, cell % grid.cells] };
+        for (a, x) in p.iter_mut().enumerate() {
+            let offset = unit_f64(v[2 * a], v[2 * a + 1]);
+            *x = -l + (index[a] as f64 + offset) * h;
+        }
+    }
+    out
 }

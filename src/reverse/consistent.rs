@@ -115,6 +115,39 @@ impl SchemeReverse {
         }
     }
 
+    /// Face velocities of the reverse SDE for the density `f`: the transport velocity
+    /// −F/f_d of the scheme (d: the cell the reverse flow leaves, as in `transport`) plus
+    /// η (ln f₊ − ln f₋)/h, with f floored at `log_floor` in the logarithm. Layout as the
+    /// fluxes: `along` rows × (N + 1), `across` (N + 1) × N.
+    pub fn face_velocities(&mut self, f: &[f64], log_floor: f64, along: &mut [f64], across: &mut [f64]) {
+        self.compute_fluxes(f);
+        let (n, h, eta) = (self.grid.cells, self.grid.h(), self.eta);
+        let velocity = |flux: f64, low: usize, high: usize| {
+            let score = (f[high].max(log_floor).ln() - f[low].max(log_floor).ln()) / h;
+            let donor = if flux > 0.0 { high } else { low };
+            let transport = if flux == 0.0 { 0.0 } else { -flux / f[donor].max(log_floor) };
+            transport + eta * score
+        };
+        let rows = if self.grid.dim == 2 { n } else { 1 };
+        for r in 0..rows {
+            for k in 1..n {
+                let face = r * (n + 1) + k;
+                along[face] = velocity(self.along[face], r * n + k - 1, r * n + k);
+            }
+            along[r * (n + 1)] = 0.0;
+            along[r * (n + 1) + n] = 0.0;
+        }
+        if self.grid.dim == 2 {
+            across[..n].fill(0.0);
+            across[n * n..].fill(0.0);
+            for k in 1..n {
+                for c in 0..n {
+                    across[k * n + c] = velocity(self.across[k * n + c], (k - 1) * n + c, k * n + c);
+                }
+            }
+        }
+    }
+
     /// The forward Euler step of the frozen fluxes, out = f − Δt/h div F: the step the
     /// transport reverses (tests compare the two).
     pub fn forward_step(&self, f: &[f64], dt: f64, out: &mut [f64]) {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::model::equilibrium;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Start {
     Terminal,
@@ -26,7 +26,7 @@ pub enum Start {
 }
 
 /// How the reverse step is discretised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReverseMode {
     /// Reverse every stored forward step with its own fluxes (MATH.md §3, discretely
@@ -38,7 +38,7 @@ pub enum ReverseMode {
     LogScore,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ReverseSettings {
     pub eta: f64,
     pub start: Start,
@@ -48,6 +48,35 @@ pub struct ReverseSettings {
     pub memory_budget_bytes: u64,
     pub safety: f64,
     pub log_floor: f64,
+    /// Reverse particles run alongside the grid (None: none).
+    pub particles: Option<ParticleOptions>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticleOptions {
+    pub count: usize,
+    pub dt: f64,
+    pub seed: u64,
+}
+
+impl ReverseSettings {
+    pub fn from_config(config: &Config) -> Self {
+        let r = &config.reverse;
+        Self {
+            eta: r.eta,
+            start: r.start,
+            mode: r.mode,
+            store_every: r.store_every,
+            memory_budget_bytes: (r.memory_budget_mib * 1024.0 * 1024.0) as u64,
+            safety: r.safety,
+            log_floor: config.scheme.log_floor,
+            particles: (r.particles > 0).then(|| ParticleOptions {
+                count: r.particles,
+                dt: r.particle_dt.unwrap_or(config.run.t_final / 1000.0),
+                seed: r.particle_seed,
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -64,6 +93,18 @@ pub struct Generation {
     pub mass_initial: f64,
     pub mass_generated: f64,
     pub min_generated: f64,
+    /// Mass in the origin cell(s) of f(T), and the condensate M − M_c(box) the equilibrium
+    /// calculator predicts (0 below the critical mass).
+    pub origin_cell_mass_terminal: f64,
+    pub condensate_mass_equilibrium: f64,
+    pub particle_count: usize,
+    pub particle_steps: u32,
+    pub particle_seconds: f64,
+    /// L1 between the particles' histogram and the grid reconstruction, relative to M.
+    pub particles_rel_l1_to_generated: Option<f64>,
+    /// Generated samples (count × dim, axis 0 first); empty without particles.
+    #[serde(skip)]
+    pub samples: Vec<f64>,
     #[serde(skip)]
     pub initial: Vec<f64>,
     #[serde(skip)]
@@ -72,13 +113,28 @@ pub struct Generation {
     pub generated: Vec<f64>,
 }
 
-/// Forward to run.t_final, then reverse; spills snapshots into `spill_dir` beyond the budget.
+/// Forward to run.t_final from the config's initial density, then reverse; spills
+/// snapshots into `spill_dir` beyond the budget.
 pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -> Result<Generation> {
+    let grid = config.grid()?;
+    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    generate_from(config, f0, settings, spill_dir, &mut |_, _| {})
+}
+
+/// As `generate`, from the density `f0` (cell values on the config's grid);
+/// `progress(phase, fraction)` is called as the run goes (phase "forward" / "reverse").
+pub fn generate_from(
+    config: &Config,
+    f0: Vec<f64>,
+    settings: &ReverseSettings,
+    spill_dir: &Path,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<Generation> {
     let disc = Discretisation::from_config(config)?;
     let grid: Grid = disc.grid.clone();
     let params = disc.params;
-    let mass = config.initial.mass;
-    let f0 = config.initial_density()?.on_grid(&grid, mass)?;
+    let vol = grid.cell_volume();
+    let mass = f0.iter().sum::<f64>() * vol;
     let t_final = config.run.t_final;
 
     // forward, keeping snapshots
@@ -117,6 +173,9 @@ pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -
         }
         dts.push(out.dt_last);
         times.push(forward.time());
+        if dts.len() % 64 == 0 {
+            progress("forward", forward.time() / t_final);
+        }
         if dts.len() as u64 % store_every == 0 || forward.time() >= t_final {
             forward.read_back(&mut field)?;
             store.push(forward.time(), &field)?;
@@ -128,18 +187,37 @@ pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -
 
     // reverse: s runs from 0 to T, f(T − s) from the store
     let clock = Instant::now();
-    let mut g = match settings.start {
-        Start::Terminal => terminal.clone(),
-        Start::Equilibrium => equilibrium::grid_profile(&params, &grid, mass).1,
-    };
+    let mut g = start_state(settings.start, &params, &grid, mass, &terminal);
     let reverse_steps = match settings.mode {
         ReverseMode::Exact | ReverseMode::Scheme => {
-            retrace_forward_steps(&disc, settings.eta, &store, &times, &dts, &mut g)?
+            retrace_forward_steps(&disc, settings.eta, &store, &times, &dts, &mut g, progress)?
         }
-        ReverseMode::LogScore => reverse_log_score(&disc, settings, &store, t_final, &mut g)?,
+        ReverseMode::LogScore => reverse_log_score(&disc, settings, &store, t_final, &mut g, progress)?,
     };
     let reverse_seconds = clock.elapsed().as_secs_f64();
-    let vol = grid.cell_volume();
+
+    let clock = Instant::now();
+    let (mut samples, mut particle_steps, mut particles_rel_l1_to_generated) = (Vec::new(), 0, None);
+    if let Some(p) = &settings.particles {
+        let start = start_state(settings.start, &params, &grid, mass, &terminal);
+        samples = crate::particles::sample::sample_cells(&start, &grid, p.count, p.seed);
+        let particle_settings = super::particles::ReverseParticleSettings {
+            count: p.count,
+            dt: p.dt,
+            seed: p.seed,
+            eta: settings.eta,
+            log_floor: settings.log_floor,
+        };
+        particle_steps =
+            super::particles::run(&disc, &store, t_final, &particle_settings, &mut samples, progress)?;
+        let hist = super::particles::histogram(&grid, &samples, mass);
+        let l1 = hist.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
+        particles_rel_l1_to_generated = Some(l1 / mass);
+    }
+    let particle_seconds = clock.elapsed().as_secs_f64();
+    let origin_cell_mass_terminal = grid.origin_cells().iter().map(|&i| terminal[i]).sum::<f64>() * vol;
+    let condensate_mass_equilibrium = equilibrium::critical_mass(&params, grid.dim, Some(grid.half_width))
+        .map_or(0.0, |mc| (mass - mc).max(0.0));
     let l1: f64 = g.iter().zip(&f0).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
     Ok(Generation {
         forward_steps,
@@ -151,13 +229,35 @@ pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -
         reverse_seconds,
         l1_to_initial: l1,
         rel_l1_to_initial: l1 / mass,
-        mass_initial: f0.iter().sum::<f64>() * vol,
+        mass_initial: mass,
+        origin_cell_mass_terminal,
+        condensate_mass_equilibrium,
         mass_generated: g.iter().sum::<f64>() * vol,
         min_generated: g.iter().copied().fold(f64::INFINITY, f64::min),
+        particle_count: settings.particles.as_ref().map_or(0, |p| p.count),
+        particle_steps,
+        particle_seconds,
+        particles_rel_l1_to_generated,
+        samples,
         initial: f0,
         terminal,
         generated: g,
     })
+}
+
+/// The reverse starting state: f(T), or the equilibrium of mass M from the calculator
+/// (f_θ, or f_0 plus the condensate in the origin cell above M_c).
+fn start_state(
+    start: Start,
+    params: &crate::model::ModelParams,
+    grid: &Grid,
+    mass: f64,
+    terminal: &[f64],
+) -> Vec<f64> {
+    match start {
+        Start::Terminal => terminal.to_vec(),
+        Start::Equilibrium => equilibrium::grid_profile(params, grid, mass).1,
+    }
 }
 
 /// Undo the forward steps one by one, last first: step n (t_n → t_{n+1}, Δt_n) is reversed
@@ -170,6 +270,7 @@ fn retrace_forward_steps(
     times: &[f64],
     dts: &[f64],
     g: &mut Vec<f64>,
+    progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u64> {
     let mut op = SchemeReverse::new(disc, eta);
     let mut next = vec![0.0; g.len()];
@@ -183,6 +284,9 @@ fn retrace_forward_steps(
         op.smooth(&before, dts[n], &mut next);
         std::mem::swap(g, &mut next);
         std::mem::swap(&mut before, &mut after);
+        if n % 64 == 0 {
+            progress("reverse", 1.0 - n as f64 / dts.len() as f64);
+        }
     }
     Ok(dts.len() as u64)
 }
@@ -195,6 +299,7 @@ fn reverse_log_score(
     store: &SnapshotStore,
     t_final: f64,
     g: &mut Vec<f64>,
+    progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u64> {
     let mut pde = ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor);
     let mut field = vec![0.0; g.len()];
@@ -213,6 +318,9 @@ fn reverse_log_score(
         std::mem::swap(g, &mut next);
         s = if lands { t_final } else { s + dt };
         steps += 1;
+        if steps % 64 == 0 {
+            progress("reverse", s / t_final);
+        }
     }
     Ok(steps)
 }

@@ -53,11 +53,7 @@ fn normalised(grid: &Grid, f: &[f64]) -> Vec<f64> {
 /// KL(f‖g) of the normalised densities.
 pub fn kl(grid: &Grid, f: &[f64], g: &[f64]) -> f64 {
     let (p, q) = (normalised(grid, f), normalised(grid, g));
-    p.iter()
-        .zip(&q)
-        .filter(|(a, _)| **a > 0.0)
-        .map(|(a, b)| a * (a / b.max(KL_FLOOR)).ln())
-        .sum::<f64>()
+    p.iter().zip(&q).filter(|(a, _)| **a > 0.0).map(|(a, b)| a * (a / b.max(KL_FLOOR)).ln()).sum::<f64>()
         * grid.cell_volume()
 }
 

@@ -3,5 +3,6 @@
 pub mod consistent;
 pub mod generate;
 pub mod metrics;
+pub mod particles;
 pub mod pde;
 pub mod store;
