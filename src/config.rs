@@ -64,7 +64,8 @@ pub struct ReverseSection {
     /// SDE with the scheme's velocity from the snapshots.
     #[serde(default)]
     pub particles: usize,
-    /// Reverse-particle time step (default: T/1000).
+    /// Largest reverse-particle time step (default T/1000); steps are shortened so that
+    /// the drift moves a particle at most half a cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub particle_dt: Option<f64>,
     #[serde(default)]
@@ -198,6 +199,12 @@ pub struct InitialSection {
     pub upper: Option<Point>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// Any kind: multiply each cell by 1 + noise·ξ, ξ uniform in [−1, 1) (0 ≤ noise < 1),
+    /// before the rescaling to `mass` (a noisy density for filtering).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_seed: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -553,7 +560,6 @@ impl Config {
     /// The initial density described by the [initial] section.
     pub fn initial_density(&self) -> Result<InitialDensity, ConfigError> {
         let s = &self.initial;
-        let dim = self.model.dim;
         let allowed: &[&str] = match s.kind {
             InitialKind::GaussianMixture => &["centres", "std_devs", "weights"],
             InitialKind::UniformDisc => &["centre", "radius"],
@@ -579,6 +585,26 @@ impl Config {
                 ));
             }
         }
+        let base = self.base_density()?;
+        match s.noise {
+            None if s.noise_seed.is_some() => {
+                Err(ConfigError::new("initial.noise_seed", "needs initial.noise (the amplitude)"))
+            }
+            None => Ok(base),
+            Some(a) if !(a.is_finite() && (0.0..1.0).contains(&a)) => {
+                Err(ConfigError::new("initial.noise", format!("must be in [0, 1) (got {a})")))
+            }
+            Some(amplitude) => {
+                Ok(InitialDensity::Noisy { base: Box::new(base), amplitude, seed: s.noise_seed.unwrap_or(0) })
+            }
+        }
+    }
+
+    /// The [initial] density before noise.
+    fn base_density(&self) -> Result<InitialDensity, ConfigError> {
+        let s = &self.initial;
+        let dim = self.model.dim;
+        let kind_name = format!("{:?}", s.kind);
         let missing = |key: &str| {
             ConfigError::new(format!("initial.{key}"), format!("is required for kind = {kind_name}"))
         };

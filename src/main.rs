@@ -38,6 +38,37 @@ enum Command {
         #[command(flatten)]
         opts: RunArgs,
     },
+    /// Forward run to run.t_final, then the reverse-time solver ([reverse] section) back to
+    /// t = 0: the reconstruction of f(0) (and generated samples) with its distances to f(0)
+    /// in <out>/<name>/summary.json.
+    Generate {
+        config: PathBuf,
+        /// Parent folder of the run directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Override a config key, e.g. --set reverse.eta=0.5 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Density filtering: K forward + reverse cycles from the initial density;
+    /// <out>/<name>/filter.csv (per-iteration metrics), iterate_<k>.npy, strip.png.
+    Filter {
+        config: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        iterations: usize,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Draw the snapshots of a finished run again with new colour settings, one colour
     /// range for all (default: the range of every snapshot).
     Render {
@@ -240,6 +271,63 @@ fn run(cli: Cli) -> Result<()> {
                 failed.len(),
                 failed.join("\n  ")
             );
+        }
+        Command::Generate { config, out, overrides, force, quiet } => {
+            let cfg =
+                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let dir = sim::run_dir(&out, &cfg);
+            fpgen::io::prepare_run_dir(&dir, force)?;
+            let s = fpgen::reverse::run::generate_run(&cfg, &dir, quiet)
+                .with_context(|| format!("generate `{}`", cfg.name))?;
+            let (g, c) = (&s.generation, &s.generated_vs_initial);
+            log::info!(
+                "{} steps forward ({:.2} s), {} back ({:.2} s), mode {:?}, start {:?}, eta {}",
+                g.forward_steps,
+                g.forward_seconds,
+                g.reverse_steps,
+                g.reverse_seconds,
+                s.mode,
+                s.start,
+                s.eta
+            );
+            log::info!(
+                "generated vs f(0): relative L1 {:.3e}, KL {:.3e}, W1 {:.3e} ({}); mass drift {:.1e}; store {:.1} MiB in memory, {:.1} MiB on disk",
+                c.rel_l1,
+                c.kl,
+                c.w1,
+                c.w1_kind,
+                (g.mass_generated - g.mass_initial) / g.mass_initial,
+                g.store_memory_bytes as f64 / 1048576.0,
+                g.store_disk_bytes as f64 / 1048576.0
+            );
+            if let Some(p) = &s.samples_vs_initial {
+                log::info!(
+                    "{} samples vs f(0): relative L1 {:.3e}, W1 {:.3e}",
+                    g.particle_count,
+                    p.rel_l1,
+                    p.w1
+                );
+            }
+            log::info!("outputs in {}", dir.display());
+        }
+        Command::Filter { config, iterations, out, overrides, force, quiet } => {
+            let cfg =
+                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let dir = sim::run_dir(&out, &cfg);
+            fpgen::io::prepare_run_dir(&dir, force)?;
+            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, quiet)
+                .with_context(|| format!("filter `{}`", cfg.name))?;
+            println!(
+                "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",
+                "iteration", "L1_to_input", "L1_to_previous", "TV", "entropy", "max"
+            );
+            for r in &s.iterations {
+                println!(
+                    "{:>9} {:>12.4e} {:>14.4e} {:>12.4e} {:>12.4e} {:>12.4e}",
+                    r.iteration, r.l1_to_input, r.l1_to_previous, r.total_variation, r.entropy, r.max
+                );
+            }
+            log::info!("outputs in {}", dir.display());
         }
         Command::Render { run_dir, colormap, log_scale, linear, log_decades, range, min_pixels, out_dir } => {
             let colours = fpgen::io::rerender::ColourOverrides {

@@ -15,6 +15,9 @@ pub enum InitialDensity {
     UniformBox { lower: Vec<f64>, upper: Vec<f64> },
     /// A .npy array of shape [N] or [N, N] (f64 or f32), non-negative.
     Npy { path: PathBuf },
+    /// `base` with each cell multiplied by 1 + amplitude·ξ, ξ uniform in [−1, 1) from the
+    /// shared generator (counter: cell index, seed).
+    Noisy { base: Box<InitialDensity>, amplitude: f64, seed: u64 },
 }
 
 impl InitialDensity {
@@ -60,6 +63,15 @@ impl InitialDensity {
                 })
                 .collect(),
             InitialDensity::Npy { path } => read_density_npy(path, grid)?,
+            InitialDensity::Noisy { base, amplitude, seed } => {
+                let mut f = base.shape_on(grid)?;
+                for (i, v) in f.iter_mut().enumerate() {
+                    let u = crate::rng::uniform_u32x4(*seed, i as u32, 0, 0)[0];
+                    let xi = 2.0 * (u as f64 / 4_294_967_296.0) - 1.0;
+                    *v *= 1.0 + amplitude * xi;
+                }
+                f
+            }
         };
         Ok(values)
     }
@@ -93,6 +105,20 @@ fn read_density_npy(path: &Path, grid: &Grid) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Noise multiplies each cell by a factor in [1 − a, 1 + a), reproducibly per seed.
+    #[test]
+    fn noisy_density_stays_within_its_amplitude() {
+        let g = Grid::new(2, 32, 3.0).unwrap();
+        let base = InitialDensity::UniformBox { lower: vec![-3.0, -3.0], upper: vec![3.0, 3.0] };
+        let noisy = |seed| InitialDensity::Noisy { base: Box::new(base.clone()), amplitude: 0.3, seed };
+        let f = noisy(1).shape_on(&g).unwrap();
+        assert!(f.iter().all(|v| (0.7..1.3).contains(v)));
+        let spread = f.iter().copied().fold(0.0, f64::max) - f.iter().copied().fold(2.0, f64::min);
+        assert!(spread > 0.5, "{spread}");
+        assert_eq!(f, noisy(1).shape_on(&g).unwrap());
+        assert_ne!(f, noisy(2).shape_on(&g).unwrap());
+    }
 
     #[test]
     fn mixture_is_rescaled_to_the_discrete_mass() {

@@ -102,7 +102,7 @@ pub struct ParticleSummary {
     pub outputs: Vec<ParticleOutput>,
 }
 
-fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
+pub(crate) fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
     let array = ndarray::Array2::from_shape_vec((x.len() / dim, dim), x.to_vec())
         .map_err(|e| Error::Data { path: path.to_path_buf(), message: e.to_string() })?;
     ndarray_npy::write_npy(path, &array)
@@ -111,7 +111,7 @@ fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
 
 /// Where the particles are, finer than the grid: a `min_pixels`² histogram of the positions
 /// (y up), log-scaled from half a particle to its fullest pixel, so single particles show.
-fn scatter_image(x: &[f64], grid: &Grid, opts: &crate::config::OutputSection) -> image::RgbImage {
+pub(crate) fn scatter_image(x: &[f64], grid: &Grid, opts: &crate::config::OutputSection) -> image::RgbImage {
     let side = opts.min_pixels.max(64) as usize;
     let l = grid.half_width;
     let mut counts = vec![0u32; side * side];

@@ -5,4 +5,5 @@ pub mod generate;
 pub mod metrics;
 pub mod particles;
 pub mod pde;
+pub mod run;
 pub mod store;

@@ -1,0 +1,228 @@
+//! `fpgen generate` and `fpgen filter`: the reverse-time pipelines with their outputs.
+//!
+//! generate: <dir>/initial.npy, terminal.npy, generated.npy (+ .png with one colour range),
+//! samples.npy (N_p × d) and samples.png when reverse particles are on, summary.json.
+//! filter: <dir>/iterate_<k>.npy, filter.csv (per iteration: L1 to the input, L1 to the
+//! previous iterate, total variation, entropy, max), strip.png, summary.json.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::generate::{generate_from, Generation, ReverseSettings};
+use super::metrics::{self, Comparison};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::io::{self, frames};
+use crate::sim::progress::Progress;
+
+#[derive(Serialize)]
+pub struct GenerateSummary {
+    pub name: String,
+    pub dim: usize,
+    pub cells: usize,
+    pub eta: f64,
+    pub start: super::generate::Start,
+    pub mode: super::generate::ReverseMode,
+    pub store_every: u64,
+    pub t_final: f64,
+    /// The reconstruction g against f(0).
+    pub generated_vs_initial: Comparison,
+    /// The histogram of the generated samples against f(0) (with reverse particles).
+    pub samples_vs_initial: Option<Comparison>,
+    pub generation: Generation,
+    pub outputs: Vec<String>,
+}
+
+/// A progress display for the phases of a pipeline ("forward", "reverse", …).
+fn phase_progress(quiet: bool) -> impl FnMut(&str, f64) {
+    let mut bar = Progress::new(1.0, quiet);
+    let mut current = String::new();
+    move |phase: &str, fraction: f64| {
+        if phase != current {
+            bar.finish();
+            if !quiet {
+                log::info!("{phase} …");
+            }
+            bar = Progress::new(1.0, quiet);
+            current = phase.to_string();
+        }
+        bar.update(fraction, 1.0, 0, 0.0);
+    }
+}
+
+/// The run folder's unused subfolders (a reverse run writes no snapshots/frames; the
+/// store's spill folder is empty once the store is dropped).
+fn remove_empty_dirs(dir: &Path) {
+    for sub in ["snapshots", "frames", "snapshot_store"] {
+        let _ = std::fs::remove_dir(dir.join(sub));
+    }
+}
+
+fn spill_dir(dir: &Path) -> std::path::PathBuf {
+    dir.join("snapshot_store")
+}
+
+pub fn generate_run(config: &Config, dir: &Path, quiet: bool) -> Result<GenerateSummary> {
+    let grid = config.grid()?;
+    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    let settings = ReverseSettings::from_config(config);
+    let mut progress = phase_progress(quiet);
+    let g = generate_from(config, f0, &settings, &spill_dir(dir), &mut progress)?;
+    remove_empty_dirs(dir);
+    io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
+
+    let directions = config.reverse.sliced_w1_directions;
+    let generated_vs_initial = metrics::compare(&grid, &g.initial, &g.generated, directions);
+    let mut outputs = Vec::new();
+    let fields = [("initial", &g.initial), ("terminal", &g.terminal), ("generated", &g.generated)];
+    let style = frames::FrameStyle::covering(&config.output, fields.iter().map(|(_, f)| f.as_slice()));
+    for (name, f) in fields {
+        io::write_field_npy(&dir.join(format!("{name}.npy")), &grid, f)?;
+        frames::write_frame(&dir.join(format!("{name}.png")), &grid, f, &style)?;
+        outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
+    }
+    let mut samples_vs_initial = None;
+    if !g.samples.is_empty() {
+        crate::particles::run::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
+        let hist = super::particles::histogram(&grid, &g.samples, g.mass_initial);
+        let image = if grid.dim == 2 {
+            crate::particles::run::scatter_image(&g.samples, &grid, &config.output)
+        } else {
+            frames::render(&grid, &hist, &style)
+        };
+        frames::save_png(&dir.join("samples.png"), &image)?;
+        outputs.extend(["samples.npy".to_string(), "samples.png".to_string()]);
+        samples_vs_initial = Some(metrics::compare(&grid, &g.initial, &hist, directions));
+    }
+    let summary = GenerateSummary {
+        name: config.name.clone(),
+        dim: grid.dim,
+        cells: grid.cells,
+        eta: settings.eta,
+        start: settings.start,
+        mode: settings.mode,
+        store_every: settings.store_every,
+        t_final: config.run.t_final,
+        generated_vs_initial,
+        samples_vs_initial,
+        generation: g,
+        outputs,
+    };
+    io::write_json(&dir.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FilterIteration {
+    pub iteration: usize,
+    pub l1_to_input: f64,
+    pub l1_to_previous: f64,
+    pub total_variation: f64,
+    pub entropy: f64,
+    pub max: f64,
+    pub mass: f64,
+    pub seconds: f64,
+}
+
+#[derive(Serialize)]
+pub struct FilterSummary {
+    pub name: String,
+    pub iterations: Vec<FilterIteration>,
+    pub eta: f64,
+    pub start: super::generate::Start,
+    pub mode: super::generate::ReverseMode,
+    pub outputs: Vec<String>,
+}
+
+/// K forward + reverse cycles from the config's initial density (iterate 0).
+pub fn filter_run(config: &Config, dir: &Path, iterations: usize, quiet: bool) -> Result<FilterSummary> {
+    if iterations == 0 {
+        return Err(Error::Numerics("--iterations must be at least 1".into()));
+    }
+    let grid = config.grid()?;
+    let input = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    let settings = ReverseSettings::from_config(config);
+    io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
+    let vol = grid.cell_volume();
+    let l1 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() * vol;
+    let row = |k: usize, f: &[f64], previous: &[f64], seconds: f64| FilterIteration {
+        iteration: k,
+        l1_to_input: l1(f, &input),
+        l1_to_previous: l1(f, previous),
+        total_variation: metrics::total_variation(&grid, f),
+        entropy: metrics::shannon_entropy(&grid, f),
+        max: f.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        mass: f.iter().sum::<f64>() * vol,
+        seconds,
+    };
+    let mut csv = io::CsvWriter::create(
+        &dir.join("filter.csv"),
+        &[
+            "iteration",
+            "l1_to_input",
+            "l1_to_previous",
+            "total_variation",
+            "entropy",
+            "max",
+            "mass",
+            "seconds",
+        ],
+    )?;
+    let mut rows = vec![row(0, &input, &input, 0.0)];
+    let mut iterates = vec![input.clone()];
+    for k in 1..=iterations {
+        if !quiet {
+            log::info!("filter iteration {k} of {iterations}");
+        }
+        let mut progress = phase_progress(quiet);
+        let previous = iterates.last().cloned().unwrap_or_default();
+        let g = generate_from(config, previous.clone(), &settings, &spill_dir(dir), &mut progress)?;
+        let seconds = g.forward_seconds + g.reverse_seconds;
+        rows.push(row(k, &g.generated, &previous, seconds));
+        iterates.push(g.generated);
+    }
+    remove_empty_dirs(dir);
+    let mut outputs = vec!["filter.csv".to_string(), "strip.png".to_string()];
+    for (k, (f, r)) in iterates.iter().zip(&rows).enumerate() {
+        csv.row(&[
+            r.iteration as f64,
+            r.l1_to_input,
+            r.l1_to_previous,
+            r.total_variation,
+            r.entropy,
+            r.max,
+            r.mass,
+            r.seconds,
+        ])?;
+        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, f)?;
+        outputs.push(format!("iterate_{k}.npy"));
+    }
+    let style = frames::FrameStyle::covering(&config.output, iterates.iter().map(|f| f.as_slice()));
+    let images: Vec<image::RgbImage> = iterates.iter().map(|f| frames::render(&grid, f, &style)).collect();
+    frames::save_png(&dir.join("strip.png"), &strip(&images))?;
+    let summary = FilterSummary {
+        name: config.name.clone(),
+        iterations: rows,
+        eta: settings.eta,
+        start: settings.start,
+        mode: settings.mode,
+        outputs,
+    };
+    io::write_json(&dir.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Images side by side, separated by a white gap.
+fn strip(images: &[image::RgbImage]) -> image::RgbImage {
+    let gap = 4;
+    let height = images.iter().map(|i| i.height()).max().unwrap_or(1);
+    let width = images.iter().map(|i| i.width() + gap).sum::<u32>().saturating_sub(gap).max(1);
+    let mut out = image::RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
+    let mut x = 0;
+    for img in images {
+        image::imageops::replace(&mut out, img, x as i64, 0);
+        x += img.width() + gap;
+    }
+    out
+}
