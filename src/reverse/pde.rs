@@ -63,6 +63,11 @@ impl ReversePde {
         }
     }
 
+    /// The frozen face velocities along rows (rows × (N + 1), boundary faces 0).
+    pub fn velocities_along(&self) -> &[f64] {
+        &self.along
+    }
+
     /// Positivity bound of the explicit step for the frozen velocities: each cell's
     /// outflow rate Σ_faces V_out⁺/h plus the diffusive 2dη/h².
     pub fn bound(&self) -> f64 {

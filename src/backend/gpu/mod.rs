@@ -8,6 +8,7 @@ pub mod context;
 pub mod particles;
 pub mod reduce;
 pub mod render;
+pub mod reverse;
 pub mod rng_check;
 pub mod shaders;
 

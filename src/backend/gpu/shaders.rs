@@ -38,8 +38,12 @@ pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check
 /// The particle system (twin: `particles::ParticleSystem`).
 pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "shared/power.wgsl", "particles.wgsl");
 
+/// The reverse-time PDE with log-difference scores (twin: `reverse::pde::ReversePde`).
+pub const REVERSE_PDE: Module = module!("reverse_pde": "reverse_pde.wgsl", "shared/power.wgsl");
+
 /// Every module (validated with naga in the tests).
-pub const ALL: &[Module] = &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES];
+pub const ALL: &[Module] =
+    &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES, REVERSE_PDE];
 
 #[cfg(test)]
 mod tests {
