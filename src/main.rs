@@ -46,6 +46,9 @@ enum Command {
         /// Parent folder of the run directory.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// cpu (f64, every mode) or gpu (f32, reverse.mode = "log-score").
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: ReverseBackend,
         /// Override a config key, e.g. --set reverse.eta=0.5 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
@@ -60,6 +63,8 @@ enum Command {
         config: PathBuf,
         #[arg(long, default_value_t = 3)]
         iterations: usize,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: ReverseBackend,
         #[arg(long, default_value = "out")]
         out: PathBuf,
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -197,6 +202,23 @@ struct RunArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReverseBackend {
+    Cpu,
+    Gpu,
+}
+
+/// The GPU device for a reverse pipeline, or None for the CPU.
+fn reverse_device(
+    backend: ReverseBackend,
+    cfg: &Config,
+) -> Result<Option<std::sync::Arc<fpgen::backend::gpu::GpuContext>>> {
+    Ok(match backend {
+        ReverseBackend::Cpu => None,
+        ReverseBackend::Gpu => Some(SharedDevice::default().open_for(&cfg.grid()?)?),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum BenchBackend {
     Cpu,
     Gpu,
@@ -272,16 +294,18 @@ fn run(cli: Cli) -> Result<()> {
                 failed.join("\n  ")
             );
         }
-        Command::Generate { config, out, overrides, force, quiet } => {
+        Command::Generate { config, out, backend, overrides, force, quiet } => {
             let cfg =
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let device = reverse_device(backend, &cfg)?;
             let dir = sim::run_dir(&out, &cfg);
             fpgen::io::prepare_run_dir(&dir, force)?;
-            let s = fpgen::reverse::run::generate_run(&cfg, &dir, quiet)
+            let s = fpgen::reverse::run::generate_run(&cfg, &dir, quiet, device.as_ref())
                 .with_context(|| format!("generate `{}`", cfg.name))?;
             let (g, c) = (&s.generation, &s.generated_vs_initial);
             log::info!(
-                "{} steps forward ({:.2} s), {} back ({:.2} s), mode {:?}, start {:?}, eta {}",
+                "on {}: {} steps forward ({:.2} s), {} back ({:.2} s), mode {:?}, start {:?}, eta {}",
+                s.device,
                 g.forward_steps,
                 g.forward_seconds,
                 g.reverse_steps,
@@ -310,12 +334,13 @@ fn run(cli: Cli) -> Result<()> {
             }
             log::info!("outputs in {}", dir.display());
         }
-        Command::Filter { config, iterations, out, overrides, force, quiet } => {
+        Command::Filter { config, iterations, backend, out, overrides, force, quiet } => {
             let cfg =
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
+            let device = reverse_device(backend, &cfg)?;
             let dir = sim::run_dir(&out, &cfg);
             fpgen::io::prepare_run_dir(&dir, force)?;
-            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, quiet)
+            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, quiet, device.as_ref())
                 .with_context(|| format!("filter `{}`", cfg.name))?;
             println!(
                 "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",

@@ -12,6 +12,9 @@ use super::consistent::SchemeReverse;
 use super::pde::ReversePde;
 use super::store::SnapshotStore;
 use crate::backend::cpu::{CpuBackend, Discretisation};
+use crate::backend::gpu::backend::GpuBackend;
+use crate::backend::gpu::reverse::GpuReversePde;
+use crate::backend::gpu::GpuContext;
 use crate::backend::{Backend, DtPolicy, StepControl};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -118,7 +121,7 @@ pub struct Generation {
 pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -> Result<Generation> {
     let grid = config.grid()?;
     let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
-    generate_from(config, f0, settings, spill_dir, &mut |_, _| {})
+    generate_from(config, f0, settings, spill_dir, None, &mut |_, _| {})
 }
 
 /// As `generate`, from the density `f0` (cell values on the config's grid);
@@ -128,8 +131,18 @@ pub fn generate_from(
     f0: Vec<f64>,
     settings: &ReverseSettings,
     spill_dir: &Path,
+    device: Option<&std::sync::Arc<GpuContext>>,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<Generation> {
+    if device.is_some() && settings.mode != ReverseMode::LogScore {
+        return Err(Error::Config(crate::error::ConfigError::new(
+            "reverse.mode",
+            format!(
+                "{:?} runs on the CPU only; the GPU backend has the \"log-score\" mode (or use --backend cpu)",
+                settings.mode
+            ),
+        )));
+    }
     let disc = Discretisation::from_config(config)?;
     let grid: Grid = disc.grid.clone();
     let params = disc.params;
@@ -139,15 +152,15 @@ pub fn generate_from(
 
     // forward, keeping snapshots
     let clock = Instant::now();
-    let mut forward = CpuBackend::<f64>::new(disc.clone(), config.run.threads)?;
+    let mut forward: Box<dyn Backend> = match device {
+        Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc, ctl_policy(config))?),
+        None => Box::new(CpuBackend::<f64>::new(disc.clone(), config.run.threads)?),
+    };
     forward.upload(&f0, 0.0)?;
     let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir);
     store.push(0.0, &f0)?;
     let ctl = StepControl {
-        dt: match config.scheme.dt {
-            Some(dt) => DtPolicy::Fixed(dt),
-            None => DtPolicy::Adaptive { safety: config.scheme.safety },
-        },
+        dt: ctl_policy(config),
         t_stop: t_final,
         dt_bound_floor: 0.0,
         max_density: f64::INFINITY,
@@ -159,29 +172,36 @@ pub fn generate_from(
     }
     let store_every = if settings.mode == ReverseMode::Exact { 1 } else { settings.store_every.max(1) };
     // every step's Δt is kept (the exact and scheme modes retrace the forward time grid),
-    // the field every `store_every` steps and at T
+    // the field every `store_every` steps and at T; the log-score mode needs only the
+    // snapshots, so it steps `store_every` at a time
     let mut times = vec![0.0];
     let mut dts = Vec::new();
     let mut field = f0.clone();
+    let retrace = settings.mode != ReverseMode::LogScore;
+    let chunk = if retrace { 1 } else { store_every };
+    let mut steps_done = 0u64;
     while forward.time() < t_final {
-        let out = forward.step_n(1, &ctl)?;
+        let out = forward.step_n(chunk, &ctl)?;
         if let Some(stop) = out.stop {
             return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())));
         }
         if out.steps == 0 {
             break;
         }
-        dts.push(out.dt_last);
-        times.push(forward.time());
-        if dts.len() % 64 == 0 {
+        steps_done += out.steps;
+        if retrace {
+            dts.push(out.dt_last);
+            times.push(forward.time());
+        }
+        if steps_done % 64 < chunk {
             progress("forward", forward.time() / t_final);
         }
-        if dts.len() as u64 % store_every == 0 || forward.time() >= t_final {
+        if steps_done % store_every == 0 || forward.time() >= t_final {
             forward.read_back(&mut field)?;
             store.push(forward.time(), &field)?;
         }
     }
-    let forward_steps = dts.len() as u64;
+    let forward_steps = steps_done;
     let terminal = field.clone();
     let forward_seconds = clock.elapsed().as_secs_f64();
 
@@ -192,7 +212,7 @@ pub fn generate_from(
         ReverseMode::Exact | ReverseMode::Scheme => {
             retrace_forward_steps(&disc, settings.eta, &store, &times, &dts, &mut g, progress)?
         }
-        ReverseMode::LogScore => reverse_log_score(&disc, settings, &store, t_final, &mut g, progress)?,
+        ReverseMode::LogScore => reverse_log_score(&disc, settings, &store, &mut g, device, progress)?,
     };
     let reverse_seconds = clock.elapsed().as_secs_f64();
 
@@ -291,36 +311,74 @@ fn retrace_forward_steps(
     Ok(dts.len() as u64)
 }
 
-/// Integrate (R_η) with log-difference face scores over s ∈ [0, T], f(T − s) interpolated
-/// from the store and frozen over each step, Δt = safety × the step's positivity bound.
+/// Integrate (R_η) with log-difference face scores over s ∈ [0, T], the stored intervals
+/// last first: over each, the velocities are frozen at f of its midpoint (interpolated) and
+/// the interval is split into equal steps under safety × the positivity bound. On the
+/// device the steps of an interval go in one submission; the bound comes from the host
+/// twin, which holds the same f.
 fn reverse_log_score(
     disc: &Discretisation,
     settings: &ReverseSettings,
     store: &SnapshotStore,
-    t_final: f64,
     g: &mut Vec<f64>,
+    device: Option<&std::sync::Arc<GpuContext>>,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u64> {
     let mut pde = ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor);
+    let mut gpu = match device {
+        Some(ctx) => {
+            let mut op = GpuReversePde::new(ctx, &disc.grid, &disc.params, settings.eta, settings.log_floor)?;
+            op.upload(ctx, &to_f32(g));
+            Some((ctx, op))
+        }
+        None => None,
+    };
+    let times = store.times().to_vec();
+    let t_final = times.last().copied().unwrap_or(0.0);
     let mut field = vec![0.0; g.len()];
     let mut next = vec![0.0; g.len()];
-    let mut s = 0.0;
     let mut steps = 0u64;
-    while s < t_final {
-        store.interpolate((t_final - s).max(0.0), &mut field)?;
+    for k in (0..times.len().saturating_sub(1)).rev() {
+        let (a, b) = (times[k], times[k + 1]);
+        store.interpolate(0.5 * (a + b), &mut field)?;
         pde.set_forward(&field);
-        let mut dt = settings.safety * pde.bound();
-        let lands = s + dt >= t_final;
-        if lands {
-            dt = t_final - s;
+        let count = ((b - a) / (settings.safety * pde.bound())).ceil().max(1.0);
+        if count > u32::MAX as f64 {
+            return Err(Error::Numerics(format!(
+                "the reverse step bound collapsed on [{a}, {b}] ({count:e} steps)"
+            )));
         }
-        pde.step(g, dt, &mut next);
-        std::mem::swap(g, &mut next);
-        s = if lands { t_final } else { s + dt };
-        steps += 1;
-        if steps % 64 == 0 {
-            progress("reverse", s / t_final);
+        let (count, dt) = (count as u32, (b - a) / count);
+        match &mut gpu {
+            Some((ctx, op)) => {
+                op.set_forward(ctx, &to_f32(&field));
+                op.step_n(ctx, count, dt);
+            }
+            None => {
+                for _ in 0..count {
+                    pde.step(g, dt, &mut next);
+                    std::mem::swap(g, &mut next);
+                }
+            }
         }
+        steps += count as u64;
+        progress("reverse", 1.0 - a / t_final);
+    }
+    if let Some((ctx, op)) = &gpu {
+        let mut out = vec![0f32; g.len()];
+        op.read_g(ctx, &mut out)?;
+        g.iter_mut().zip(&out).for_each(|(v, &w)| *v = w as f64);
     }
     Ok(steps)
+}
+
+fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+fn ctl_policy(config: &Config) -> DtPolicy {
+    match config.scheme.dt {
+        Some(dt) => DtPolicy::Fixed(dt),
+        None => DtPolicy::Adaptive { safety: config.scheme.safety },
+    }
 }

@@ -19,6 +19,8 @@ use crate::sim::progress::Progress;
 #[derive(Serialize)]
 pub struct GenerateSummary {
     pub name: String,
+    /// "cpu" (f64) or the GPU adapter's name (f32).
+    pub device: String,
     pub dim: usize,
     pub cells: usize,
     pub eta: f64,
@@ -63,12 +65,15 @@ fn spill_dir(dir: &Path) -> std::path::PathBuf {
     dir.join("snapshot_store")
 }
 
-pub fn generate_run(config: &Config, dir: &Path, quiet: bool) -> Result<GenerateSummary> {
+/// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).
+pub type Device<'a> = Option<&'a std::sync::Arc<crate::backend::gpu::GpuContext>>;
+
+pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) -> Result<GenerateSummary> {
     let grid = config.grid()?;
     let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
     let settings = ReverseSettings::from_config(config);
     let mut progress = phase_progress(quiet);
-    let g = generate_from(config, f0, &settings, &spill_dir(dir), &mut progress)?;
+    let g = generate_from(config, f0, &settings, &spill_dir(dir), device, &mut progress)?;
     remove_empty_dirs(dir);
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
 
@@ -97,6 +102,7 @@ pub fn generate_run(config: &Config, dir: &Path, quiet: bool) -> Result<Generate
     }
     let summary = GenerateSummary {
         name: config.name.clone(),
+        device: device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name)),
         dim: grid.dim,
         cells: grid.cells,
         eta: settings.eta,
@@ -136,7 +142,13 @@ pub struct FilterSummary {
 }
 
 /// K forward + reverse cycles from the config's initial density (iterate 0).
-pub fn filter_run(config: &Config, dir: &Path, iterations: usize, quiet: bool) -> Result<FilterSummary> {
+pub fn filter_run(
+    config: &Config,
+    dir: &Path,
+    iterations: usize,
+    quiet: bool,
+    device: Device,
+) -> Result<FilterSummary> {
     if iterations == 0 {
         return Err(Error::Numerics("--iterations must be at least 1".into()));
     }
@@ -177,7 +189,7 @@ pub fn filter_run(config: &Config, dir: &Path, iterations: usize, quiet: bool) -
         }
         let mut progress = phase_progress(quiet);
         let previous = iterates.last().cloned().unwrap_or_default();
-        let g = generate_from(config, previous.clone(), &settings, &spill_dir(dir), &mut progress)?;
+        let g = generate_from(config, previous.clone(), &settings, &spill_dir(dir), device, &mut progress)?;
         let seconds = g.forward_seconds + g.reverse_seconds;
         rows.push(row(k, &g.generated, &previous, seconds));
         iterates.push(g.generated);
