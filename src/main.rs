@@ -43,19 +43,8 @@ enum Command {
     /// in <out>/<name>/summary.json.
     Generate {
         config: PathBuf,
-        /// Parent folder of the run directory.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// cpu (f64, every mode) or gpu (f32, reverse.mode = "log-score").
-        #[arg(long, value_enum, default_value = "cpu")]
-        backend: ReverseBackend,
-        /// Override a config key, e.g. --set reverse.eta=0.5 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        #[arg(long)]
-        force: bool,
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: ReverseArgs,
     },
     /// Density filtering: K forward + reverse cycles from the initial density;
     /// <out>/<name>/filter.csv (per-iteration metrics), iterate_<k>.npy, strip.png.
@@ -63,16 +52,8 @@ enum Command {
         config: PathBuf,
         #[arg(long, default_value_t = 3)]
         iterations: usize,
-        #[arg(long, value_enum, default_value = "cpu")]
-        backend: ReverseBackend,
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        overrides: Vec<String>,
-        #[arg(long)]
-        force: bool,
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: ReverseArgs,
     },
     /// Draw the snapshots of a finished run again with new colour settings, one colour
     /// range for all (default: the range of every snapshot).
@@ -201,6 +182,41 @@ struct RunArgs {
     quiet: bool,
 }
 
+/// Options shared by `generate` and `filter`.
+#[derive(clap::Args)]
+struct ReverseArgs {
+    /// Parent folder of the run directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// cpu (f64, every mode) or gpu (f32, reverse.mode = "log-score").
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: ReverseBackend,
+    /// Override a config key, e.g. --set reverse.eta=0.5 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Replace an existing run directory.
+    #[arg(long)]
+    force: bool,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl ReverseArgs {
+    /// Load the config, open the device, prepare the run directory.
+    fn prepare(
+        &self,
+        config: &std::path::Path,
+    ) -> Result<(Config, Option<std::sync::Arc<fpgen::backend::gpu::GpuContext>>, PathBuf)> {
+        let cfg =
+            Config::load(config, &self.overrides).with_context(|| format!("loading {}", config.display()))?;
+        let device = reverse_device(self.backend, &cfg)?;
+        let dir = sim::run_dir(&self.out, &cfg);
+        fpgen::io::prepare_run_dir(&dir, self.force)?;
+        Ok((cfg, device, dir))
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ReverseBackend {
     Cpu,
@@ -294,13 +310,9 @@ fn run(cli: Cli) -> Result<()> {
                 failed.join("\n  ")
             );
         }
-        Command::Generate { config, out, backend, overrides, force, quiet } => {
-            let cfg =
-                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
-            let device = reverse_device(backend, &cfg)?;
-            let dir = sim::run_dir(&out, &cfg);
-            fpgen::io::prepare_run_dir(&dir, force)?;
-            let s = fpgen::reverse::run::generate_run(&cfg, &dir, quiet, device.as_ref())
+        Command::Generate { config, opts } => {
+            let (cfg, device, dir) = opts.prepare(&config)?;
+            let s = fpgen::reverse::run::generate_run(&cfg, &dir, opts.quiet, device.as_ref())
                 .with_context(|| format!("generate `{}`", cfg.name))?;
             let (g, c) = (&s.generation, &s.generated_vs_initial);
             log::info!(
@@ -334,13 +346,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             log::info!("outputs in {}", dir.display());
         }
-        Command::Filter { config, iterations, backend, out, overrides, force, quiet } => {
-            let cfg =
-                Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
-            let device = reverse_device(backend, &cfg)?;
-            let dir = sim::run_dir(&out, &cfg);
-            fpgen::io::prepare_run_dir(&dir, force)?;
-            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, quiet, device.as_ref())
+        Command::Filter { config, iterations, opts } => {
+            let (cfg, device, dir) = opts.prepare(&config)?;
+            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, opts.quiet, device.as_ref())
                 .with_context(|| format!("filter `{}`", cfg.name))?;
             println!(
                 "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",
