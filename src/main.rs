@@ -347,6 +347,7 @@ fn run(cli: Cli) -> Result<()> {
             log::info!("outputs in {}", dir.display());
         }
         Command::Filter { config, iterations, opts } => {
+            anyhow::ensure!(iterations >= 1, "--iterations must be at least 1 (got {iterations})");
             let (cfg, device, dir) = opts.prepare(&config)?;
             let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, opts.quiet, device.as_ref())
                 .with_context(|| format!("filter `{}`", cfg.name))?;

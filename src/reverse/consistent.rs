@@ -14,11 +14,12 @@
 //! damps errors g − f; its face weight w is the geometric mean of f (zero next to an
 //! empty cell, so an empty cell stays invariant too).
 //!
-//! Two uses: the exactly reversible mode (F from the stored f^n, d = f^{n+1}, the stored
-//! Δt_n), and the scheme-consistent approximation of (R_η) between checkpoints (F and d
-//! both from the interpolated f(T − s), own Δt under `transport_bound`), whose discrete
-//! score −F/f includes the forward scheme's numerical diffusion, so the reverse undoes
-//! that too.
+//! Both retracing modes of `generate` use it step by step on the forward time grid (F from
+//! f^n, d = f^{n+1}, Δt_n): the exact mode with every f^n stored, the scheme mode with f^n
+//! interpolated between snapshots. Its discrete score −F/f includes the forward scheme's
+//! numerical diffusion, so the reverse undoes that too. The reverse particles take their
+//! velocity from it (`face_velocities`). `transport_bound` is the limiter-free step for a
+//! caller with its own time grid.
 
 use crate::backend::cpu::schemes::{GradientFlow, Upwind};
 use crate::backend::cpu::sweep::{sweep_rows, FluxScheme, RowScratch};

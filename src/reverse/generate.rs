@@ -1,7 +1,8 @@
 //! Generation (MATH.md §3): run the forward model to T keeping snapshots, then integrate
 //! (R_η) from s = 0 to T, starting from f(T) (`terminal`) or from the asymptotic state
 //! computed by the equilibrium calculator (`equilibrium`: f_θ on the grid, with the excess
-//! over M_c in the origin cell), and compare the result with f(0). CPU, f64.
+//! over M_c in the origin cell), and compare the result with f(0). CPU (f64) in every mode;
+//! with a GPU device the forward model and the log-score reverse run there (f32).
 
 use std::path::Path;
 use std::time::Instant;
@@ -222,7 +223,6 @@ pub fn generate_from(
         let start = start_state(settings.start, &params, &grid, mass, &terminal);
         samples = crate::particles::sample::sample_cells(&start, &grid, p.count, p.seed);
         let particle_settings = super::particles::ReverseParticleSettings {
-            count: p.count,
             dt: p.dt,
             seed: p.seed,
             eta: settings.eta,

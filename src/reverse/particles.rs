@@ -19,7 +19,6 @@ use crate::particles::reflect;
 use crate::rng;
 
 pub struct ReverseParticleSettings {
-    pub count: usize,
     pub dt: f64,
     pub seed: u64,
     pub eta: f64,

@@ -190,3 +190,23 @@ impl GpuReversePde {
         context::read_buffer(ctx, &self.along, &self.staging, bytemuck::cast_slice_mut(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `ReverseParams` mirrors the shader's `Params`: naga's layout of the WGSL struct has the
+    /// same size, so a field added on one side only fails here, without a GPU.
+    #[test]
+    fn uniform_block_matches_the_shader() {
+        let m = super::shaders::REVERSE_PDE;
+        let module = naga::front::wgsl::parse_str(m.source).expect("reverse_pde.wgsl parses");
+        let span = module
+            .types
+            .iter()
+            .find_map(|(_, t)| match (&t.name, &t.inner) {
+                (Some(name), naga::TypeInner::Struct { span, .. }) if name == "Params" => Some(*span),
+                _ => None,
+            })
+            .expect("struct Params in reverse_pde.wgsl");
+        assert_eq!(span as usize, std::mem::size_of::<super::ReverseParams>());
+    }
+}
