@@ -185,17 +185,6 @@ fn gather(s: Stencil) -> f32 {
     return b0 * row0 + a0 * row1;
 }
 
-fn reflect(x: f32) -> f32 {
-    let l = p.half_width;
-    var y = x;
-    if (x > l) {
-        y = 2.0 * l - x;
-    } else if (x < -l) {
-        y = -2.0 * l - x;
-    }
-    return clamp(y, -l, l);
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn move_particles(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = particle_index(gid);
@@ -217,7 +206,7 @@ fn move_particles(@builtin(global_invocation_id) gid: vec3<u32>) {
         } else {
             moved = x0 - p.lambda * x0 * factor * p.dt + kick;
         }
-        positions[k] = reflect(moved);
+        positions[k] = reflect_box(moved, p.half_width);
     }
 }
 

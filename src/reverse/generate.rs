@@ -2,7 +2,8 @@
 //! (R_η) from s = 0 to T, starting from f(T) (`terminal`) or from the asymptotic state
 //! computed by the equilibrium calculator (`equilibrium`: f_θ on the grid, with the excess
 //! over M_c in the origin cell), and compare the result with f(0). CPU (f64) in every mode;
-//! with a GPU device the forward model and the log-score reverse run there (f32).
+//! with a GPU device the forward model, the log-score reverse and the reverse particles run
+//! there (f32).
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,6 +11,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::consistent::SchemeReverse;
+use super::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
 use super::pde::ReversePde;
 use super::store::SnapshotStore;
 use crate::backend::cpu::{CpuBackend, Discretisation};
@@ -222,15 +224,22 @@ pub fn generate_from(
     if let Some(p) = &settings.particles {
         let start = start_state(settings.start, &params, &grid, mass, &terminal);
         samples = crate::particles::sample::sample_cells(&start, &grid, p.count, p.seed);
-        let particle_settings = super::particles::ReverseParticleSettings {
-            dt: p.dt,
-            seed: p.seed,
-            eta: settings.eta,
-            log_floor: settings.log_floor,
+        let particle_settings =
+            ReverseParticleSettings { dt: p.dt, eta: settings.eta, log_floor: settings.log_floor };
+        particle_steps = match device {
+            Some(ctx) => {
+                let mut mover = DeviceMover::new(ctx, &grid, settings.eta, p.seed, &samples)?;
+                let steps = particles::run(&disc, &store, t_final, &particle_settings, &mut mover, progress)?;
+                mover.read_positions(&mut samples)?;
+                steps
+            }
+            None => {
+                let mut mover =
+                    CpuMover { grid: &grid, positions: &mut samples, eta: settings.eta, seed: p.seed };
+                particles::run(&disc, &store, t_final, &particle_settings, &mut mover, progress)?
+            }
         };
-        particle_steps =
-            super::particles::run(&disc, &store, t_final, &particle_settings, &mut samples, progress)?;
-        let hist = super::particles::histogram(&grid, &samples, mass);
+        let hist = particles::histogram(&grid, &samples, mass);
         let l1 = hist.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
         particles_rel_l1_to_generated = Some(l1 / mass);
     }

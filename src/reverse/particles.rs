@@ -7,20 +7,24 @@
 //! face_velocities`: −F/f + η ∇log f, the discrete form of the bracket) interpolated
 //! linearly on the staggered grid — each component linear between the two faces of the
 //! particle's cell along its axis and between cell centres across. Euler–Maruyama with
-//! Δt = min(the configured Δt, h / (2 max|velocity|)), reflecting walls, normals from the shared counter-based generator (counter
-//! (particle, step, 0)). CPU, f64.
+//! Δt = min(the configured Δt, h / (2 max|velocity|)), reflecting walls, normals from the
+//! shared counter-based generator (counter (particle, step, 0)). The host computes the
+//! velocities every step; the particles move on the CPU (`CpuMover`, f64) or on the device
+//! (`DeviceMover`, f32, shaders/reverse_particles.wgsl).
 
 use super::consistent::SchemeReverse;
 use super::store::SnapshotStore;
 use crate::backend::cpu::Discretisation;
+use crate::backend::gpu::reverse_particles::GpuReverseParticles;
+use crate::backend::gpu::GpuContext;
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::particles::reflect;
 use crate::rng;
 
 pub struct ReverseParticleSettings {
+    /// Largest step; the drift further limits it to half a cell.
     pub dt: f64,
-    pub seed: u64,
     pub eta: f64,
     pub log_floor: f64,
 }
@@ -65,17 +69,91 @@ fn velocity_at(grid: &Grid, along: &[f64], across: &[f64], pos: &[f64], out: &mu
     out[1] = (1.0 - w1) * at_r(j) + w1 * at_r(j + 1);
 }
 
-/// Move `positions` (count × dim, axis 0 first) from s = 0 to T; f(T − s) is interpolated
-/// from the store at the start of each step. Returns the number of steps.
+/// Where the particles are and how a step moves them: the CPU twin (f64, rayon) or the
+/// device (`GpuReverseParticles`, f32).
+pub trait ParticleMover {
+    /// One step of Δt with the face velocities `along` / `across`; `step` numbers the normals.
+    fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()>;
+}
+
+/// The CPU twin of shaders/reverse_particles.wgsl.
+pub struct CpuMover<'a> {
+    pub grid: &'a Grid,
+    pub positions: &'a mut [f64],
+    pub eta: f64,
+    pub seed: u64,
+}
+
+impl ParticleMover for CpuMover<'_> {
+    fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()> {
+        move_particles(self.grid, along, across, dt, step, self.eta, self.seed, self.positions);
+        Ok(())
+    }
+}
+
+/// Reverse particles on the device (f32), their velocities from the host.
+pub struct DeviceMover<'a> {
+    ctx: &'a GpuContext,
+    particles: GpuReverseParticles,
+}
+
+impl<'a> DeviceMover<'a> {
+    pub fn new(ctx: &'a GpuContext, grid: &Grid, eta: f64, seed: u64, positions: &[f64]) -> Result<Self> {
+        Ok(Self { ctx, particles: GpuReverseParticles::new(ctx, grid, eta, seed, positions)? })
+    }
+
+    /// The positions, widened to f64.
+    pub fn read_positions(&self, out: &mut [f64]) -> Result<()> {
+        let mut x32 = vec![0f32; out.len()];
+        self.particles.read_positions(self.ctx, &mut x32)?;
+        out.iter_mut().zip(&x32).for_each(|(x, &y)| *x = y as f64);
+        Ok(())
+    }
+}
+
+impl ParticleMover for DeviceMover<'_> {
+    fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()> {
+        self.particles.step(self.ctx, along, across, dt, step);
+        Ok(())
+    }
+}
+
+/// One Euler–Maruyama step of every particle (the twin of the `move_reverse` kernel).
+#[allow(clippy::too_many_arguments)]
+pub fn move_particles(
+    grid: &Grid,
+    along: &[f64],
+    across: &[f64],
+    dt: f64,
+    step: u32,
+    eta: f64,
+    seed: u64,
+    positions: &mut [f64],
+) {
+    use rayon::prelude::*;
+    let d = grid.dim;
+    let kick = (2.0 * eta * dt).sqrt();
+    let l = grid.half_width;
+    positions.par_chunks_mut(d).enumerate().for_each(|(id, p)| {
+        let mut v = [0.0; 2];
+        velocity_at(grid, along, across, p, &mut v[..d]);
+        let z = rng::normals4(seed, id as u32, step, 0);
+        for a in 0..d {
+            p[a] = reflect(p[a] + v[a] * dt + kick * z[a] as f64, l);
+        }
+    });
+}
+
+/// Move the particles from s = 0 to T; f(T − s) is interpolated from the store at the start
+/// of each step and turned into face velocities on the host. Returns the number of steps.
 pub fn run(
     disc: &Discretisation,
     store: &SnapshotStore,
     t_final: f64,
     settings: &ReverseParticleSettings,
-    positions: &mut [f64],
+    mover: &mut dyn ParticleMover,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u32> {
-    use rayon::prelude::*;
     let grid = &disc.grid;
     let (n, d) = (grid.cells, grid.dim);
     let rows = if d == 2 { n } else { 1 };
@@ -83,8 +161,6 @@ pub fn run(
     let mut along = vec![0.0; rows * (n + 1)];
     let mut across = if d == 2 { vec![0.0; (n + 1) * n] } else { Vec::new() };
     let mut f = vec![0.0; grid.len()];
-    let noise = (2.0 * settings.eta).sqrt();
-    let l = grid.half_width;
     let mut s = 0.0;
     let mut step = 0u32;
     while s < t_final {
@@ -95,16 +171,7 @@ pub fn run(
         let dt_max = settings.dt.min(0.5 * grid.h() / fastest);
         let lands = s + dt_max >= t_final * (1.0 - 1e-12);
         let dt = if lands { t_final - s } else { dt_max };
-        let sqrt_dt = dt.sqrt();
-        let (along, across) = (&along, &across);
-        positions.par_chunks_mut(d).enumerate().for_each(|(id, p)| {
-            let mut v = [0.0; 2];
-            velocity_at(grid, along, across, p, &mut v[..d]);
-            let z = rng::normals4(settings.seed, id as u32, step, 0);
-            for a in 0..d {
-                p[a] = reflect(p[a] + v[a] * dt + noise * sqrt_dt * z[a] as f64, l);
-            }
-        });
+        mover.step(&along, &across, dt, step)?;
         s = if lands { t_final } else { s + dt };
         step += 1;
         if step % 16 == 0 {

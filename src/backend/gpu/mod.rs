@@ -9,6 +9,7 @@ pub mod particles;
 pub mod reduce;
 pub mod render;
 pub mod reverse;
+pub mod reverse_particles;
 pub mod rng_check;
 pub mod shaders;
 

@@ -218,17 +218,10 @@ impl GpuParticles {
     }
 
     fn submit(&self, ctx: &GpuContext, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        let mut encoder =
-            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("particles") });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("particles"),
-                timestamp_writes: None,
-            });
+        ctx.submit_pass("particles", |pass| {
             pass.set_bind_group(0, &self.bind_group, &[]);
-            record(&mut pass);
-        }
-        ctx.queue.submit(Some(encoder.finish()));
+            record(pass);
+        });
     }
 
     /// `steps` steps in one submission: (density,) move, count.

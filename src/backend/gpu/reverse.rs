@@ -134,25 +134,12 @@ impl GpuReversePde {
         })
     }
 
-    fn submit(&self, ctx: &GpuContext, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        let mut encoder =
-            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("reverse") });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("reverse"),
-                timestamp_writes: None,
-            });
-            record(&mut pass);
-        }
-        ctx.queue.submit(Some(encoder.finish()));
-    }
-
     /// Freeze the forward density f (= f(T − s)): compute the face velocities.
     pub fn set_forward(&self, ctx: &GpuContext, f: &[f32]) {
         ctx.queue.write_buffer(&self.forward, 0, bytemuck::cast_slice(f));
         let n = self.grid.cells;
         let (gx, gy) = groups((n + 1) * n);
-        self.submit(ctx, |pass| {
+        ctx.submit_pass("reverse", |pass| {
             pass.set_bind_group(0, &self.bind_groups[self.current], &[]);
             pass.set_pipeline(&self.velocities);
             pass.dispatch_workgroups(gx, gy, 1);
@@ -170,7 +157,7 @@ impl GpuReversePde {
         ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
         let (gx, gy) = groups(self.grid.len());
         let mut current = self.current;
-        self.submit(ctx, |pass| {
+        ctx.submit_pass("reverse", |pass| {
             pass.set_pipeline(&self.step);
             for _ in 0..steps {
                 pass.set_bind_group(0, &self.bind_groups[current], &[]);
@@ -193,20 +180,9 @@ impl GpuReversePde {
 
 #[cfg(test)]
 mod tests {
-    /// `ReverseParams` mirrors the shader's `Params`: naga's layout of the WGSL struct has the
-    /// same size, so a field added on one side only fails here, without a GPU.
     #[test]
     fn uniform_block_matches_the_shader() {
-        let m = super::shaders::REVERSE_PDE;
-        let module = naga::front::wgsl::parse_str(m.source).expect("reverse_pde.wgsl parses");
-        let span = module
-            .types
-            .iter()
-            .find_map(|(_, t)| match (&t.name, &t.inner) {
-                (Some(name), naga::TypeInner::Struct { span, .. }) if name == "Params" => Some(*span),
-                _ => None,
-            })
-            .expect("struct Params in reverse_pde.wgsl");
-        assert_eq!(span as usize, std::mem::size_of::<super::ReverseParams>());
+        let size = super::shaders::struct_size(&super::shaders::REVERSE_PDE, "Params");
+        assert_eq!(size, std::mem::size_of::<super::ReverseParams>());
     }
 }

@@ -36,14 +36,36 @@ pub const COLORMAP: Module = module!("colormap": "colormap.wgsl");
 pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check.wgsl");
 
 /// The particle system (twin: `particles::ParticleSystem`).
-pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "shared/power.wgsl", "particles.wgsl");
+pub const PARTICLES: Module =
+    module!("particles": "shared/rng.wgsl", "shared/power.wgsl", "shared/reflect.wgsl", "particles.wgsl");
 
 /// The reverse-time PDE with log-difference scores (twin: `reverse::pde::ReversePde`).
 pub const REVERSE_PDE: Module = module!("reverse_pde": "reverse_pde.wgsl", "shared/power.wgsl");
 
+/// Reverse particles moved by face velocities from the host (twin:
+/// `reverse::particles::move_particles`).
+pub const REVERSE_PARTICLES: Module =
+    module!("reverse_particles": "shared/rng.wgsl", "shared/reflect.wgsl", "reverse_particles.wgsl");
+
 /// Every module (validated with naga in the tests).
 pub const ALL: &[Module] =
-    &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES, REVERSE_PDE];
+    &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES, REVERSE_PDE, REVERSE_PARTICLES];
+
+/// Size in bytes of the WGSL struct `name` in module `m` by naga's layout, for tests that
+/// check a Rust mirror of a uniform block (a field added on one side only fails there).
+#[cfg(test)]
+pub fn struct_size(m: &Module, name: &str) -> usize {
+    let module = naga::front::wgsl::parse_str(m.source).expect("shader parses");
+    let size = module
+        .types
+        .iter()
+        .find_map(|(_, t)| match (&t.name, &t.inner) {
+            (Some(n), naga::TypeInner::Struct { span, .. }) if n == name => Some(*span as usize),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no struct {name} in {}", m.name));
+    size
+}
 
 #[cfg(test)]
 mod tests {
