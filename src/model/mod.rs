@@ -4,5 +4,6 @@ pub mod data;
 pub mod equilibrium;
 pub mod nonlinear_ou;
 pub mod quadrature;
+pub mod score;
 
 pub use nonlinear_ou::{EntropyFunction, ModelParams, Power, PowerBody};
