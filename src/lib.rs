@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod diffusion;
 pub mod error;
 pub mod grid;
 pub mod model;

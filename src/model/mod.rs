@@ -1,5 +1,6 @@
 //! The physics as pure functions, no buffers.
 
+pub mod clouds;
 pub mod data;
 pub mod equilibrium;
 pub mod nonlinear_ou;

@@ -11,6 +11,7 @@ pub mod render;
 pub mod reverse;
 pub mod reverse_particles;
 pub mod rng_check;
+pub mod score;
 pub mod shaders;
 
 use bytemuck::{Pod, Zeroable};

@@ -47,9 +47,22 @@ pub const REVERSE_PDE: Module = module!("reverse_pde": "reverse_pde.wgsl", "shar
 pub const REVERSE_PARTICLES: Module =
     module!("reverse_particles": "shared/rng.wgsl", "shared/reflect.wgsl", "reverse_particles.wgsl");
 
+/// Point-cloud scores and the reverse samplers' step (twins: `model::score::posterior`,
+/// `diffusion::sampler::CpuSampler`).
+pub const SCORE: Module = module!("score": "shared/rng.wgsl", "score.wgsl");
+
 /// Every module (validated with naga in the tests).
-pub const ALL: &[Module] =
-    &[FV_UPWIND, FV_GRADIENT_FLOW, REDUCE, COLORMAP, RNG_CHECK, PARTICLES, REVERSE_PDE, REVERSE_PARTICLES];
+pub const ALL: &[Module] = &[
+    FV_UPWIND,
+    FV_GRADIENT_FLOW,
+    REDUCE,
+    COLORMAP,
+    RNG_CHECK,
+    PARTICLES,
+    REVERSE_PDE,
+    REVERSE_PARTICLES,
+    SCORE,
+];
 
 /// Size in bytes of the WGSL struct `name` in module `m` by naga's layout, for tests that
 /// check a Rust mirror of a uniform block (a field added on one side only fails there).

@@ -1,0 +1,232 @@
+//! Reverse SDE/ODE samplers with the exact score of a point cloud (MATH.md §4).
+//!
+//! In heat coordinates (`model::score`: x_h = e^{λt} x, t_h(t), D = 1) the reverse process
+//! with parameter ε ≥ 0 is dY = (1 + ε) s dτ + √(2ε) dW for linear OU as for the heat
+//! equation (the change of variables maps one onto the other). Times are log-spaced from T
+//! to t_min; a step t1 → t2 freezes the posterior mean m at (t1, X) and takes
+//!
+//!   exponential: X ← m + (t2/t1)^{(1+ε)/2} (X − m) + √(2 t2 (1 − (t2/t1)^ε)) ξ,
+//!   Euler:       X ← X + (1 + ε)(m − X)(t1 − t2)/(2 t1) + √(2ε (t1 − t2)) ξ,
+//!
+//! (heat times), both of the form X ← m + a (X − m) + b ξ, ξ from the shared generator at
+//! counter (sample, step, 0). For a single Dirac the exponential step is exact.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::gpu::score::GpuSampler;
+use crate::backend::gpu::GpuContext;
+use crate::error::Result;
+use crate::model::score::{posterior, LinearProcess, PointCloud};
+use crate::rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stepper {
+    Exponential,
+    Euler,
+}
+
+/// Where the samples start at T.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Start {
+    /// N(0, 2 t_h(T) I) in heat coordinates: the large-T limit, what a user can sample.
+    Gaussian,
+    /// u(T) itself: a data point drawn by weight plus N(0, 2 t_h(T) I).
+    Exact,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplerSettings {
+    pub epsilon: f64,
+    pub t_final: f64,
+    pub t_min: f64,
+    pub steps: usize,
+    pub stepper: Stepper,
+    pub start: Start,
+    pub samples: usize,
+    pub seed: u64,
+    /// Record the paths of the first this many samples.
+    pub trajectories: usize,
+}
+
+/// T = t_0 > t_1 > … > t_K = t_min, equally spaced in log t.
+pub fn log_times(t_final: f64, t_min: f64, steps: usize) -> Vec<f64> {
+    let ratio = (t_min / t_final).ln();
+    (0..=steps)
+        .map(|k| if k == steps { t_min } else { t_final * (ratio * k as f64 / steps as f64).exp() })
+        .collect()
+}
+
+/// (a, b) of the step X ← m + a (X − m) + b ξ between heat times t1 > t2.
+pub fn coefficients(stepper: Stepper, epsilon: f64, t1: f64, t2: f64) -> (f64, f64) {
+    match stepper {
+        Stepper::Exponential => {
+            let r = t2 / t1;
+            (r.powf(0.5 * (1.0 + epsilon)), (2.0 * t2 * (1.0 - r.powf(epsilon))).max(0.0).sqrt())
+        }
+        Stepper::Euler => {
+            (1.0 - (1.0 + epsilon) * (t1 - t2) / (2.0 * t1), (2.0 * epsilon * (t1 - t2)).sqrt())
+        }
+    }
+}
+
+/// Starting positions in heat coordinates (count × dim): normals at counter (i, 0, 1), the
+/// data point by the uniform at (i, 0, 2).
+pub fn start_positions(process: &LinearProcess, cloud: &PointCloud, s: &SamplerSettings) -> Vec<f64> {
+    let d = cloud.dim;
+    let spread = (2.0 * process.heat_time(s.t_final)).sqrt();
+    let mut cumulative = Vec::with_capacity(cloud.len());
+    let mut total = 0.0;
+    for lw in &cloud.log_weights {
+        total += lw.exp();
+        cumulative.push(total);
+    }
+    let mut out = vec![0.0; s.samples * d];
+    out.par_chunks_mut(d).enumerate().for_each(|(i, x)| {
+        let z = rng::normals4(s.seed, i as u32, 0, 1);
+        let centre = match s.start {
+            Start::Gaussian => None,
+            Start::Exact => {
+                let u = rng::open_unit(rng::uniform_u32x4(s.seed, i as u32, 0, 2)[0]) as f64 * total;
+                Some(cumulative.partition_point(|&c| c < u).min(cloud.len() - 1))
+            }
+        };
+        for a in 0..d {
+            x[a] = centre.map_or(0.0, |j| cloud.point(j)[a]) + spread * z[a] as f64;
+        }
+    });
+    out
+}
+
+/// How the samples move (heat coordinates): the CPU twin or the device.
+pub trait SampleMover {
+    /// X ← m(t_h, X) + a (X − m) + b ξ(sample, step, 0).
+    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()>;
+    /// The first `out.len() / dim` samples.
+    fn read(&mut self, out: &mut [f64]) -> Result<()>;
+}
+
+/// The CPU twin of the device's `posterior_step` kernel (f64).
+pub struct CpuSampler<'a> {
+    pub cloud: &'a PointCloud,
+    pub positions: Vec<f64>,
+    pub seed: u64,
+}
+
+impl SampleMover for CpuSampler<'_> {
+    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
+        let (cloud, seed, d) = (self.cloud, self.seed, self.cloud.dim);
+        self.positions.par_chunks_mut(d).enumerate().for_each(|(i, x)| {
+            let m = posterior(cloud, t_h, x).mean;
+            let z = rng::normals4(seed, i as u32, step, 0);
+            for k in 0..d {
+                x[k] = m[k] + a * (x[k] - m[k]) + b * z[k] as f64;
+            }
+        });
+        Ok(())
+    }
+
+    fn read(&mut self, out: &mut [f64]) -> Result<()> {
+        out.copy_from_slice(&self.positions[..out.len()]);
+        Ok(())
+    }
+}
+
+/// The samples on the device (f32).
+pub struct DeviceSampler<'a> {
+    pub ctx: &'a GpuContext,
+    pub sampler: GpuSampler,
+}
+
+impl<'a> DeviceSampler<'a> {
+    pub fn new(ctx: &'a GpuContext, cloud: &PointCloud, positions: &[f64], seed: u64) -> Result<Self> {
+        Ok(Self { ctx, sampler: GpuSampler::new(ctx, cloud, positions, seed)? })
+    }
+}
+
+impl SampleMover for DeviceSampler<'_> {
+    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
+        self.sampler.step(self.ctx, t_h, a, b, step);
+        Ok(())
+    }
+
+    fn read(&mut self, out: &mut [f64]) -> Result<()> {
+        let mut x32 = vec![0f32; out.len()];
+        self.sampler.read_positions(self.ctx, &mut x32)?;
+        out.iter_mut().zip(&x32).for_each(|(o, &v)| *o = v as f64);
+        Ok(())
+    }
+}
+
+/// Samples at t_min and the recorded paths, in the process's own coordinates.
+pub struct Sampled {
+    /// samples × dim.
+    pub samples: Vec<f64>,
+    /// The times t_0 = T, …, t_K = t_min.
+    pub times: Vec<f64>,
+    /// (K + 1) × trajectories × dim.
+    pub trajectories: Vec<f64>,
+}
+
+/// Run the sampler from `start` (heat coordinates) with `mover` holding the same
+/// positions; `progress(fraction)` after each step.
+pub fn run(
+    process: &LinearProcess,
+    dim: usize,
+    s: &SamplerSettings,
+    mover: &mut dyn SampleMover,
+    start: &[f64],
+    progress: &mut dyn FnMut(f64),
+) -> Result<Sampled> {
+    let times = log_times(s.t_final, s.t_min, s.steps);
+    let traced = s.trajectories.min(s.samples) * dim;
+    let mut trajectories = Vec::with_capacity((s.steps + 1) * traced);
+    let to_own = |t: f64, xh: &[f64], out: &mut Vec<f64>| {
+        let k = 1.0 / process.scale(t);
+        out.extend(xh.iter().map(|v| v * k));
+    };
+    to_own(times[0], &start[..traced], &mut trajectories);
+    let mut path = vec![0.0; traced];
+    for k in 0..s.steps {
+        let (t1, t2) = (process.heat_time(times[k]), process.heat_time(times[k + 1]));
+        let (a, b) = coefficients(s.stepper, s.epsilon, t1, t2);
+        mover.step(t1, a, b, k as u32 + 1)?;
+        if traced > 0 {
+            mover.read(&mut path)?;
+            to_own(times[k + 1], &path, &mut trajectories);
+        }
+        progress((k + 1) as f64 / s.steps as f64);
+    }
+    let mut heat = vec![0.0; s.samples * dim];
+    mover.read(&mut heat)?;
+    let mut samples = Vec::with_capacity(heat.len());
+    to_own(s.t_min, &heat, &mut samples);
+    Ok(Sampled { samples, times, trajectories })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_times_run_from_t_to_t_min() {
+        let t = log_times(1.0, 1e-3, 3);
+        assert_eq!(t.len(), 4);
+        assert_eq!((t[0], t[3]), (1.0, 1e-3));
+        assert!((t[1] - 0.1).abs() < 1e-12 && (t[2] - 0.01).abs() < 1e-12);
+    }
+
+    /// The Euler coefficients are the exponential ones to first order in the step.
+    #[test]
+    fn euler_is_the_exponential_step_to_first_order() {
+        for eps in [0.0, 0.2, 1.0] {
+            let (t1, t2) = (1.0, 1.0 - 1e-4);
+            let (ae, be) = coefficients(Stepper::Exponential, eps, t1, t2);
+            let (au, bu) = coefficients(Stepper::Euler, eps, t1, t2);
+            assert!((ae - au).abs() < 1e-7, "{eps}: {ae} vs {au}");
+            assert!((be * be - bu * bu).abs() < 1e-7, "{eps}: {be} vs {bu}");
+        }
+    }
+}
