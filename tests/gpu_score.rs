@@ -1,0 +1,87 @@
+//! Point-cloud scores and samplers on the device (f32) against the CPU twins (f64). Skips
+//! loudly without an adapter unless FPGEN_REQUIRE_GPU is set.
+
+use fpgen::backend::gpu::context::context_for_tests;
+use fpgen::backend::gpu::score::GpuSampler;
+use fpgen::diffusion::sampler::{self, CpuSampler, DeviceSampler, SamplerSettings, Start, Stepper};
+use fpgen::model::clouds::{self, Shape, ShapeParams};
+use fpgen::model::score::{posterior_means, LinearProcess, MAX_DIM};
+
+/// Posterior means of 3000 samples against 1000 lemniscate points (a = 2) at heat times
+/// 1e-3 to 1: the device's logits carry an f32 error ≈ ε (|x − y|²/4t_h) for the points
+/// that matter (those near the maximum, |x − y|²/4t_h = O(1) … O(10)), so π and m are off
+/// by ≈ 10 ε relative, i.e. ≈ 1e-6 of the data's diameter (4); asserted 1e-4 of it.
+#[test]
+fn posterior_means_on_the_device_match_the_cpu() {
+    let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let p = ShapeParams { scale: 2.0, noise: 0.0, side: 1 };
+    let cloud = clouds::shape_cloud(Shape::Lemniscate, &p, 1000, 1, false).unwrap();
+    let samples =
+        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3000, 2);
+    let mut gpu = GpuSampler::new(&ctx, &cloud, &samples, 0).unwrap();
+    for t_h in [1e-3, 1e-2, 0.1, 1.0] {
+        let (cpu, log_sums) = posterior_means(&cloud, t_h, &samples);
+        gpu.posterior(&ctx, t_h);
+        let mut out = vec![0f32; 3000 * 4];
+        gpu.read_means(&ctx, &mut out).unwrap();
+        let mut worst = 0.0f64;
+        let mut worst_log = 0.0f64;
+        for i in 0..3000 {
+            for a in 0..2 {
+                worst = worst.max((out[4 * i + a] as f64 - cpu[i * MAX_DIM + a]).abs());
+            }
+            worst_log =
+                worst_log.max((out[4 * i + 3] as f64 - log_sums[i]).abs() / log_sums[i].abs().max(1.0));
+        }
+        eprintln!("t_h = {t_h}: largest mean gap {worst:.2e}, log-sum relative gap {worst_log:.2e}");
+        assert!(worst < 4e-4, "t_h {t_h}: mean gap {worst:e}");
+        assert!(worst_log < 1e-5, "t_h {t_h}: log-sum gap {worst_log:e}");
+    }
+}
+
+/// The sampler on the device against the CPU twin, same start and normals (ε = 0.2, 50
+/// exponential steps from T = 1 to 0.01, 4000 samples, 300 data points): f32 rounding moves
+/// a sample by ≈ 1e-6 per step; near the boundary between two points' basins at small t that
+/// can switch the point it falls to, so the test bounds the share of samples more than 1e-3
+/// apart (1%) and the median gap (1e-4).
+#[test]
+fn sampler_on_the_device_matches_the_cpu() {
+    let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let heat = LinearProcess { lambda: 0.0, diffusion: 1.0 };
+    let p = ShapeParams { scale: 2.0, noise: 0.0, side: 1 };
+    let cloud = clouds::shape_cloud(Shape::Lemniscate, &p, 300, 1, false).unwrap();
+    let s = SamplerSettings {
+        epsilon: 0.2,
+        t_final: 1.0,
+        t_min: 0.01,
+        steps: 50,
+        stepper: Stepper::Exponential,
+        start: Start::Gaussian,
+        samples: 4000,
+        seed: 9,
+        trajectories: 3,
+    };
+    let start = sampler::start_positions(&heat, &cloud, &s);
+    let mut cpu = CpuSampler { cloud: &cloud, positions: start.clone(), seed: s.seed };
+    let on_cpu = sampler::run(&heat, 2, &s, &mut cpu, &start, &mut |_| {}).unwrap();
+    let mut dev = DeviceSampler::new(&ctx, &cloud, &start, s.seed).unwrap();
+    let on_gpu = sampler::run(&heat, 2, &s, &mut dev, &start, &mut |_| {}).unwrap();
+    let mut gaps: Vec<f64> = on_cpu
+        .samples
+        .chunks(2)
+        .zip(on_gpu.samples.chunks(2))
+        .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    let far = gaps.iter().filter(|&&g| g > 1e-3).count() as f64 / gaps.len() as f64;
+    let median = gaps[gaps.len() / 2];
+    eprintln!(
+        "sampler gap: median {median:.2e}, 99th percentile {:.2e}, share > 1e-3 {far:.4}",
+        gaps[gaps.len() * 99 / 100]
+    );
+    assert!(median < 1e-4 && far < 0.01, "median {median:e}, share {far}");
+    assert_eq!(on_gpu.trajectories.len(), 51 * 3 * 2);
+    let traj_gap =
+        on_cpu.trajectories.iter().zip(&on_gpu.trajectories).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(traj_gap < 1e-2, "trajectory gap {traj_gap:e}");
+}
