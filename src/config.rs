@@ -394,10 +394,7 @@ impl Config {
     /// that is not valid TOML is taken as a string), then validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
         let syntax = |message: String| Error::ConfigSyntax { path: origin.to_string(), message };
-        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
-        for item in overrides {
-            apply_override(&mut doc, item)?;
-        }
+        let doc = parse_with_overrides(text, origin, overrides)?;
         let config: Config =
             Config::deserialize(toml::Value::Table(doc)).map_err(|e| syntax(e.to_string()))?;
         config.validate()?;
@@ -689,6 +686,19 @@ impl Config {
         times.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * t_final);
         times
     }
+}
+
+/// Parse TOML text and apply `key=value` overrides (dotted keys, TOML values; a value that
+/// is not valid TOML is taken as a string).
+pub fn parse_with_overrides(text: &str, origin: &str, overrides: &[String]) -> Result<toml::Table> {
+    let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::ConfigSyntax {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    for item in overrides {
+        apply_override(&mut doc, item)?;
+    }
+    Ok(doc)
 }
 
 /// Set `a.b.c = value` in a TOML table; the value is parsed as TOML if it can be.

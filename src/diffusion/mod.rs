@@ -2,4 +2,6 @@
 //! cloud, the exact scores of the heat flow and linear OU (`model::score`), reverse SDE/ODE
 //! samplers on both backends (`sampler`).
 
+pub mod config;
+pub mod run;
 pub mod sampler;

@@ -1,6 +1,7 @@
 //! Run outputs: .npy arrays, PNG frames, diagnostics CSV, summary JSON, run folders.
 
 pub mod frames;
+pub mod plot;
 pub mod rerender;
 
 use std::path::{Path, PathBuf};

@@ -158,6 +158,19 @@ pub fn posterior(cloud: &PointCloud, t_h: f64, x: &[f64]) -> Posterior {
     Posterior { log_sum: max + sum.ln(), mean, second_moment: sum_yy / sum }
 }
 
+/// The largest posterior weight max_j π_j at x (heat coordinates): near 1 when x has
+/// collapsed onto one point of the cloud.
+pub fn largest_weight(cloud: &PointCloud, t_h: f64, x: &[f64]) -> f64 {
+    let inv_4t = 1.0 / (4.0 * t_h);
+    let top = cloud
+        .points
+        .chunks_exact(cloud.dim)
+        .zip(&cloud.log_weights)
+        .map(|(y, lw)| lw - y.iter().zip(x).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() * inv_4t)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (top - posterior(cloud, t_h, x).log_sum).exp()
+}
+
 /// The score s(t, x) of the process started from the cloud, into `out` (dim entries).
 pub fn score(process: &LinearProcess, cloud: &PointCloud, t: f64, x: &[f64], out: &mut [f64]) {
     let (t_h, k) = (process.heat_time(t), process.scale(t));

@@ -1,0 +1,503 @@
+//! The TOML configuration of `fpgen sample` and `fpgen check-theory` (score-based
+//! diffusion with point-cloud data): unknown keys rejected, errors name the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::sampler::{SamplerSettings, Start, Stepper};
+use crate::config::OutputSection;
+use crate::error::{ConfigError, Error, Result};
+use crate::grid::Grid;
+use crate::model::clouds::{self, Shape, ShapeParams};
+use crate::model::score::{LinearProcess, PointCloud, MAX_DIM};
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiffusionConfig {
+    /// Run name: the run directory is <out>/<name>. Defaults to the config file stem.
+    #[serde(default)]
+    pub name: String,
+    pub data: DataSection,
+    #[serde(default)]
+    pub process: ProcessSection,
+    pub sampler: SamplerSection,
+    pub grid: GridSection,
+    #[serde(default)]
+    pub check: CheckSection,
+    #[serde(default)]
+    pub output: OutputSection,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataKind {
+    /// `points` with optional `weights`.
+    Diracs,
+    /// An (n, d) float64/float32 array at `path`, optional `weights`.
+    Npy,
+    Lemniscate,
+    Circle,
+    TwoMoons,
+    GaussianGrid,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreKind {
+    /// `count` samples of the shape, equally weighted (the empirical score).
+    Empirical,
+    /// `count` quadrature nodes of the curve measure (the "true" score; curves only).
+    Exact,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    pub kind: DataKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<Vec<f64>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    #[serde(default = "default_score")]
+    pub score: ScoreKind,
+    /// Samples (empirical) or quadrature nodes (exact) of a shape.
+    #[serde(default = "default_count")]
+    pub count: usize,
+    #[serde(default)]
+    pub seed: u64,
+    /// Size of the shape: the lemniscate's a, the circle's and moons' radius, the grid's
+    /// spacing.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Standard deviation of the noise added to shape samples (the grid's Gaussians).
+    #[serde(default)]
+    pub noise: f64,
+    /// Gaussians per side of `gaussian-grid`.
+    #[serde(default = "default_side")]
+    pub side: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessSection {
+    /// 0: the heat equation ∂t u = D Δu; > 0: linear OU ∂t u = ∇·(λ x u) + D Δu.
+    #[serde(default)]
+    pub lambda: f64,
+    #[serde(default = "one")]
+    pub diffusion: f64,
+}
+
+impl Default for ProcessSection {
+    fn default() -> Self {
+        Self { lambda: 0.0, diffusion: 1.0 }
+    }
+}
+
+/// One number or a list.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl OneOrMany {
+    pub fn values(&self) -> Vec<f64> {
+        match self {
+            OneOrMany::One(v) => vec![*v],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SamplerSection {
+    /// ε ≥ 0: 0 is the probability-flow ODE, 1 the classical reverse SDE.
+    pub epsilon: f64,
+    pub t_final: f64,
+    /// Stopping time(s): one run of the sampler per value.
+    pub t_min: OneOrMany,
+    #[serde(default = "default_steps")]
+    pub steps: usize,
+    #[serde(default = "default_stepper")]
+    pub stepper: Stepper,
+    #[serde(default = "default_start")]
+    pub start: Start,
+    #[serde(default = "default_samples")]
+    pub samples: usize,
+    #[serde(default)]
+    pub seed: u64,
+    /// Paths of the first this many samples are written.
+    #[serde(default)]
+    pub trajectories: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GridSection {
+    pub cells: usize,
+    pub half_width: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSection {
+    /// Times at which the score and log-density are evaluated on the grid (profiles, the
+    /// Li–Yau check); default: 8 log-spaced times from T to the smallest t_min.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<Vec<f64>>,
+    /// Stopping times of the concentration fit (default: 6 log-spaced in [t_min, T/10]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concentration_t_mins: Option<Vec<f64>>,
+    /// Samples per stopping time of the concentration fit.
+    #[serde(default = "default_check_samples")]
+    pub concentration_samples: usize,
+    /// Safety factor of the backward Fokker–Planck step.
+    #[serde(default = "default_safety")]
+    pub safety: f64,
+}
+
+impl Default for CheckSection {
+    fn default() -> Self {
+        Self {
+            times: None,
+            concentration_t_mins: None,
+            concentration_samples: default_check_samples(),
+            safety: default_safety(),
+        }
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn default_score() -> ScoreKind {
+    ScoreKind::Empirical
+}
+fn default_count() -> usize {
+    1000
+}
+fn default_side() -> usize {
+    3
+}
+fn default_steps() -> usize {
+    100
+}
+fn default_stepper() -> Stepper {
+    Stepper::Exponential
+}
+fn default_start() -> Start {
+    Start::Gaussian
+}
+fn default_samples() -> usize {
+    10_000
+}
+fn default_check_samples() -> usize {
+    4000
+}
+fn default_safety() -> f64 {
+    0.9
+}
+
+fn positive(key: &str, v: f64) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::new(key, format!("must be > 0 (got {v})")))
+    }
+}
+
+impl DiffusionConfig {
+    /// Parse TOML text, apply `key=value` overrides, validate.
+    pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
+        let doc = crate::config::parse_with_overrides(text, origin, overrides)?;
+        let config: Self = Self::deserialize(toml::Value::Table(doc))
+            .map_err(|e| Error::ConfigSyntax { path: origin.to_string(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Load a config file; a relative data path is resolved against its folder and the name
+    /// defaults to the file stem.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
+        if config.name.is_empty() {
+            config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        }
+        if let Some(p) = config.data.path.as_mut() {
+            if p.is_relative() {
+                if let Some(dir) = path.parent() {
+                    *p = dir.join(&*p);
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot serialise config: {e}\n"))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.sampler;
+        if !(s.epsilon.is_finite() && s.epsilon >= 0.0) {
+            return Err(ConfigError::new("sampler.epsilon", format!("must be >= 0 (got {})", s.epsilon)));
+        }
+        positive("sampler.t_final", s.t_final)?;
+        let t_mins = s.t_min.values();
+        if t_mins.is_empty() {
+            return Err(ConfigError::new("sampler.t_min", "needs at least one value"));
+        }
+        for t in t_mins {
+            if !(t.is_finite() && t > 0.0 && t < s.t_final) {
+                return Err(ConfigError::new(
+                    "sampler.t_min",
+                    format!("each value must be in (0, sampler.t_final = {}) (got {t})", s.t_final),
+                ));
+            }
+        }
+        if s.steps == 0 {
+            return Err(ConfigError::new("sampler.steps", "must be at least 1"));
+        }
+        if s.samples == 0 || s.samples > u32::MAX as usize {
+            return Err(ConfigError::new(
+                "sampler.samples",
+                format!("must be in [1, 2^32) (got {})", s.samples),
+            ));
+        }
+        let p = &self.process;
+        if !(p.lambda.is_finite() && p.lambda >= 0.0) {
+            return Err(ConfigError::new("process.lambda", format!("must be >= 0 (got {})", p.lambda)));
+        }
+        positive("process.diffusion", p.diffusion)?;
+        if self.grid.cells < 3 {
+            return Err(ConfigError::new(
+                "grid.cells",
+                format!("must be at least 3 (got {})", self.grid.cells),
+            ));
+        }
+        positive("grid.half_width", self.grid.half_width)?;
+        let c = &self.check;
+        for (key, list) in
+            [("check.times", &c.times), ("check.concentration_t_mins", &c.concentration_t_mins)]
+        {
+            if let Some(list) = list {
+                if list.is_empty() || list.iter().any(|t| !(t.is_finite() && *t > 0.0 && *t <= s.t_final)) {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("needs values in (0, sampler.t_final] (got {list:?})"),
+                    ));
+                }
+            }
+        }
+        if c.concentration_samples == 0 {
+            return Err(ConfigError::new("check.concentration_samples", "must be at least 1"));
+        }
+        if !(c.safety > 0.0 && c.safety <= 1.0) {
+            return Err(ConfigError::new("check.safety", format!("must be in (0, 1] (got {})", c.safety)));
+        }
+        let d = &self.data;
+        positive("data.scale", d.scale)?;
+        if !(d.noise.is_finite() && d.noise >= 0.0) {
+            return Err(ConfigError::new("data.noise", format!("must be >= 0 (got {})", d.noise)));
+        }
+        if d.count == 0 {
+            return Err(ConfigError::new("data.count", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn process(&self) -> LinearProcess {
+        LinearProcess { lambda: self.process.lambda, diffusion: self.process.diffusion }
+    }
+
+    pub fn t_mins(&self) -> Vec<f64> {
+        self.sampler.t_min.values()
+    }
+
+    /// The sampler's settings for one stopping time.
+    pub fn sampler_settings(&self, t_min: f64) -> SamplerSettings {
+        let s = &self.sampler;
+        SamplerSettings {
+            epsilon: s.epsilon,
+            t_final: s.t_final,
+            t_min,
+            steps: s.steps,
+            stepper: s.stepper,
+            start: s.start,
+            samples: s.samples,
+            seed: s.seed,
+            trajectories: s.trajectories,
+        }
+    }
+
+    pub fn shape(&self) -> Option<Shape> {
+        match self.data.kind {
+            DataKind::Lemniscate => Some(Shape::Lemniscate),
+            DataKind::Circle => Some(Shape::Circle),
+            DataKind::TwoMoons => Some(Shape::TwoMoons),
+            DataKind::GaussianGrid => Some(Shape::GaussianGrid),
+            DataKind::Diracs | DataKind::Npy => None,
+        }
+    }
+
+    fn shape_params(&self) -> ShapeParams {
+        ShapeParams { scale: self.data.scale, noise: self.data.noise, side: self.data.side }
+    }
+
+    /// The data's dimension (shapes are 2D).
+    pub fn dim(&self) -> Result<usize> {
+        Ok(match self.data.kind {
+            DataKind::Diracs => self.dirac_points()?.1,
+            DataKind::Npy => self.cloud()?.dim,
+            _ => 2,
+        })
+    }
+
+    fn dirac_points(&self) -> Result<(Vec<f64>, usize), ConfigError> {
+        let points = self
+            .data
+            .points
+            .as_ref()
+            .ok_or_else(|| ConfigError::new("data.points", "is required for kind = \"diracs\""))?;
+        let dim = points.first().map_or(0, Vec::len);
+        if points.is_empty() || !(1..=MAX_DIM).contains(&dim) || points.iter().any(|p| p.len() != dim) {
+            return Err(ConfigError::new(
+                "data.points",
+                format!("needs points of one dimension in 1..={MAX_DIM} (got {points:?})"),
+            ));
+        }
+        Ok((points.concat(), dim))
+    }
+
+    /// The point cloud the scores are taken of.
+    pub fn cloud(&self) -> Result<PointCloud> {
+        let d = &self.data;
+        let weights_err = |e: String| Error::Config(ConfigError::new("data.weights", e));
+        let applies = |key: &str, set: bool, allowed: bool| {
+            if set && !allowed {
+                Err(ConfigError::new(format!("data.{key}"), format!("does not apply to kind = {:?}", d.kind)))
+            } else {
+                Ok(())
+            }
+        };
+        let shaped = self.shape().is_some();
+        applies("points", d.points.is_some(), d.kind == DataKind::Diracs)?;
+        applies("path", d.path.is_some(), d.kind == DataKind::Npy)?;
+        applies("weights", d.weights.is_some(), !shaped)?;
+        match d.kind {
+            DataKind::Diracs => {
+                let (points, dim) = self.dirac_points()?;
+                PointCloud::new(dim, points, d.weights.as_deref()).map_err(weights_err)
+            }
+            DataKind::Npy => {
+                let path = d
+                    .path
+                    .as_ref()
+                    .ok_or_else(|| ConfigError::new("data.path", "is required for kind = \"npy\""))?;
+                let (points, dim) = read_points(path)?;
+                PointCloud::new(dim, points, d.weights.as_deref())
+                    .map_err(|message| Error::Data { path: path.clone(), message })
+            }
+            _ => {
+                let shape = self.shape().ok_or_else(|| Error::Unsupported("no shape".into()))?;
+                clouds::shape_cloud(shape, &self.shape_params(), d.count, d.seed, d.score == ScoreKind::Exact)
+                    .map_err(|e| Error::Config(ConfigError::new("data.score", e)))
+            }
+        }
+    }
+
+    /// The data's support K for the concentration and tube measures: the curve (dense
+    /// quadrature) for curves, the cloud itself otherwise.
+    pub fn support(&self) -> Result<PointCloud> {
+        match self.shape() {
+            Some(shape) if shape.is_curve() => {
+                PointCloud::new(2, clouds::quadrature(shape, self.data.scale, 20_000), None)
+                    .map_err(Error::Numerics)
+            }
+            _ => self.cloud(),
+        }
+    }
+
+    pub fn grid(&self) -> Result<Grid> {
+        Ok(Grid::new(self.dim()?, self.grid.cells, self.grid.half_width)?)
+    }
+}
+
+/// An (n, d) array of points.
+fn read_points(path: &Path) -> Result<(Vec<f64>, usize)> {
+    let data_err = |message: String| Error::Data { path: path.to_path_buf(), message };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let array: ndarray::Array2<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
+        Ok(a) => a,
+        Err(_) => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let a32: ndarray::Array2<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
+                .map_err(|e| data_err(format!("not an (n, d) float32/float64 .npy array: {e}")))?;
+            a32.mapv(|v| v as f64)
+        }
+    };
+    let dim = array.ncols();
+    Ok((array.iter().copied().collect(), dim))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[data]
+kind = "diracs"
+points = [[-5.0], [0.0], [5.0]]
+weights = [0.7, 0.3, 0.1]
+[sampler]
+epsilon = 1.0
+t_final = 10.0
+t_min = [0.1, 0.01]
+[grid]
+cells = 401
+half_width = 10.0
+"#;
+
+    fn err_of(overrides: &[&str]) -> String {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        DiffusionConfig::from_toml_str(BASE, "t.toml", &o)
+            .and_then(|c| c.cloud().map(|_| ()))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn base_parses_and_round_trips() {
+        let c = DiffusionConfig::from_toml_str(BASE, "t.toml", &[]).unwrap();
+        assert_eq!(c.t_mins(), vec![0.1, 0.01]);
+        let cloud = c.cloud().unwrap();
+        assert_eq!((cloud.dim, cloud.len()), (1, 3));
+        assert!((cloud.log_weights[0].exp() - 0.7 / 1.1).abs() < 1e-15);
+        let again = DiffusionConfig::from_toml_str(&c.to_toml_string(), "again", &[]).unwrap();
+        assert_eq!(c, again);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (set, key) in [
+            ("sampler.epsilon=-1", "sampler.epsilon"),
+            ("sampler.t_min=20.0", "sampler.t_min"),
+            ("sampler.steps=0", "sampler.steps"),
+            ("process.diffusion=0", "process.diffusion"),
+            ("data.weights=[1.0, 0.0, 1.0]", "data.weights"),
+            ("data.path=\"x.npy\"", "data.path"),
+            ("data.kind=\"two-moons\"", "data.points"),
+            ("grid.cells=1", "grid.cells"),
+        ] {
+            let e = err_of(&[set]);
+            assert!(e.contains(key), "{set}: {e}");
+        }
+        assert!(err_of(&["sampler.stepr=\"euler\""]).contains("stepr"));
+    }
+}
