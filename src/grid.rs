@@ -63,6 +63,15 @@ impl Grid {
         -self.half_width + k as f64 * self.h()
     }
 
+    /// Centre of cell `idx` (flat index [ix, iy]), axis 0 first.
+    pub fn cell_point(&self, idx: usize) -> Vec<f64> {
+        if self.dim == 1 {
+            vec![self.centre(idx)]
+        } else {
+            vec![self.centre(idx / self.cells), self.centre(idx % self.cells)]
+        }
+    }
+
     /// Cell-centre coordinates along one axis.
     pub fn centres(&self) -> Vec<f64> {
         (0..self.cells).map(|i| self.centre(i)).collect()

@@ -2,6 +2,7 @@
 //! cloud, the exact scores of the heat flow and linear OU (`model::score`), reverse SDE/ODE
 //! samplers on both backends (`sampler`).
 
+pub mod backward;
 pub mod config;
 pub mod run;
 pub mod sampler;

@@ -63,6 +63,28 @@ impl ReversePde {
         }
     }
 
+    /// Set the face velocities from a velocity field: `velocity(x, axis)` is its component
+    /// along `axis` at the face centre x (d coordinates, axis 0 first); in parallel over
+    /// rows (the field may be costly, e.g. an exact score). Boundary faces stay 0.
+    pub fn set_velocities(&mut self, velocity: impl Fn(&[f64], usize) -> f64 + Sync) {
+        use rayon::prelude::*;
+        let grid = &self.grid;
+        let n = grid.cells;
+        let two_d = grid.dim == 2;
+        self.along.par_chunks_mut(n + 1).enumerate().for_each(|(r, row)| {
+            for (k, v) in row.iter_mut().enumerate().take(n).skip(1) {
+                *v = if two_d { velocity(&[grid.centre(r), grid.face(k)], 1) } else { velocity(&[grid.face(k)], 0) };
+            }
+        });
+        if two_d {
+            self.across.par_chunks_mut(n).enumerate().skip(1).take(n - 1).for_each(|(k, faces)| {
+                for (c, v) in faces.iter_mut().enumerate() {
+                    *v = velocity(&[grid.face(k), grid.centre(c)], 0);
+                }
+            });
+        }
+    }
+
     /// The frozen face velocities along rows (rows × (N + 1), boundary faces 0).
     pub fn velocities_along(&self) -> &[f64] {
         &self.along
