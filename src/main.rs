@@ -64,6 +64,14 @@ enum Command {
         #[command(flatten)]
         opts: ReverseArgs,
     },
+    /// The checks of the PDE theory of score-based diffusion (Li–Yau, L^p growth, KL
+    /// monotonicity, concentration rate) on a diffusion config: a pass/fail table with the
+    /// measured margins, <out>/<name>/check.json. Exits non-zero when a check fails.
+    CheckTheory {
+        config: PathBuf,
+        #[command(flatten)]
+        opts: ReverseArgs,
+    },
     /// Draw the snapshots of a finished run again with new colour settings, one colour
     /// range for all (default: the range of every snapshot).
     Render {
@@ -423,6 +431,24 @@ fn run(cli: Cli) -> Result<()> {
                 println!("concentration: log-log slope of the RMS distance to K against t_min = {slope:.3} (theory: 0.5)");
             }
             log::info!("outputs in {}", dir.display());
+        }
+        Command::CheckTheory { config, opts } => {
+            let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
+            let report = fpgen::diffusion::theory::check_theory(&cfg, &dir, opts.quiet, device.as_ref())
+                .with_context(|| format!("check-theory `{}`", cfg.name))?;
+            println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");
+            for c in &report.checks {
+                println!(
+                    "{:<72} {:>12.4e}  {:<36} {}",
+                    c.name,
+                    c.measured,
+                    c.criterion,
+                    if c.pass { "pass" } else { "FAIL" }
+                );
+            }
+            log::info!("details in {}", dir.join("check.json").display());
+            let failed = report.checks.iter().filter(|c| !c.pass).count();
+            anyhow::ensure!(failed == 0, "{failed} check(s) failed");
         }
         Command::Render { run_dir, colormap, log_scale, linear, log_decades, range, min_pixels, out_dir } => {
             let colours = fpgen::io::rerender::ColourOverrides {

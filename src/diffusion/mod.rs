@@ -6,3 +6,4 @@ pub mod backward;
 pub mod config;
 pub mod run;
 pub mod sampler;
+pub mod theory;

@@ -166,18 +166,35 @@ fn trajectories_image(cloud: &PointCloud, grid: &Grid, sampled: &Sampled, count:
     canvas.into_image()
 }
 
-/// The check times: `check.times`, or 8 log-spaced from T to the smallest t_min.
-pub fn check_times(cfg: &DiffusionConfig) -> Vec<f64> {
+/// The check times: `check.times`, or 8 log-spaced from T down to the smallest t_min but no
+/// lower than where σ(t) = 25 h (a narrower Gaussian is not resolved by the grid, and the
+/// grid quantities — KL, norms — would measure the discretisation).
+pub fn check_times(cfg: &DiffusionConfig, grid: &Grid) -> Vec<f64> {
     cfg.check.times.clone().unwrap_or_else(|| {
         let t_min = cfg.t_mins().into_iter().fold(f64::INFINITY, f64::min);
-        sampler::log_times(cfg.sampler.t_final, t_min, 7)
+        let resolved = time_of_variance(&cfg.process(), (25.0 * grid.h()).powi(2), cfg.sampler.t_final);
+        sampler::log_times(cfg.sampler.t_final, t_min.max(resolved).min(0.5 * cfg.sampler.t_final), 7)
     })
+}
+
+/// The time t ≤ t_max at which σ²(t) = v (σ² increases with t), by bisection.
+fn time_of_variance(process: &LinearProcess, v: f64, t_max: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, t_max);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if process.variance(mid) < v {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
 }
 
 /// 1D: log u and s against x at the check times (CSV and two line plots).
 fn write_profiles(cfg: &DiffusionConfig, cloud: &PointCloud, grid: &Grid, dir: &Path) -> Result<Vec<String>> {
     let process = cfg.process();
-    let times = check_times(cfg);
+    let times = check_times(cfg, grid);
     let xs = grid.centres();
     let mut header = vec!["x".to_string()];
     for t in &times {

@@ -73,7 +73,11 @@ impl ReversePde {
         let two_d = grid.dim == 2;
         self.along.par_chunks_mut(n + 1).enumerate().for_each(|(r, row)| {
             for (k, v) in row.iter_mut().enumerate().take(n).skip(1) {
-                *v = if two_d { velocity(&[grid.centre(r), grid.face(k)], 1) } else { velocity(&[grid.face(k)], 0) };
+                *v = if two_d {
+                    velocity(&[grid.centre(r), grid.face(k)], 1)
+                } else {
+                    velocity(&[grid.face(k)], 0)
+                };
             }
         });
         if two_d {
