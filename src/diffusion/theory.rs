@@ -1,6 +1,8 @@
 //! `fpgen check-theory`: the statements of MATH.md §4 that hold exactly for these scores,
 //! evaluated numerically with their margins.
 //!
+//! - The box: the grid checks solve with walls, so u(T) must fit in the grid (mass outside
+//!   ≤ 1e-6, by the midpoint rule).
 //! - Li–Yau: div s ≥ −d/σ²(t) (−d/(2t) for the heat equation with D = 1); div s by central
 //!   differences of the exact score (δ = 1e-4 σ) on up to 64 points per axis of the grid at
 //!   the check times; margin (div s + d/σ²) σ²/d, pass when ≥ −1e-6.
@@ -102,6 +104,19 @@ pub fn check_theory(
     let t_final = cfg.sampler.t_final;
     let times = check_times(cfg, &grid);
     let mut checks = Vec::new();
+
+    // the grid checks solve in the box with walls: u(T) must fit in it
+    let inside: f64 = (0..grid.len())
+        .into_par_iter()
+        .map(|i| score::log_density(&process, &cloud, t_final, &grid.cell_point(i)).exp())
+        .sum::<f64>()
+        * grid.cell_volume();
+    checks.push(Check {
+        name: "box: mass of u(T) outside the grid (walls change the PDE)".into(),
+        measured: (1.0 - inside).abs(),
+        criterion: "<= 1e-6".into(),
+        pass: (1.0 - inside).abs() <= 1e-6,
+    });
 
     let margin = li_yau_margin(&process, &cloud, &grid, &times);
     checks.push(Check {
