@@ -424,7 +424,15 @@ fn shipped_configs_are_valid() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            fpgen::config::Config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // score_*: score-based diffusion configs (`fpgen sample`, `fpgen check-theory`)
+            let is_score = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("score_"));
+            let loaded = if is_score {
+                fpgen::diffusion::config::DiffusionConfig::load(&path, &[])
+                    .and_then(|c| c.cloud().map(|_| ()))
+            } else {
+                fpgen::config::Config::load(&path, &[]).map(|_| ())
+            };
+            loaded.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             count += 1;
         }
     }
@@ -537,4 +545,103 @@ fn filter_writes_per_iteration_metrics() {
     for f in ["strip.png", "iterate_0.npy", "iterate_2.npy", "summary.json"] {
         assert!(run.join(f).is_file(), "missing {f}");
     }
+}
+
+fn three_diracs_config() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/score_three_diracs_1d.toml")
+}
+
+/// `sample` writes the cloud, samples, trajectories and profiles per stopping time. For three
+/// well-separated 1D Diracs at small t_min, u(t_min) is three Gaussians of σ = √(2 t_min),
+/// so the 1.96σ tube holds 95% of exact samples (±4 SE = ±0.02 at 2000 samples) and every
+/// sample sits on one point.
+#[test]
+fn sample_writes_samples_and_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["sample", three_diracs_config().to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args([
+            "--set",
+            "sampler.samples=2000",
+            "--set",
+            "sampler.steps=60",
+            "--set",
+            "sampler.t_min=[0.01, 0.001]",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = out.join("score_three_diracs_1d");
+    for f in ["data.npy", "samples_0.npy", "samples_1.png", "trajectories_1.npy", "profiles.csv", "score.png"]
+    {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    assert!(!run.join("frames").exists());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let stops = summary["stops"].as_array().unwrap();
+    assert_eq!(stops.len(), 2);
+    let tube = stops[1]["tube_fraction"].as_f64().unwrap();
+    assert!((tube - 0.95).abs() < 0.02, "tube share {tube}");
+    assert_eq!(stops[1]["memorised_fraction"].as_f64().unwrap(), 1.0);
+    let slope = summary["concentration_slope"].as_f64().unwrap();
+    assert!((slope - 0.5).abs() < 0.05, "slope {slope}");
+    // trajectories: (steps + 1, traced, d)
+    let bytes = std::fs::read(run.join("trajectories_1.npy")).unwrap();
+    let header = String::from_utf8_lossy(&bytes[..128]);
+    assert!(header.contains("(61, 12, 1)"), "{header}");
+}
+
+/// `check-theory` passes on the three-Dirac config and fails (non-zero exit, FAIL row) when
+/// the box cuts u(T) off.
+#[test]
+fn check_theory_passes_and_fails_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let base = |extra: &[&str]| {
+        fpgen()
+            .args(["check-theory", three_diracs_config().to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args([
+                "--quiet",
+                "--force",
+                "--set",
+                "grid.cells=1500",
+                "--set",
+                "check.concentration_samples=1000",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = base(&[]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{table}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(table.contains("Li–Yau") && table.contains("L^∞ growth") && !table.contains("FAIL"), "{table}");
+    let o = base(&["--set", "grid.half_width=8.0"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+}
+
+/// `sample --backend gpu` runs the sampler on the device.
+#[test]
+fn gpu_sample_runs() {
+    if fpgen::backend::gpu::context::context_for_tests(1 << 16, 1).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = fpgen()
+        .args(["sample", three_diracs_config().to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--backend", "gpu", "--set", "sampler.samples=2000", "--set", "sampler.t_min=0.01"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("score_three_diracs_1d/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_ne!(summary["device"], "cpu");
+    let tube = summary["stops"][0]["tube_fraction"].as_f64().unwrap();
+    assert!((tube - 0.95).abs() < 0.02, "tube share {tube}");
 }

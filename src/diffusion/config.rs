@@ -159,6 +159,10 @@ pub struct CheckSection {
     /// Safety factor of the backward Fokker–Planck step.
     #[serde(default = "default_safety")]
     pub safety: f64,
+    /// Shade the γ-Voronoi cores C_j^γ = {x : |x − y_k|² − |x − y_j|² ≥ γ ∀ k ≠ j} of the
+    /// data points under 2D trajectory plots (MATH.md §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voronoi_gamma: Option<f64>,
 }
 
 impl Default for CheckSection {
@@ -168,6 +172,7 @@ impl Default for CheckSection {
             concentration_t_mins: None,
             concentration_samples: default_check_samples(),
             safety: default_safety(),
+            voronoi_gamma: None,
         }
     }
 }
@@ -297,6 +302,11 @@ impl DiffusionConfig {
         }
         if c.concentration_samples == 0 {
             return Err(ConfigError::new("check.concentration_samples", "must be at least 1"));
+        }
+        if let Some(g) = c.voronoi_gamma {
+            if !(g.is_finite() && g >= 0.0) {
+                return Err(ConfigError::new("check.voronoi_gamma", format!("must be >= 0 (got {g})")));
+            }
         }
         if !(c.safety > 0.0 && c.safety <= 1.0) {
             return Err(ConfigError::new("check.safety", format!("must be in (0, 1] (got {})", c.safety)));

@@ -137,7 +137,21 @@ fn samples_image(cfg: &DiffusionConfig, grid: &Grid, samples: &[f64]) -> image::
 }
 
 /// Paths over the data: 2D in the plane; 1D as position against ln t (T on the left).
-fn trajectories_image(cloud: &PointCloud, grid: &Grid, sampled: &Sampled, count: usize) -> image::RgbImage {
+/// Index of the point whose γ-Voronoi core holds x, if any.
+pub fn voronoi_core(cloud: &PointCloud, gamma: f64, x: &[f64]) -> Option<usize> {
+    let r2 = |j: usize| cloud.point(j).iter().zip(x).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+    let nearest = (0..cloud.len()).min_by(|&a, &b| r2(a).total_cmp(&r2(b)))?;
+    let own = r2(nearest);
+    (0..cloud.len()).all(|k| k == nearest || r2(k) - own >= gamma).then_some(nearest)
+}
+
+fn trajectories_image(
+    cloud: &PointCloud,
+    grid: &Grid,
+    sampled: &Sampled,
+    count: usize,
+    voronoi_gamma: Option<f64>,
+) -> image::RgbImage {
     let d = cloud.dim;
     let l = grid.half_width;
     let steps = sampled.times.len();
@@ -146,6 +160,14 @@ fn trajectories_image(cloud: &PointCloud, grid: &Grid, sampled: &Sampled, count:
     };
     if d == 2 {
         let mut canvas = plot::Canvas::new(640, 640, (-l, l), (-l, l));
+        if let Some(gamma) = voronoi_gamma {
+            canvas.shade(|x, y| {
+                voronoi_core(cloud, gamma, &[x, y]).map(|j| {
+                    let c = plot::PALETTE[j % plot::PALETTE.len()];
+                    c.map(|v| (255 - (255 - v as u32) / 4) as u8)
+                })
+            });
+        }
         let stride = (cloud.len() / 5000).max(1);
         for j in (0..cloud.len()).step_by(stride) {
             let y = cloud.point(j);
@@ -297,7 +319,7 @@ pub fn sample_run(
             })?;
             save_png(
                 &dir.join(format!("trajectories_{k}.png")),
-                &trajectories_image(&cloud, &grid, &sampled, traced),
+                &trajectories_image(&cloud, &grid, &sampled, traced, cfg.check.voronoi_gamma),
             )?;
             outputs.extend([format!("trajectories_{k}.npy"), format!("trajectories_{k}.png")]);
         }

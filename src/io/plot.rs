@@ -52,6 +52,20 @@ impl Canvas {
         }
     }
 
+    /// Colour every pixel inside the frame by `colour(x, y)` of its centre (None: leave).
+    pub fn shade(&mut self, colour: impl Fn(f64, f64) -> Option<[u8; 3]>) {
+        let (w, h) = (self.image.width() - 2 * self.margin, self.image.height() - 2 * self.margin);
+        for py in 0..h {
+            for px in 0..w {
+                let x = self.x_range.0 + (px as f64 + 0.5) / w as f64 * (self.x_range.1 - self.x_range.0);
+                let y = self.y_range.1 - (py as f64 + 0.5) / h as f64 * (self.y_range.1 - self.y_range.0);
+                if let Some(c) = colour(x, y) {
+                    self.image.put_pixel(px + self.margin, py + self.margin, Rgb(c));
+                }
+            }
+        }
+    }
+
     /// A filled square dot of `radius` pixels.
     pub fn dot(&mut self, x: f64, y: f64, radius: i32, colour: [u8; 3]) {
         let (px, py) = self.pixel(x, y);
