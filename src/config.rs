@@ -393,10 +393,7 @@ impl Config {
     /// Parse TOML text, apply `key=value` overrides (dotted keys, TOML values; a value
     /// that is not valid TOML is taken as a string), then validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
-        let syntax = |message: String| Error::ConfigSyntax { path: origin.to_string(), message };
-        let doc = parse_with_overrides(text, origin, overrides)?;
-        let config: Config =
-            Config::deserialize(toml::Value::Table(doc)).map_err(|e| syntax(e.to_string()))?;
+        let config: Config = parse_config(text, origin, overrides)?;
         config.validate()?;
         Ok(config)
     }
@@ -406,16 +403,7 @@ impl Config {
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
-        if config.name.is_empty() {
-            config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        }
-        if let Some(p) = config.initial.path.as_mut() {
-            if p.is_relative() {
-                if let Some(dir) = path.parent() {
-                    *p = dir.join(&*p);
-                }
-            }
-        }
+        fill_name_and_path(path, &mut config.name, config.initial.path.as_mut());
         Ok(config)
     }
 
@@ -685,6 +673,30 @@ impl Config {
         times.sort_by(f64::total_cmp);
         times.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * t_final);
         times
+    }
+}
+
+/// Parse TOML text with overrides into a config type (not yet validated).
+pub fn parse_config<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+) -> Result<T> {
+    let doc = parse_with_overrides(text, origin, overrides)?;
+    T::deserialize(toml::Value::Table(doc))
+        .map_err(|e| Error::ConfigSyntax { path: origin.to_string(), message: e.to_string() })
+}
+
+/// After loading the config file at `path`: an empty name becomes the file stem, and a
+/// relative data path is taken relative to the file's folder.
+pub fn fill_name_and_path(path: &Path, name: &mut String, data_path: Option<&mut PathBuf>) {
+    if name.is_empty() {
+        *name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    }
+    if let (Some(p), Some(dir)) = (data_path, path.parent()) {
+        if p.is_relative() {
+            *p = dir.join(&*p);
+        }
     }
 }
 

@@ -219,9 +219,7 @@ fn positive(key: &str, v: f64) -> Result<(), ConfigError> {
 impl DiffusionConfig {
     /// Parse TOML text, apply `key=value` overrides, validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
-        let doc = crate::config::parse_with_overrides(text, origin, overrides)?;
-        let config: Self = Self::deserialize(toml::Value::Table(doc))
-            .map_err(|e| Error::ConfigSyntax { path: origin.to_string(), message: e.to_string() })?;
+        let config: Self = crate::config::parse_config(text, origin, overrides)?;
         config.validate()?;
         Ok(config)
     }
@@ -231,16 +229,7 @@ impl DiffusionConfig {
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
-        if config.name.is_empty() {
-            config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        }
-        if let Some(p) = config.data.path.as_mut() {
-            if p.is_relative() {
-                if let Some(dir) = path.parent() {
-                    *p = dir.join(&*p);
-                }
-            }
-        }
+        crate::config::fill_name_and_path(path, &mut config.name, config.data.path.as_mut());
         Ok(config)
     }
 
@@ -441,17 +430,7 @@ impl DiffusionConfig {
 
 /// An (n, d) array of points.
 fn read_points(path: &Path) -> Result<(Vec<f64>, usize)> {
-    let data_err = |message: String| Error::Data { path: path.to_path_buf(), message };
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let array: ndarray::Array2<f64> = match ndarray_npy::ReadNpyExt::read_npy(&file) {
-        Ok(a) => a,
-        Err(_) => {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let a32: ndarray::Array2<f32> = ndarray_npy::ReadNpyExt::read_npy(file)
-                .map_err(|e| data_err(format!("not an (n, d) float32/float64 .npy array: {e}")))?;
-            a32.mapv(|v| v as f64)
-        }
-    };
+    let array: ndarray::Array2<f64> = crate::io::read_npy_as_f64(path)?;
     let dim = array.ncols();
     Ok((array.iter().copied().collect(), dim))
 }
@@ -491,6 +470,26 @@ half_width = 10.0
         assert!((cloud.log_weights[0].exp() - 0.7 / 1.1).abs() < 1e-15);
         let again = DiffusionConfig::from_toml_str(&c.to_toml_string(), "again", &[]).unwrap();
         assert_eq!(c, again);
+    }
+
+    /// kind = "npy": an (n, d) float32 array, weights optional, path relative to the config.
+    #[test]
+    fn npy_clouds_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let points = ndarray::arr2(&[[0.0f32, 1.0], [2.0, -1.0], [0.5, 0.5]]);
+        ndarray_npy::write_npy(dir.path().join("pts.npy"), &points).unwrap();
+        let text = BASE.replace(
+            "kind = \"diracs\"\npoints = [[-5.0], [0.0], [5.0]]",
+            "kind = \"npy\"\npath = \"pts.npy\"",
+        );
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        let c = DiffusionConfig::load(&path, &[]).unwrap();
+        assert_eq!(c.name, "c");
+        let cloud = c.cloud().unwrap();
+        assert_eq!((cloud.dim, cloud.len(), cloud.point(1)), (2, 3, &[2.0, -1.0][..]));
+        let bad = DiffusionConfig::load(&path, &["data.weights=[1.0]".into()]).unwrap().cloud().unwrap_err();
+        assert!(bad.to_string().contains("1 weights for 3 points"), "{bad}");
     }
 
     #[test]
