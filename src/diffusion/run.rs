@@ -58,6 +58,13 @@ pub struct SampleSummary {
     pub outputs: Vec<String>,
 }
 
+/// The run-directory helper makes folders that sample and check-theory runs do not use.
+pub fn remove_unused_dirs(dir: &Path) {
+    for sub in ["snapshots", "frames"] {
+        let _ = std::fs::remove_dir(dir.join(sub));
+    }
+}
+
 /// Run the sampler once from the config's start: on the device when one is given.
 pub fn sample_once(
     process: &LinearProcess,
@@ -274,10 +281,7 @@ pub fn sample_run(
     let support = cfg.support()?;
     let grid = cfg.grid()?;
     let d = cloud.dim;
-    // the run-directory helper makes folders a sampler run does not use
-    for sub in ["snapshots", "frames"] {
-        let _ = std::fs::remove_dir(dir.join(sub));
-    }
+    remove_unused_dirs(dir);
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
     write_points(&dir.join("data.npy"), &cloud.points, d)?;
     let mut outputs = vec!["config.toml".to_string(), "data.npy".to_string()];

@@ -215,6 +215,7 @@ pub fn check_theory(
         concentration_t_mins: t_mins,
         concentration_rms: rms,
     };
+    super::run::remove_unused_dirs(dir);
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
     io::write_json(&dir.join("check.json"), &report)?;
     Ok(report)
