@@ -315,6 +315,14 @@ impl Kernels {
     }
 }
 
+/// Workgroups of `size` invocations covering `items`, folded into (x, y) so that x stays
+/// within the 65535 limit; kernels rebuild the index as gid.x + gid.y · 65535 · size.
+pub fn folded_groups(items: u32, size: u32) -> (u32, u32) {
+    let groups = items.div_ceil(size).max(1);
+    let gx = groups.min(65535);
+    (gx, groups.div_ceil(gx))
+}
+
 pub const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;
 pub const READ: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: true };
 pub const READ_WRITE: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: false };

@@ -64,9 +64,7 @@ pub struct GpuParticles {
 
 /// Workgroups for `items` invocations of 256, folded into two dimensions.
 fn groups(items: u32) -> (u32, u32) {
-    let g = items.div_ceil(WG).max(1);
-    let gx = g.min(65535);
-    (gx, g.div_ceil(gx))
+    context::folded_groups(items, WG)
 }
 
 impl GpuParticles {

@@ -33,9 +33,7 @@ const WG: u32 = 64;
 
 /// Workgroups for `items` invocations of 64, folded into two dimensions.
 fn groups(items: usize) -> (u32, u32) {
-    let g = (items as u32).div_ceil(WG).max(1);
-    let gx = g.min(65535);
-    (gx, g.div_ceil(gx))
+    context::folded_groups(items as u32, WG)
 }
 
 pub struct GpuReversePde {

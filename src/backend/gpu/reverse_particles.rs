@@ -135,8 +135,7 @@ impl GpuReverseParticles {
             dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s as f32);
             ctx.queue.write_buffer(buf, 0, bytemuck::cast_slice(dst));
         }
-        let groups = self.params.count.div_ceil(WG).max(1);
-        let (gx, gy) = (groups.min(65535), groups.div_ceil(groups.min(65535)));
+        let (gx, gy) = context::folded_groups(self.params.count, WG);
         ctx.submit_pass("reverse particles", |pass| {
             pass.set_bind_group(0, &self.bind_group, &[]);
             pass.set_pipeline(&self.pipeline);

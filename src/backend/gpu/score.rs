@@ -113,9 +113,7 @@ impl GpuSampler {
     fn dispatch(&mut self, ctx: &GpuContext, t_h: f64) {
         self.params.inv_4t = (0.25 / t_h) as f32;
         ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
-        let groups = self.params.count.div_ceil(WG).max(1);
-        let gx = groups.min(65535);
-        let gy = groups.div_ceil(gx);
+        let (gx, gy) = context::folded_groups(self.params.count, WG);
         ctx.submit_pass("score", |pass| {
             pass.set_bind_group(0, &self.bind_group, &[]);
             pass.set_pipeline(&self.pipeline);
