@@ -11,7 +11,8 @@
 //
 // With `move_samples` the sample then takes the step X ← m + a (X − m) + b ξ (the
 // exponential or Euler step, coefficients from the host), ξ from the shared generator at
-// counter (sample, step, 0).
+// counter (sample, step, 0). Samples beyond one binding's reach come in chunks, one
+// dispatch each; `first` keeps the generator's counter global.
 
 struct Params {
     count: u32,
@@ -23,8 +24,8 @@ struct Params {
     a: f32,
     b: f32,
     move_samples: u32,
-    _pad0: u32,
-    _pad1: u32,
+    first: u32,          // index of this chunk's first sample (the generator's counter)
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -80,7 +81,7 @@ fn posterior_step(@builtin(global_invocation_id) gid: vec3<u32>,
     let m = sum_y / sum;
     means[i] = vec4<f32>(m, top + log(sum));
     if (p.move_samples == 1u) {
-        let z = normals4(p.key, i, p.step, 0u);
+        let z = normals4(p.key, p.first + i, p.step, 0u);
         for (var a = 0u; a < p.dim; a = a + 1u) {
             positions[i * p.dim + a] = m[a] + p.a * (x[a] - m[a]) + p.b * z[a];
         }

@@ -245,8 +245,9 @@ impl ReverseArgs {
         let device = match self.backend {
             ReverseBackend::Cpu => None,
             ReverseBackend::Gpu => {
+                // the sampler splits the samples into chunks the device can bind
                 let bytes = 16 * cfg.sampler.samples.max(cfg.data.count) as u64;
-                Some(fpgen::backend::gpu::GpuContext::new(bytes, 1).context("opening the GPU")?)
+                Some(fpgen::backend::gpu::GpuContext::new_for_chunks(bytes).context("opening the GPU")?)
             }
         };
         let dir = self.out.join(&cfg.name);

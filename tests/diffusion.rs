@@ -21,7 +21,7 @@ fn settings(epsilon: f64, t_min: f64, steps: usize, samples: usize) -> SamplerSe
 
 fn run_from(process: &LinearProcess, cloud: &PointCloud, s: &SamplerSettings, start: Vec<f64>) -> Vec<f64> {
     let mut mover = CpuSampler { cloud, positions: start.clone(), seed: s.seed };
-    sampler::run(process, cloud.dim, s, &mut mover, &start, &mut |_| {}).unwrap().samples
+    sampler::run(process, cloud.dim, s, &mut mover, &start, &mut |_, _| {}).unwrap().samples
 }
 
 /// Two Diracs at (±1, 0), ε = 0 (the probability-flow ODE): a path with x₁ > 0 ends at
@@ -124,7 +124,7 @@ fn kl_to_the_forward_density_does_not_increase() {
     let times = [2.0, 0.5, 0.1, 0.03];
     for eps in [1.0, 0.2, 0.0] {
         let rho = backward::start_density(&HEAT, &cloud, &grid, Start::Gaussian, 2.0);
-        let (rhos, _) = backward::solve(&HEAT, &cloud, &grid, eps, 0.9, &times, rho, &mut |_| {}).unwrap();
+        let (rhos, _) = backward::solve(&HEAT, &cloud, &grid, eps, 0.9, &times, rho, &mut |_, _| {}).unwrap();
         let kl: Vec<f64> = rhos
             .iter()
             .zip(&times)

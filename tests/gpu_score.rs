@@ -63,9 +63,9 @@ fn sampler_on_the_device_matches_the_cpu() {
     };
     let start = sampler::start_positions(&heat, &cloud, &s);
     let mut cpu = CpuSampler { cloud: &cloud, positions: start.clone(), seed: s.seed };
-    let on_cpu = sampler::run(&heat, 2, &s, &mut cpu, &start, &mut |_| {}).unwrap();
+    let on_cpu = sampler::run(&heat, 2, &s, &mut cpu, &start, &mut |_, _| {}).unwrap();
     let mut dev = DeviceSampler::new(&ctx, &cloud, &start, s.seed).unwrap();
-    let on_gpu = sampler::run(&heat, 2, &s, &mut dev, &start, &mut |_| {}).unwrap();
+    let on_gpu = sampler::run(&heat, 2, &s, &mut dev, &start, &mut |_, _| {}).unwrap();
     let mut gaps: Vec<f64> = on_cpu
         .samples
         .chunks(2)
@@ -84,4 +84,43 @@ fn sampler_on_the_device_matches_the_cpu() {
     let traj_gap =
         on_cpu.trajectories.iter().zip(&on_gpu.trajectories).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(traj_gap < 1e-2, "trajectory gap {traj_gap:e}");
+}
+
+/// Samples split into chunks (the device's binding limit caps a buffer near 8·10⁶ samples
+/// on lavapipe) take exactly the steps of one dispatch: every sample's arithmetic and its
+/// normals (counter = global index) are the same, so positions and means agree bit for bit.
+#[test]
+fn chunked_samples_move_exactly_as_one_dispatch() {
+    let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let cloud =
+        clouds::shape_cloud(Shape::Circle, &ShapeParams { scale: 1.5, noise: 0.0, side: 1 }, 200, 1, false)
+            .unwrap();
+    let samples =
+        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3500, 4);
+    let mut whole = GpuSampler::new(&ctx, &cloud, &samples, 5).unwrap();
+    let mut split = GpuSampler::with_chunk(&ctx, &cloud, &samples, 5, 1000).unwrap();
+    assert_eq!((whole.chunks(), split.chunks()), (1, 4));
+    let times = sampler::log_times(1.0, 0.01, 10);
+    for (k, w) in times.windows(2).enumerate() {
+        let (a, b) = sampler::coefficients(Stepper::Exponential, 0.5, w[0], w[1]);
+        whole.step(&ctx, w[0], a, b, k as u32 + 1);
+        split.step(&ctx, w[0], a, b, k as u32 + 1);
+    }
+    let read = |s: &GpuSampler| {
+        let mut x = vec![0f32; 3500 * 2];
+        s.read_positions(&ctx, &mut x).unwrap();
+        let mut m = vec![0f32; 3500 * 4];
+        s.read_means(&ctx, &mut m).unwrap();
+        (x, m)
+    };
+    let (x_whole, m_whole) = read(&whole);
+    let (x_split, m_split) = read(&split);
+    let moved = x_whole.iter().zip(&samples).filter(|(a, b)| (**a as f64 - **b).abs() > 1e-3).count();
+    assert!(moved > 3000 * 2, "the samples barely moved ({moved} coordinates)");
+    assert_eq!(x_whole, x_split);
+    assert_eq!(m_whole, m_split);
+    // a partial read stops inside the second chunk
+    let mut head = vec![0f32; 1500 * 2];
+    split.read_positions(&ctx, &mut head).unwrap();
+    assert_eq!(head[..], x_whole[..1500 * 2]);
 }

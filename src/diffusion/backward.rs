@@ -57,7 +57,8 @@ pub fn start_density(
     }
 }
 
-/// ρ at each of `times` (descending from T), from ρ(T) = `rho`. Returns the steps taken.
+/// ρ at each of `times` (descending from T), from ρ(T) = `rho`, calling `progress(times
+/// reached, time)`. Returns the steps taken.
 #[allow(clippy::too_many_arguments)]
 pub fn solve(
     process: &LinearProcess,
@@ -67,7 +68,7 @@ pub fn solve(
     safety: f64,
     times: &[f64],
     rho: Vec<f64>,
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<(Vec<Vec<f64>>, u64)> {
     let diffusion = process.diffusion;
     let none = ModelParams { lambda: 0.0, beta: 0.0, gamma: 1.0, diffusion: 0.0 };
@@ -100,7 +101,7 @@ pub fn solve(
             steps += count as u64;
         }
         out.push(g.clone());
-        progress((k + 1) as f64 / (times.len() - 1) as f64);
+        progress(k + 1, times[k + 1]);
     }
     Ok((out, steps))
 }
@@ -139,7 +140,7 @@ mod tests {
             let grid = Grid::new(1, cells, 8.0).unwrap();
             let times = [1.0, 0.5, 0.2];
             let rho = exact_on_grid(&process, &cloud, &grid, 1.0);
-            let (out, _) = solve(&process, &cloud, &grid, 0.5, 0.9, &times, rho, &mut |_| {}).unwrap();
+            let (out, _) = solve(&process, &cloud, &grid, 0.5, 0.9, &times, rho, &mut |_, _| {}).unwrap();
             let last = out.last().unwrap();
             let u = exact_on_grid(&process, &cloud, &grid, 0.2);
             let l1: f64 = last.iter().zip(&u).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume();

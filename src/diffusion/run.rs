@@ -71,7 +71,7 @@ pub fn sample_once(
     cloud: &PointCloud,
     settings: &SamplerSettings,
     device: Option<&GpuContext>,
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Sampled> {
     let start = sampler::start_positions(process, cloud, settings);
     match device {
@@ -298,9 +298,12 @@ pub fn sample_run(
                 settings.steps
             );
         }
-        let mut bar = Progress::new(1.0, quiet);
+        let mut bar = Progress::new(quiet);
         let clock = Instant::now();
-        let sampled = sample_once(&process, &cloud, &settings, device, &mut |f| bar.update(f, 1.0, 0, 0.0))?;
+        let steps = settings.steps;
+        let sampled = sample_once(&process, &cloud, &settings, device, &mut |k, t| {
+            bar.report(k as f64 / steps as f64, || format!("t = {t:.4e}  step {k} of {steps}"))
+        })?;
         let seconds = clock.elapsed().as_secs_f64();
         bar.finish();
         let (tube_fraction, memorised_fraction, rms) =

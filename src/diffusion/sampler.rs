@@ -171,14 +171,14 @@ pub struct Sampled {
 }
 
 /// Run the sampler from `start` (heat coordinates) with `mover` holding the same
-/// positions; `progress(fraction)` after each step.
+/// positions; `progress(steps done, time reached)` after each step.
 pub fn run(
     process: &LinearProcess,
     dim: usize,
     s: &SamplerSettings,
     mover: &mut dyn SampleMover,
     start: &[f64],
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Sampled> {
     let times = log_times(s.t_final, s.t_min, s.steps);
     let traced = s.trajectories.min(s.samples) * dim;
@@ -197,7 +197,7 @@ pub fn run(
             mover.read(&mut path)?;
             to_own(times[k + 1], &path, &mut trajectories);
         }
-        progress((k + 1) as f64 / s.steps as f64);
+        progress(k + 1, times[k + 1]);
     }
     let mut heat = vec![0.0; s.samples * dim];
     mover.read(&mut heat)?;

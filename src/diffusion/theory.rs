@@ -135,10 +135,11 @@ pub fn check_theory(
         );
     }
     let rho_t = backward::start_density(&process, &cloud, &grid, Start::Gaussian, t_final);
-    let mut bar = crate::sim::progress::Progress::new(1.0, quiet);
+    let mut bar = crate::sim::progress::Progress::new(quiet);
+    let stops = times.len() - 1;
     let (rhos, backward_steps) =
-        backward::solve(&process, &cloud, &grid, eps, cfg.check.safety, &times, rho_t, &mut |f| {
-            bar.update(f, 1.0, 0, 0.0)
+        backward::solve(&process, &cloud, &grid, eps, cfg.check.safety, &times, rho_t, &mut |k, t| {
+            bar.report(k as f64 / stops as f64, || format!("t = {t:.4e}  check time {k} of {stops}"))
         })?;
     bar.finish();
     let kl: Vec<f64> = rhos
@@ -193,7 +194,7 @@ pub fn check_theory(
         let mut settings = cfg.sampler_settings(t);
         settings.samples = cfg.check.concentration_samples;
         settings.trajectories = 0;
-        let sampled = sample_once(&process, &cloud, &settings, device, &mut |_| {})?;
+        let sampled = sample_once(&process, &cloud, &settings, device, &mut |_, _| {})?;
         rms.push(support_measures(&process, &cloud, &support, t, &sampled.samples).2);
     }
     if let Some(slope) = log_log_slope(&t_mins, &rms) {

@@ -38,7 +38,7 @@ pub struct GenerateSummary {
 
 /// A progress display for the phases of a pipeline ("forward", "reverse", …).
 fn phase_progress(quiet: bool) -> impl FnMut(&str, f64) {
-    let mut bar = Progress::new(1.0, quiet);
+    let mut bar = Progress::new(quiet);
     let mut current = String::new();
     move |phase: &str, fraction: f64| {
         if phase != current {
@@ -46,10 +46,10 @@ fn phase_progress(quiet: bool) -> impl FnMut(&str, f64) {
             if !quiet {
                 log::info!("{phase} …");
             }
-            bar = Progress::new(1.0, quiet);
+            bar = Progress::new(quiet);
             current = phase.to_string();
         }
-        bar.update(fraction, 1.0, 0, 0.0);
+        bar.report(fraction, || current.clone());
     }
 }
 

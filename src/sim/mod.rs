@@ -137,7 +137,7 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
 
     let t_final = config.run.t_final;
     let every = config.run.diagnostics_every;
-    let mut progress = Progress::new(t_final, opts.quiet);
+    let mut progress = Progress::new(opts.quiet);
     let mut step: u64 = 0;
     let mut stop: Option<StopReason> = None;
     let mut stepping = 0.0;

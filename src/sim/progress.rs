@@ -6,12 +6,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub enum Progress {
     Bar(ProgressBar),
-    Log { t_final: f64, next_tenth: u32 },
+    Log { next_tenth: u32 },
     Silent,
 }
 
 impl Progress {
-    pub fn new(t_final: f64, quiet: bool) -> Self {
+    /// A bar on a terminal, a log line per tenth otherwise, nothing when `quiet`.
+    pub fn new(quiet: bool) -> Self {
         if quiet {
             return Progress::Silent;
         }
@@ -22,20 +23,28 @@ impl Progress {
             bar.set_style(style);
             Progress::Bar(bar)
         } else {
-            Progress::Log { t_final, next_tenth: 1 }
+            Progress::Log { next_tenth: 1 }
         }
     }
 
+    /// A time-stepping run at time t of [0, t_final].
     pub fn update(&mut self, t: f64, t_final: f64, step: u64, dt: f64) {
+        self.report(t / t_final, || format!("t = {t:.4e}  step {step}  dt = {dt:.2e}"));
+    }
+
+    /// `fraction` of the work done; `message` says where the run is.
+    pub fn report(&mut self, fraction: f64, message: impl Fn() -> String) {
         match self {
             Progress::Bar(bar) => {
-                bar.set_position((1000.0 * t / t_final).min(1000.0) as u64);
-                bar.set_message(format!("t = {t:.4e}  step {step}  dt = {dt:.2e}"));
+                bar.set_position((1000.0 * fraction).clamp(0.0, 1000.0) as u64);
+                bar.set_message(message());
             }
-            Progress::Log { t_final, next_tenth } => {
-                while *next_tenth <= 10 && t >= *t_final * f64::from(*next_tenth) / 10.0 * (1.0 - 1e-12) {
-                    log::info!("{:>3}%  t = {t:.4e}  step {step}  dt = {dt:.2e}", *next_tenth * 10);
-                    *next_tenth += 1;
+            Progress::Log { next_tenth } => {
+                // one line per report, however many tenths it crossed
+                let reached = ((fraction * 10.0 * (1.0 + 1e-12)).floor().clamp(0.0, 10.0)) as u32;
+                if reached >= *next_tenth {
+                    log::info!("{:>3}%  {}", reached * 10, message());
+                    *next_tenth = reached + 1;
                 }
             }
             Progress::Silent => {}

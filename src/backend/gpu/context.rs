@@ -112,11 +112,24 @@ impl GpuContext {
     /// Open the adapter chosen by the environment, with limits raised to hold buffers of
     /// `buffer_bytes` (checked against the adapter's first).
     pub fn new(buffer_bytes: u64, dim: usize) -> Result<Self, GpuError> {
+        Self::open(buffer_bytes, Some(dim))
+    }
+
+    /// As `new` for callers that split their arrays into buffers the device can bind:
+    /// limits are raised towards `buffer_bytes` but never checked against it.
+    pub fn new_for_chunks(buffer_bytes: u64) -> Result<Self, GpuError> {
+        Self::open(buffer_bytes, None)
+    }
+
+    /// `grid_dim`: check that a grid's buffers fit (None: the caller splits them).
+    fn open(buffer_bytes: u64, grid_dim: Option<usize>) -> Result<Self, GpuError> {
         let inst = instance();
         let adapter = pollster::block_on(wgpu::util::initialize_adapter_from_env_or_default(&inst, None))
             .map_err(|_| GpuError::NoAdapter { backend: std::env::var("WGPU_BACKEND").ok() })?;
         let available = adapter.limits();
-        check_limits(&available, buffer_bytes, dim)?;
+        if let Some(dim) = grid_dim {
+            check_limits(&available, buffer_bytes, dim)?;
+        }
         let mut required = wgpu::Limits::downlevel_defaults().using_resolution(available.clone());
         required.max_storage_buffer_binding_size =
             available.max_storage_buffer_binding_size.min(buffer_bytes.max(1 << 27));

@@ -22,32 +22,69 @@ struct ScoreParams {
     a: f32,
     b: f32,
     move_samples: u32,
-    _pad: [u32; 2],
+    first: u32,
+    _pad: u32,
 }
 
 const WG: u32 = 256;
+/// Bytes per sample in the largest per-sample buffer (the means, vec4<f32>).
+const MEAN_BYTES: u64 = 16;
 
-pub struct GpuSampler {
-    params: ScoreParams,
+/// Samples `first .. first + count`, in buffers of their own.
+struct Chunk {
+    first: usize,
+    count: usize,
     uniform: wgpu::Buffer,
     positions: wgpu::Buffer,
     means: wgpu::Buffer,
-    staging: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
+}
+
+pub struct GpuSampler {
+    params: ScoreParams,
+    dim: usize,
+    chunks: Vec<Chunk>,
+    staging: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
 }
 
+/// The most samples one chunk may hold on this device.
+pub fn largest_chunk(limits: &wgpu::Limits) -> usize {
+    let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    ((bytes / MEAN_BYTES) as usize / WG as usize * WG as usize).max(WG as usize)
+}
+
 impl GpuSampler {
-    /// The cloud and samples at `positions` (heat coordinates, count × dim).
+    /// The cloud and samples at `positions` (heat coordinates, count × dim), split into
+    /// chunks as large as the device binds.
     pub fn new(ctx: &GpuContext, cloud: &PointCloud, positions: &[f64], seed: u64) -> Result<Self, GpuError> {
+        Self::with_chunk(ctx, cloud, positions, seed, largest_chunk(&ctx.device.limits()))
+    }
+
+    /// As `new`, with at most `chunk` samples per dispatch.
+    pub fn with_chunk(
+        ctx: &GpuContext,
+        cloud: &PointCloud,
+        positions: &[f64],
+        seed: u64,
+        chunk: usize,
+    ) -> Result<Self, GpuError> {
         let dim = cloud.dim;
         let count = positions.len() / dim;
         let too_many =
             |what: &str, n: usize| GpuError::Other(format!("{n} {what} exceed the device's u32 index"));
-        let count32 = u32::try_from(count).map_err(|_| too_many("samples", count))?;
+        u32::try_from(count).map_err(|_| too_many("samples", count))?;
         let n_data = u32::try_from(cloud.len()).map_err(|_| too_many("data points", cloud.len()))?;
-        let means_bytes = (count.max(1) * 16) as u64;
-        context::check_limits(&ctx.device.limits(), means_bytes.max((cloud.len() * 16) as u64), 1)?;
+        let limits = ctx.device.limits();
+        let data_bytes = (cloud.len().max(1) as u64) * 16;
+        let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        if data_bytes > binding {
+            return Err(GpuError::Other(format!(
+                "{} data points need {data_bytes} bytes in one buffer; the device binds at most {binding} (max_storage_buffer_binding_size): use fewer points",
+                cloud.len()
+            )));
+        }
+        let chunk = chunk.clamp(1, largest_chunk(&limits));
         let packed: Vec<f32> = (0..cloud.len())
             .flat_map(|j| {
                 let mut v = [0f32; 4];
@@ -68,19 +105,6 @@ impl GpuSampler {
             })
         };
         let data = init("score data", bytemuck::cast_slice(&packed));
-        let x32: Vec<f32> = positions.iter().map(|&x| x as f32).collect();
-        let positions = init("score samples", bytemuck::cast_slice(&x32));
-        let means = ctx.buffer("score means", means_bytes, storage);
-        let uniform = ctx.buffer(
-            "score params",
-            std::mem::size_of::<ScoreParams>() as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        );
-        let staging = ctx.buffer(
-            "score read-back",
-            means_bytes,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
         let m = shaders::SCORE;
         let kernels = Kernels::new(
             ctx,
@@ -89,14 +113,37 @@ impl GpuSampler {
             &[UNIFORM, READ, READ_WRITE, READ_WRITE],
             &["posterior_step"],
         );
-        let bind_group = kernels.bind_group(ctx, "score", &[&uniform, &data, &positions, &means]);
+        let mut chunks = Vec::new();
+        for first in (0..count.max(1)).step_by(chunk) {
+            let n = chunk.min(count - first.min(count));
+            let x32: Vec<f32> = positions[first * dim..(first + n) * dim].iter().map(|&x| x as f32).collect();
+            // wgpu refuses empty buffers: an empty sampler keeps one unused slot
+            let positions = if x32.is_empty() {
+                ctx.buffer("score samples", 16, storage)
+            } else {
+                init("score samples", bytemuck::cast_slice(&x32))
+            };
+            let means = ctx.buffer("score means", n.max(1) as u64 * MEAN_BYTES, storage);
+            let uniform = ctx.buffer(
+                "score params",
+                std::mem::size_of::<ScoreParams>() as u64,
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            );
+            let bind_group = kernels.bind_group(ctx, "score", &[&uniform, &data, &positions, &means]);
+            chunks.push(Chunk { first, count: n, uniform, positions, means, bind_group });
+        }
+        let staging = ctx.buffer(
+            "score read-back",
+            chunk.min(count).max(1) as u64 * MEAN_BYTES,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
         let pipeline = kernels
             .pipelines
             .into_iter()
             .next()
             .ok_or_else(|| GpuError::Other("score.wgsl: missing pipeline".into()))?;
         let params = ScoreParams {
-            count: count32,
+            count: 0,
             n_data,
             dim: dim as u32,
             step: 0,
@@ -105,20 +152,29 @@ impl GpuSampler {
             a: 0.0,
             b: 0.0,
             move_samples: 0,
-            _pad: [0; 2],
+            first: 0,
+            _pad: 0,
         };
-        Ok(Self { params, uniform, positions, means, staging, bind_group, pipeline })
+        Ok(Self { params, dim, chunks, staging, pipeline })
+    }
+
+    /// How many dispatches one step takes.
+    pub fn chunks(&self) -> usize {
+        self.chunks.len()
     }
 
     fn dispatch(&mut self, ctx: &GpuContext, t_h: f64) {
         self.params.inv_4t = (0.25 / t_h) as f32;
-        ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
-        let (gx, gy) = context::folded_groups(self.params.count, WG);
-        ctx.submit_pass("score", |pass| {
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.set_pipeline(&self.pipeline);
-            pass.dispatch_workgroups(gx, gy, 1);
-        });
+        for c in self.chunks.iter().filter(|c| c.count > 0) {
+            let params = ScoreParams { count: c.count as u32, first: c.first as u32, ..self.params };
+            ctx.queue.write_buffer(&c.uniform, 0, bytemuck::bytes_of(&params));
+            let (gx, gy) = context::folded_groups(params.count, WG);
+            ctx.submit_pass("score", |pass| {
+                pass.set_bind_group(0, &c.bind_group, &[]);
+                pass.set_pipeline(&self.pipeline);
+                pass.dispatch_workgroups(gx, gy, 1);
+            });
+        }
     }
 
     /// Posterior means at heat time t_h of the current samples (read with `read_means`).
@@ -138,12 +194,36 @@ impl GpuSampler {
 
     /// The means (count × 4: m padded to 3 coordinates, then log Σ w exp(logit)).
     pub fn read_means(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
-        context::read_buffer(ctx, &self.means, &self.staging, bytemuck::cast_slice_mut(out))
+        self.read(ctx, |c| &c.means, 4, out)
     }
 
     /// The first `out.len()` position coordinates (heat coordinates, count × dim).
     pub fn read_positions(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
-        context::read_buffer(ctx, &self.positions, &self.staging, bytemuck::cast_slice_mut(out))
+        self.read(ctx, |c| &c.positions, self.dim, out)
+    }
+
+    /// The first `out.len()` values of a per-sample array of `width` values per sample.
+    fn read(
+        &self,
+        ctx: &GpuContext,
+        buffer: impl Fn(&Chunk) -> &wgpu::Buffer,
+        width: usize,
+        out: &mut [f32],
+    ) -> Result<(), GpuError> {
+        for c in &self.chunks {
+            let from = c.first * width;
+            if from >= out.len() {
+                break;
+            }
+            let to = out.len().min((c.first + c.count) * width);
+            context::read_buffer(
+                ctx,
+                buffer(c),
+                &self.staging,
+                bytemuck::cast_slice_mut(&mut out[from..to]),
+            )?;
+        }
+        Ok(())
     }
 }
 
