@@ -266,3 +266,89 @@ pub fn measure_particles(
         particle_steps_per_second: count as f64 * steps as f64 / wall,
     })
 }
+
+/// One row of the score benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScoreBenchRow {
+    pub backend: String,
+    pub precision: String,
+    pub device: String,
+    pub data_points: usize,
+    pub samples: usize,
+    pub steps: usize,
+    /// Median over the repeats.
+    pub ms_per_step: f64,
+    /// Samples × data points × steps / wall time: each pair is one exp and a few flops.
+    pub pair_evaluations_per_second: f64,
+}
+
+/// The score problem: `data` points drawn from the lemniscate (a = 2, empirical weights
+/// 1/n), `samples` from N(0, 2T I) at T = 1, `steps` exponential sampler steps (ε = 0.2,
+/// heat equation) on log-spaced times towards t = 0.01. One step first (pipelines, caches),
+/// then the median wall time of `repeats` runs of `steps` steps from the same start, each
+/// ended by reading a sample back (which waits for the device).
+pub fn measure_score(
+    device: Option<&crate::backend::gpu::GpuContext>,
+    data: usize,
+    samples: usize,
+    steps: usize,
+    repeats: usize,
+) -> Result<ScoreBenchRow> {
+    use crate::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMover, Stepper};
+    use crate::model::clouds::{self, Shape, ShapeParams};
+    use crate::model::score::LinearProcess;
+    for (key, n) in [("data", data), ("samples", samples), ("steps", steps)] {
+        if n == 0 {
+            return Err(crate::error::ConfigError::new(key, "must be at least 1").into());
+        }
+    }
+    let shape = ShapeParams { scale: 2.0, noise: 0.0, side: 1 };
+    let cloud = clouds::shape_cloud(Shape::Lemniscate, &shape, data, 1, false).map_err(Error::Unsupported)?;
+    let heat = LinearProcess { lambda: 0.0, diffusion: 1.0 };
+    let spread = (2.0 * heat.heat_time(1.0)).sqrt();
+    let start: Vec<f64> = (0..samples)
+        .flat_map(|i| {
+            let z = crate::rng::normals4(7, i as u32, 0, 1);
+            [spread * z[0] as f64, spread * z[1] as f64]
+        })
+        .collect();
+    let times = sampler::log_times(1.0, 0.01, steps + 1);
+    let timed = |mover: &mut dyn SampleMover| -> Result<f64> {
+        let mut one = [0.0; 2];
+        let step = |k: usize, mover: &mut dyn SampleMover| {
+            let (t1, t2) = (heat.heat_time(times[k]), heat.heat_time(times[k + 1]));
+            let (a, b) = sampler::coefficients(Stepper::Exponential, 0.2, t1, t2);
+            mover.step(t1, a, b, k as u32 + 1)
+        };
+        step(0, mover)?;
+        mover.read(&mut one)?;
+        let clock = Instant::now();
+        for k in 1..=steps {
+            step(k, mover)?;
+        }
+        mover.read(&mut one)?;
+        Ok(clock.elapsed().as_secs_f64())
+    };
+    let mut walls = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        walls.push(match device {
+            Some(ctx) => timed(&mut DeviceSampler::new(ctx, &cloud, &start, 1)?)?,
+            None => timed(&mut CpuSampler { cloud: &cloud, positions: start.clone(), seed: 1 })?,
+        });
+    }
+    walls.sort_by(f64::total_cmp);
+    let wall = walls[walls.len() / 2];
+    Ok(ScoreBenchRow {
+        backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
+        precision: if device.is_some() { "f32" } else { "f64" }.into(),
+        device: match device {
+            Some(ctx) => ctx.summary.name.clone(),
+            None => format!("cpu ({} threads)", rayon::current_num_threads()),
+        },
+        data_points: data,
+        samples,
+        steps,
+        ms_per_step: 1e3 * wall / steps as f64,
+        pair_evaluations_per_second: (samples * data * steps) as f64 / wall,
+    })
+}

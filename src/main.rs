@@ -156,6 +156,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Score pair evaluations/s (samples × data points × steps per second) of the reverse
+    /// sampler: lemniscate data, heat equation, exponential steps.
+    BenchScore {
+        /// cpu (f64) or gpu (f32).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BenchBackend,
+        /// Data points (one row per count and sample count).
+        #[arg(long, num_args = 1.., default_values_t = [10_000usize])]
+        data: Vec<usize>,
+        #[arg(long, num_args = 1.., default_values_t = [100_000usize])]
+        samples: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Print JSON rows instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Version and available backends.
     Info,
     /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
@@ -578,6 +597,48 @@ fn run(cli: Cli) -> Result<()> {
                             row.interacting,
                             row.ms_per_step,
                             row.particle_steps_per_second
+                        );
+                    }
+                }
+            }
+        }
+        Command::BenchScore { backend, data, samples, steps, repeats, json } => {
+            anyhow::ensure!(steps > 0, "--steps must be at least 1");
+            anyhow::ensure!(data.iter().all(|&n| n > 0), "--data: every count must be at least 1");
+            anyhow::ensure!(samples.iter().all(|&n| n > 0), "--samples: every count must be at least 1");
+            let device = match backend {
+                BenchBackend::Cpu => None,
+                BenchBackend::Gpu => {
+                    let most = data.iter().chain(&samples).copied().max().unwrap_or(1);
+                    Some(
+                        fpgen::backend::gpu::GpuContext::new_for_chunks(16 * most as u64)
+                            .context("opening the GPU")?,
+                    )
+                }
+            };
+            if !json {
+                println!("# score: lemniscate data (a = 2, weights 1/n), heat equation, exponential steps (epsilon = 0.2) from T = 1 towards 0.01, {steps} steps, median of {repeats}");
+                println!(
+                    "{:>8} {:>5} {:>9} {:>10} {:>11} {:>16}  device",
+                    "backend", "prec", "data", "samples", "ms/step", "pair-evals/s"
+                );
+            }
+            for &n_data in &data {
+                for &n_samples in &samples {
+                    let row =
+                        fpgen::bench::measure_score(device.as_ref(), n_data, n_samples, steps, repeats)?;
+                    if json {
+                        println!("{}", serde_json::to_string(&row)?);
+                    } else {
+                        println!(
+                            "{:>8} {:>5} {:>9} {:>10} {:>11.3} {:>16.3e}  {}",
+                            row.backend,
+                            row.precision,
+                            row.data_points,
+                            row.samples,
+                            row.ms_per_step,
+                            row.pair_evaluations_per_second,
+                            row.device
                         );
                     }
                 }
