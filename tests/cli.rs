@@ -593,8 +593,8 @@ fn sample_writes_samples_and_measures() {
     assert!(header.contains("(61, 12, 1)"), "{header}");
 }
 
-/// `check-theory` passes on the three-Dirac config and fails (non-zero exit, FAIL row) when
-/// the box cuts u(T) off.
+/// `check-theory` passes on the three-Dirac config (heat, and linear OU) and fails (non-zero
+/// exit, FAIL row) when the box cuts u(T) off.
 #[test]
 fn check_theory_passes_and_fails_loudly() {
     let dir = tempfile::tempdir().unwrap();
@@ -621,6 +621,14 @@ fn check_theory_passes_and_fails_loudly() {
     let o = base(&["--set", "grid.half_width=8.0"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
+    // linear OU (λ = 1) holds u(T) in that box, and every check, L^p included, runs and passes
+    let o = base(&["--set", "grid.half_width=8.0", "--set", "process.lambda=1.0"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{table}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        table.contains("L^2 growth") && table.contains("KL scheme error") && !table.contains("FAIL"),
+        "{table}"
+    );
 }
 
 /// `sample --backend gpu` runs the sampler on the device.

@@ -113,7 +113,8 @@ fn li_yau_margin_is_non_negative() {
 /// check times with σ ≥ 35 h): non-increasing as t decreases
 /// for ε = 1 and 0.2 (relative rises ≤ 1e-3 of KL(T), the scheme's error at this h); for
 /// ε = 0 it is constant in theory and drifts by less than 5% on this grid (upwind diffusion).
-/// Mass is kept to 1e-12.
+/// Mass is kept to 1e-12. From u(T) (exactly u(t) for every ε) the grid's KL to u(t), the
+/// scheme's error that check-theory allows for, stays below (h/σ(t))² (measured ≈ 0.4 of it).
 #[test]
 fn kl_to_the_forward_density_does_not_increase() {
     use fpgen::diffusion::backward;
@@ -142,6 +143,21 @@ fn kl_to_the_forward_density_does_not_increase() {
             let drift = kl.iter().map(|k| (k - kl[0]).abs() / kl[0]).fold(0.0, f64::max);
             assert!(drift < 1e-2, "ε = 0: drift {drift}");
         }
+        // from u(T) the solution is u(t): check-theory's estimate of the scheme's KL error
+        let u_t = backward::start_density(&HEAT, &cloud, &grid, Start::Exact, 2.0);
+        let (from_exact, _) =
+            backward::solve(&HEAT, &cloud, &grid, eps, 0.9, &times, u_t, &mut |_, _| {}).unwrap();
+        let floor: Vec<f64> = from_exact
+            .iter()
+            .zip(&times)
+            .map(|(r, &t)| backward::kl(r, &backward::exact_on_grid(&HEAT, &cloud, &grid, t), &grid))
+            .collect();
+        eprintln!("ε = {eps}: KL from u(T) {floor:?}");
+        // first order in h: the density is off by O(h/σ) relative, KL by O((h/σ)²)
+        for (e, &t) in floor.iter().zip(&times) {
+            let h_over_sigma = grid.h() / HEAT.variance(t).sqrt();
+            assert!(*e <= h_over_sigma.powi(2), "ε = {eps}, t = {t}: KL from u(T) {e:e}");
+        }
     }
 }
 
@@ -156,4 +172,45 @@ fn score_bench_counts_every_pair_it_times() {
     assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite());
     let err = fpgen::bench::measure_score(None, 0, 10, 1, 1).unwrap_err().to_string();
     assert!(err.contains("`data`"), "{err}");
+}
+
+/// The L^p growth bound is an equality for a single Dirac with ε = 0 started from u(T):
+/// ρ = u = N(e^{−λt} y, σ²(t)), ‖u(t)‖_p / ‖u(T)‖_p = (σ²(T)/σ²(t))^{d(1−1/p)/2} and
+/// σ² = 2 t_h e^{−2λt}. So the grid solution's norm ratios must meet `lp_growth_log_bound`
+/// (heat, and OU through its heat coordinates) to the grid's error, here h = σ(t)/35 at
+/// the smallest t: |ln ratio − ln bound| ≤ 0.02, where a missing e^{−dλ(T−t)(1−1/p)} would
+/// be off by 0.9 (p = ∞, λ = 1, T − t = 0.9). For ε = 0.5, u stays the solution
+/// and the ratios are the same, under a bound larger by ε d(1−1/p)/2 ln(T_h/t_h).
+#[test]
+fn lp_growth_bound_is_met_with_equality_by_a_single_dirac() {
+    use fpgen::diffusion::backward;
+    use fpgen::diffusion::theory::lp_growth_log_bound;
+    use fpgen::grid::Grid;
+    let cloud = PointCloud::new(1, vec![0.8], None).unwrap();
+    let times = [1.0, 0.4, 0.1];
+    for process in
+        [HEAT, LinearProcess { lambda: 1.0, diffusion: 1.0 }, LinearProcess { lambda: 0.5, diffusion: 0.7 }]
+    {
+        let sigma_min = process.variance(0.1).sqrt();
+        let grid = Grid::new(1, (2.0 * 8.0 * 35.0 / sigma_min) as usize, 8.0).unwrap();
+        for eps in [0.0, 0.5] {
+            let rho = backward::start_density(&process, &cloud, &grid, Start::Exact, 1.0);
+            let (rhos, _) =
+                backward::solve(&process, &cloud, &grid, eps, 0.9, &times, rho, &mut |_, _| {}).unwrap();
+            for (inv_p, p) in [(0.5, Some(2.0)), (0.0, None)] {
+                let base = backward::norm(&rhos[0], &grid, p);
+                for (r, &t) in rhos.iter().zip(&times).skip(1) {
+                    let ratio = (backward::norm(r, &grid, p) / base).ln();
+                    let bound = lp_growth_log_bound(&process, eps, 1, inv_p, 1.0, t);
+                    let tight = lp_growth_log_bound(&process, 0.0, 1, inv_p, 1.0, t);
+                    eprintln!(
+                        "λ {} D {} ε {eps} 1/p {inv_p} t {t}: ln ratio {ratio:.5}, ln bound {bound:.5}",
+                        process.lambda, process.diffusion
+                    );
+                    assert!((ratio - tight).abs() < 0.02, "ln ratio {ratio} vs equality case {tight}");
+                    assert!(ratio <= bound + 0.01, "ln ratio {ratio} above the bound {bound}");
+                }
+            }
+        }
+    }
 }
