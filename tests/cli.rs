@@ -653,3 +653,41 @@ fn gpu_sample_runs() {
     let tube = summary["stops"][0]["tube_fraction"].as_f64().unwrap();
     assert!((tube - 0.95).abs() < 0.02, "tube share {tube}");
 }
+
+/// `check-theory --backend gpu` runs the grid backward equation on the device: it passes,
+/// and its norm ratios and KL match the CPU run's (the device's densities are within 1e-5
+/// of the CPU's, tests/gpu_score.rs; 1e-4 relative asserted here).
+#[test]
+fn gpu_check_theory_matches_the_cpu() {
+    if fpgen::backend::gpu::context::context_for_tests(1 << 16, 1).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = |backend: &str| -> serde_json::Value {
+        let out = dir.path().join(backend);
+        let o = fpgen()
+            .args(["check-theory", three_diracs_config().to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(["--quiet", "--backend", backend, "--set", "grid.cells=1500"])
+            .args(["--set", "check.concentration_samples=1000"])
+            .output()
+            .unwrap();
+        let table = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && !table.contains("FAIL"),
+            "{table}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_str(&std::fs::read_to_string(out.join("score_three_diracs_1d/check.json")).unwrap())
+            .unwrap()
+    };
+    let (cpu, gpu) = (report("cpu"), report("gpu"));
+    assert_eq!(cpu["backward_steps"], gpu["backward_steps"]);
+    for key in ["norm2_ratio", "norm_inf_ratio", "kl"] {
+        let values = |r: &serde_json::Value| -> Vec<f64> {
+            r[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+        };
+        for (a, b) in values(&cpu).iter().zip(values(&gpu)) {
+            assert!((a - b).abs() <= 1e-4 * a.abs(), "{key}: cpu {a}, gpu {b}");
+        }
+    }
+}

@@ -126,7 +126,7 @@ fn kl_to_the_forward_density_does_not_increase() {
     // the solution from `start` at the check times, and its KL to u there
     let solve_from = |start: Start, eps: f64| {
         let rho = backward::start_density(&HEAT, &cloud, &grid, start, 2.0);
-        let (rhos, _) = backward::solve(&HEAT, &cloud, &grid, eps, 0.9, &times, rho, &mut |_, _| {}).unwrap();
+        let rhos = backward::solve_cpu(&HEAT, &cloud, &grid, eps, 0.9, &times, rho).unwrap();
         let kl: Vec<f64> = rhos
             .iter()
             .zip(&times)
@@ -193,8 +193,7 @@ fn lp_growth_bound_is_met_with_equality_by_a_single_dirac() {
         let grid = Grid::new(1, (2.0 * 8.0 * 35.0 / sigma_min) as usize, 8.0).unwrap();
         for eps in [0.0, 0.5] {
             let rho = backward::start_density(&process, &cloud, &grid, Start::Exact, 1.0);
-            let (rhos, _) =
-                backward::solve(&process, &cloud, &grid, eps, 0.9, &times, rho, &mut |_, _| {}).unwrap();
+            let rhos = backward::solve_cpu(&process, &cloud, &grid, eps, 0.9, &times, rho).unwrap();
             for (inv_p, p) in [(0.5, Some(2.0)), (0.0, None)] {
                 let base = backward::norm(&rhos[0], &grid, p);
                 for (r, &t) in rhos.iter().zip(&times).skip(1) {

@@ -6,14 +6,19 @@
 //! the point cloud, on the finite-volume step of the reverse solver (`reverse::pde`:
 //! upwind transport, diffusion stencil, zero-flux walls, positive under its bound). The
 //! score is costly, so b is frozen on sub-intervals log-spaced in t (at their geometric
-//! midpoints) and the step is repeated under the positivity bound within each.
+//! midpoints) and the step is repeated under the positivity bound within each. Several
+//! densities share the frozen velocities. On the CPU (`CpuBackward`, f64) or the device
+//! (`DeviceBackward`, f32: the score kernel at the faces, `GpuReversePde` for the steps).
 
 use super::sampler::{log_times, Start};
+use crate::backend::gpu::reverse::GpuReversePde;
+use crate::backend::gpu::score::GpuSampler;
+use crate::backend::gpu::GpuContext;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::model::score::{self, LinearProcess, PointCloud, MAX_DIM};
 use crate::model::ModelParams;
-use crate::reverse::pde::ReversePde;
+use crate::reverse::pde::{face_centres, outflow_bound, ReversePde};
 
 /// Sub-intervals of frozen velocity between two consecutive output times.
 pub const REFRESH_PER_INTERVAL: usize = 24;
@@ -57,10 +62,228 @@ pub fn start_density(
     }
 }
 
-/// ρ at each of `times` (descending from T), from ρ(T) = `rho`, calling `progress(times
-/// reached, time)`. Returns the steps taken.
-#[allow(clippy::too_many_arguments)]
+/// Where the densities of the backward equation live and step: the CPU twin (f64) or the
+/// device (f32). Both freeze b at the faces from the posterior means of the cloud.
+pub trait BackwardMover {
+    /// Freeze b(t, ·) at the faces for the next steps; returns the positivity bound of Δt.
+    fn freeze(&mut self, t: f64) -> Result<f64>;
+    /// `steps` explicit steps of Δt, every density.
+    fn step_n(&mut self, steps: u64, dt: f64) -> Result<()>;
+    /// The current densities.
+    fn read(&mut self) -> Result<Vec<Vec<f64>>>;
+}
+
+/// b = λx + (1 + ε) D s along one axis at a face (own coordinate `x`), from the posterior
+/// mean m there (heat coordinates): s = e^{λt} (m − e^{λt} x) / (2 t_h).
+pub fn face_velocity(process: &LinearProcess, epsilon: f64, t: f64, x: f64, mean: f64) -> f64 {
+    let (t_h, k) = (process.heat_time(t), process.scale(t));
+    let score = k * (mean - k * x) / (2.0 * t_h);
+    process.lambda * x + (1.0 + epsilon) * process.diffusion * score
+}
+
+/// The step's model: transport by the given velocities and diffusion εD only.
+fn transport_only(process: &LinearProcess, epsilon: f64) -> (ModelParams, f64) {
+    (ModelParams { lambda: 0.0, beta: 0.0, gamma: 1.0, diffusion: 0.0 }, epsilon * process.diffusion)
+}
+
+/// The CPU twin: `ReversePde` with velocities from `score::posterior` at each face (f64).
+pub struct CpuBackward<'a> {
+    process: LinearProcess,
+    cloud: &'a PointCloud,
+    epsilon: f64,
+    pde: ReversePde,
+    densities: Vec<Vec<f64>>,
+    next: Vec<f64>,
+}
+
+impl<'a> CpuBackward<'a> {
+    pub fn new(
+        process: &LinearProcess,
+        cloud: &'a PointCloud,
+        grid: &Grid,
+        epsilon: f64,
+        starts: Vec<Vec<f64>>,
+    ) -> Self {
+        let (model, eta) = transport_only(process, epsilon);
+        Self {
+            process: *process,
+            cloud,
+            epsilon,
+            pde: ReversePde::new(grid, &model, eta, 0.0),
+            densities: starts,
+            next: vec![0.0; grid.len()],
+        }
+    }
+}
+
+impl BackwardMover for CpuBackward<'_> {
+    fn freeze(&mut self, t: f64) -> Result<f64> {
+        let (process, cloud, epsilon) = (&self.process, self.cloud, self.epsilon);
+        let (t_h, k) = (process.heat_time(t), process.scale(t));
+        self.pde.set_velocities(|x, axis| {
+            let mut xh = [0.0; MAX_DIM];
+            for (h, v) in xh.iter_mut().zip(x) {
+                *h = k * v;
+            }
+            let mean = score::posterior(cloud, t_h, &xh[..x.len()]).mean[axis];
+            face_velocity(process, epsilon, t, x[axis], mean)
+        });
+        Ok(self.pde.bound())
+    }
+
+    fn step_n(&mut self, steps: u64, dt: f64) -> Result<()> {
+        for g in &mut self.densities {
+            for _ in 0..steps {
+                self.pde.step(g, dt, &mut self.next);
+                std::mem::swap(g, &mut self.next);
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<Vec<Vec<f64>>> {
+        Ok(self.densities.clone())
+    }
+}
+
+/// On the device: the faces' posterior means from the score kernel (`GpuSampler`, the faces
+/// as its samples), velocities on the host, steps in `GpuReversePde` (f32).
+pub struct DeviceBackward<'a> {
+    ctx: &'a GpuContext,
+    process: LinearProcess,
+    epsilon: f64,
+    eta: f64,
+    grid: Grid,
+    /// Face centres (own coordinates): along rows, then across rows.
+    faces: Vec<f64>,
+    sampler: GpuSampler,
+    pdes: Vec<GpuReversePde>,
+    means: Vec<f32>,
+}
+
+impl<'a> DeviceBackward<'a> {
+    pub fn new(
+        ctx: &'a GpuContext,
+        process: &LinearProcess,
+        cloud: &PointCloud,
+        grid: &Grid,
+        epsilon: f64,
+        starts: &[Vec<f64>],
+    ) -> Result<Self> {
+        let (along, across) = face_centres(grid);
+        let faces = [along, across].concat();
+        let sampler = GpuSampler::new(ctx, cloud, &faces, 0)?;
+        let (model, eta) = transport_only(process, epsilon);
+        let pdes = starts
+            .iter()
+            .map(|g| {
+                let mut pde = GpuReversePde::new(ctx, grid, &model, eta, 1.0)?;
+                pde.upload(ctx, &g.iter().map(|&v| v as f32).collect::<Vec<_>>());
+                Ok(pde)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let means = vec![0.0; faces.len() / grid.dim * 4];
+        Ok(Self { ctx, process: *process, epsilon, eta, grid: grid.clone(), faces, sampler, pdes, means })
+    }
+}
+
+impl BackwardMover for DeviceBackward<'_> {
+    fn freeze(&mut self, t: f64) -> Result<f64> {
+        let (n, d) = (self.grid.cells, self.grid.dim);
+        let (t_h, k) = (self.process.heat_time(t), self.process.scale(t));
+        let heat: Vec<f64> = self.faces.iter().map(|x| k * x).collect();
+        self.sampler.set_positions(self.ctx, &heat);
+        self.sampler.posterior(self.ctx, t_h);
+        self.sampler.read_means(self.ctx, &mut self.means)?;
+        let rows = if d == 2 { n } else { 1 };
+        let velocity = |face: usize, axis: usize| {
+            face_velocity(
+                &self.process,
+                self.epsilon,
+                t,
+                self.faces[face * d + axis],
+                self.means[face * 4 + axis] as f64,
+            )
+        };
+        // boundary faces (k = 0 or N) carry no flux
+        let along: Vec<f64> = (0..rows * (n + 1))
+            .map(|i| if i % (n + 1) == 0 || i % (n + 1) == n { 0.0 } else { velocity(i, d - 1) })
+            .collect();
+        let across: Vec<f64> = if d == 2 {
+            (0..(n + 1) * n)
+                .map(|i| if i / n == 0 || i / n == n { 0.0 } else { velocity(rows * (n + 1) + i, 0) })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (along32, across32): (Vec<f32>, Vec<f32>) =
+            (along.iter().map(|&v| v as f32).collect(), across.iter().map(|&v| v as f32).collect());
+        for pde in &self.pdes {
+            pde.set_velocities(self.ctx, &along32, &across32);
+        }
+        Ok(outflow_bound(&self.grid, &along, &across, self.eta))
+    }
+
+    fn step_n(&mut self, steps: u64, dt: f64) -> Result<()> {
+        // bounded submissions: a command buffer holds one dispatch per step
+        const PER_SUBMISSION: u64 = 4096;
+        for pde in &mut self.pdes {
+            let mut left = steps;
+            while left > 0 {
+                let now = left.min(PER_SUBMISSION);
+                pde.step_n(self.ctx, now as u32, dt);
+                left -= now;
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<Vec<Vec<f64>>> {
+        let mut out = Vec::with_capacity(self.pdes.len());
+        let mut g = vec![0f32; self.grid.len()];
+        for pde in &self.pdes {
+            pde.read_g(self.ctx, &mut g)?;
+            out.push(g.iter().map(|&v| v as f64).collect());
+        }
+        Ok(out)
+    }
+}
+
+/// The densities at each of `times` (descending from T; `out[k][j]`: density j at times[k]),
+/// from the mover's starts at times[0], calling `progress(times reached, time)`. Returns
+/// the steps taken.
 pub fn solve(
+    mover: &mut dyn BackwardMover,
+    safety: f64,
+    times: &[f64],
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<(Vec<Vec<Vec<f64>>>, u64)> {
+    let mut out = vec![mover.read()?];
+    let mut steps = 0u64;
+    for (k, pair) in times.windows(2).enumerate() {
+        let sub = log_times(pair[0], pair[1], REFRESH_PER_INTERVAL);
+        for w in sub.windows(2) {
+            let bound = mover.freeze((w[0] * w[1]).sqrt())?;
+            let span = w[0] - w[1];
+            let count = (span / (safety * bound)).ceil().max(1.0);
+            if count > 1e9 {
+                return Err(Error::Numerics(format!(
+                    "the backward Fokker–Planck step collapsed at t = {:e} ({count:e} steps): use a coarser grid or a larger t",
+                    w[1]
+                )));
+            }
+            mover.step_n(count as u64, span / count)?;
+            steps += count as u64;
+        }
+        out.push(mover.read()?);
+        progress(k + 1, times[k + 1]);
+    }
+    Ok((out, steps))
+}
+
+/// `solve` on the CPU for one density, returning it at each of `times`.
+#[allow(clippy::too_many_arguments)]
+pub fn solve_cpu(
     process: &LinearProcess,
     cloud: &PointCloud,
     grid: &Grid,
@@ -68,42 +291,10 @@ pub fn solve(
     safety: f64,
     times: &[f64],
     rho: Vec<f64>,
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<(Vec<Vec<f64>>, u64)> {
-    let diffusion = process.diffusion;
-    let none = ModelParams { lambda: 0.0, beta: 0.0, gamma: 1.0, diffusion: 0.0 };
-    let mut pde = ReversePde::new(grid, &none, epsilon * diffusion, 0.0);
-    let mut out = vec![rho.clone()];
-    let mut g = rho;
-    let mut next = vec![0.0; g.len()];
-    let mut steps = 0u64;
-    for (k, pair) in times.windows(2).enumerate() {
-        let sub = log_times(pair[0], pair[1], REFRESH_PER_INTERVAL);
-        for w in sub.windows(2) {
-            let t_mid = (w[0] * w[1]).sqrt();
-            pde.set_velocities(|x, axis| {
-                let mut s = [0.0; MAX_DIM];
-                score::score(process, cloud, t_mid, x, &mut s);
-                process.lambda * x[axis] + (1.0 + epsilon) * diffusion * s[axis]
-            });
-            let span = w[0] - w[1];
-            let count = (span / (safety * pde.bound())).ceil().max(1.0);
-            if count > 1e9 {
-                return Err(Error::Numerics(format!(
-                    "the backward Fokker–Planck step collapsed at t = {t_mid:e} ({count:e} steps): use a coarser grid or a larger t"
-                )));
-            }
-            let dt = span / count;
-            for _ in 0..count as u64 {
-                pde.step(&g, dt, &mut next);
-                std::mem::swap(&mut g, &mut next);
-            }
-            steps += count as u64;
-        }
-        out.push(g.clone());
-        progress(k + 1, times[k + 1]);
-    }
-    Ok((out, steps))
+) -> Result<Vec<Vec<f64>>> {
+    let mut mover = CpuBackward::new(process, cloud, grid, epsilon, vec![rho]);
+    let (out, _) = solve(&mut mover, safety, times, &mut |_, _| {})?;
+    Ok(out.into_iter().map(|mut at| at.remove(0)).collect())
 }
 
 /// ‖f‖_p on the grid (p = ∞ for `None`).
@@ -140,7 +331,7 @@ mod tests {
             let grid = Grid::new(1, cells, 8.0).unwrap();
             let times = [1.0, 0.5, 0.2];
             let rho = exact_on_grid(&process, &cloud, &grid, 1.0);
-            let (out, _) = solve(&process, &cloud, &grid, 0.5, 0.9, &times, rho, &mut |_, _| {}).unwrap();
+            let out = solve_cpu(&process, &cloud, &grid, 0.5, 0.9, &times, rho).unwrap();
             let last = out.last().unwrap();
             let u = exact_on_grid(&process, &cloud, &grid, 0.2);
             let l1: f64 = last.iter().zip(&u).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume();

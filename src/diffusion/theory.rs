@@ -157,25 +157,36 @@ pub fn check_theory(
             times.len()
         );
     }
-    let rho_t = backward::start_density(&process, &cloud, &grid, Start::Gaussian, t_final);
+    // ρ from the Gaussian start, and ρ̃ from u(T): the solution there is u(t) for every ε,
+    // so what the grid makes of it is the scheme's error (both share the velocities)
+    let starts = vec![
+        backward::start_density(&process, &cloud, &grid, Start::Gaussian, t_final),
+        backward::start_density(&process, &cloud, &grid, Start::Exact, t_final),
+    ];
     let mut bar = crate::sim::progress::Progress::new(quiet);
     let stops = times.len() - 1;
-    let (rhos, backward_steps) =
-        backward::solve(&process, &cloud, &grid, eps, cfg.check.safety, &times, rho_t, &mut |k, t| {
-            bar.report(k as f64 / stops as f64, || format!("t = {t:.4e}  check time {k} of {stops}"))
-        })?;
+    let mut report = |k: usize, t: f64| {
+        bar.report(k as f64 / stops as f64, || format!("t = {t:.4e}  check time {k} of {stops}"))
+    };
+    let (solved, backward_steps) = match device {
+        Some(ctx) => {
+            let mut mover = backward::DeviceBackward::new(ctx, &process, &cloud, &grid, eps, &starts)?;
+            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+        }
+        None => {
+            let mut mover = backward::CpuBackward::new(&process, &cloud, &grid, eps, starts);
+            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+        }
+    };
     bar.finish();
+    let (rhos, from_exact): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
+        solved.into_iter().map(|mut at| (at.remove(0), at.remove(0))).unzip();
     let exact: Vec<Vec<f64>> =
         times.iter().map(|&t| backward::exact_on_grid(&process, &cloud, &grid, t)).collect();
     let kl_to_exact = |rhos: &[Vec<f64>]| -> Vec<f64> {
         rhos.iter().zip(&exact).map(|(rho, u)| backward::kl(rho, u, &grid)).collect()
     };
     let kl = kl_to_exact(&rhos);
-    // the scheme's own error in KL: from u(T) the solution is u(t) for every ε, so what the
-    // grid makes of it is discretisation error alone
-    let u_t = backward::start_density(&process, &cloud, &grid, Start::Exact, t_final);
-    let (from_exact, _) =
-        backward::solve(&process, &cloud, &grid, eps, cfg.check.safety, &times, u_t, &mut |_, _| {})?;
     let kl_floor = kl_to_exact(&from_exact);
     let ratio = |p: Option<f64>| -> Vec<f64> {
         let base = backward::norm(&rhos[0], &grid, p);

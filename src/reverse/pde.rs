@@ -94,23 +94,16 @@ impl ReversePde {
         &self.along
     }
 
-    /// Positivity bound of the explicit step for the frozen velocities: each cell's
-    /// outflow rate Σ_faces V_out⁺/h plus the diffusive 2dη/h².
+    /// Positivity bound of the explicit step for the frozen velocities.
     pub fn bound(&self) -> f64 {
-        let (n, h) = (self.grid.cells, self.grid.h());
-        let rows = if self.grid.dim == 2 { n } else { 1 };
-        let mut worst: f64 = 0.0;
-        for r in 0..rows {
-            for j in 0..n {
-                let mut out =
-                    self.along[r * (n + 1) + j + 1].max(0.0) + (-self.along[r * (n + 1) + j]).max(0.0);
-                if self.grid.dim == 2 {
-                    out += self.across[(r + 1) * n + j].max(0.0) + (-self.across[r * n + j]).max(0.0);
-                }
-                worst = worst.max(out / h);
-            }
-        }
-        1.0 / (worst + 2.0 * self.grid.dim as f64 * self.eta / (h * h))
+        outflow_bound(&self.grid, &self.along, &self.across, self.eta)
+    }
+
+    /// Set the face velocities directly (the layouts of `velocities_along` and of the
+    /// faces across rows, boundary faces 0): for velocities computed elsewhere.
+    pub fn set_face_velocities(&mut self, along: &[f64], across: &[f64]) {
+        self.along.copy_from_slice(along);
+        self.across.copy_from_slice(across);
     }
 
     /// One forward-Euler step of (R_η): out = g + Δt L(g).
@@ -139,4 +132,36 @@ impl ReversePde {
             }
         }
     }
+}
+
+/// Positivity bound of the explicit step for face velocities `along` and `across` (the
+/// layouts of `ReversePde`): each cell's outflow rate Σ_faces V_out⁺/h plus the diffusive
+/// 2dη/h².
+pub fn outflow_bound(grid: &Grid, along: &[f64], across: &[f64], eta: f64) -> f64 {
+    let (n, h) = (grid.cells, grid.h());
+    let rows = if grid.dim == 2 { n } else { 1 };
+    let mut worst: f64 = 0.0;
+    for r in 0..rows {
+        for j in 0..n {
+            let mut out = along[r * (n + 1) + j + 1].max(0.0) + (-along[r * (n + 1) + j]).max(0.0);
+            if grid.dim == 2 {
+                out += across[(r + 1) * n + j].max(0.0) + (-across[r * n + j]).max(0.0);
+            }
+            worst = worst.max(out / h);
+        }
+    }
+    1.0 / (worst + 2.0 * grid.dim as f64 * eta / (h * h))
+}
+
+/// The face centres in the layouts of `ReversePde`'s velocities, d coordinates each
+/// (boundary faces included): along rows (rows × (N + 1); the velocity there is along the
+/// last axis) and, in 2D, across rows ((N + 1) × N; along axis 0).
+pub fn face_centres(grid: &Grid) -> (Vec<f64>, Vec<f64>) {
+    let n = grid.cells;
+    if grid.dim == 1 {
+        return ((0..=n).map(|k| grid.face(k)).collect(), Vec::new());
+    }
+    let along = (0..n).flat_map(|r| (0..=n).flat_map(move |k| [grid.centre(r), grid.face(k)])).collect();
+    let across = (0..=n).flat_map(|k| (0..n).flat_map(move |c| [grid.face(k), grid.centre(c)])).collect();
+    (along, across)
 }

@@ -42,6 +42,7 @@ pub struct GpuReversePde {
     uniform: wgpu::Buffer,
     forward: wgpu::Buffer,
     along: wgpu::Buffer,
+    across: wgpu::Buffer,
     g: [wgpu::Buffer; 2],
     staging: wgpu::Buffer,
     bind_groups: [wgpu::BindGroup; 2],
@@ -123,6 +124,7 @@ impl GpuReversePde {
             uniform,
             forward,
             along,
+            across,
             g,
             staging,
             bind_groups,
@@ -142,6 +144,14 @@ impl GpuReversePde {
             pass.set_pipeline(&self.velocities);
             pass.dispatch_workgroups(gx, gy, 1);
         });
+    }
+
+    /// Set the face velocities directly (twin of `ReversePde::set_face_velocities`).
+    pub fn set_velocities(&self, ctx: &GpuContext, along: &[f32], across: &[f32]) {
+        ctx.queue.write_buffer(&self.along, 0, bytemuck::cast_slice(along));
+        if !across.is_empty() {
+            ctx.queue.write_buffer(&self.across, 0, bytemuck::cast_slice(across));
+        }
     }
 
     pub fn upload(&mut self, ctx: &GpuContext, g: &[f32]) {

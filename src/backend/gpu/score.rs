@@ -177,6 +177,17 @@ impl GpuSampler {
         }
     }
 
+    /// Replace the positions (heat coordinates, the same count × dim).
+    pub fn set_positions(&self, ctx: &GpuContext, positions: &[f64]) {
+        for c in self.chunks.iter().filter(|c| c.count > 0) {
+            let x32: Vec<f32> = positions[c.first * self.dim..(c.first + c.count) * self.dim]
+                .iter()
+                .map(|&x| x as f32)
+                .collect();
+            ctx.queue.write_buffer(&c.positions, 0, bytemuck::cast_slice(&x32));
+        }
+    }
+
     /// Posterior means at heat time t_h of the current samples (read with `read_means`).
     pub fn posterior(&mut self, ctx: &GpuContext, t_h: f64) {
         self.params.move_samples = 0;
