@@ -26,6 +26,7 @@ use crate::backend::cpu::sweep::{sweep_rows, FluxScheme, RowScratch};
 use crate::backend::cpu::Discretisation;
 use crate::config::SchemeKind;
 use crate::grid::Grid;
+use rayon::prelude::*;
 
 enum Forward {
     Upwind(Upwind<f64>),
@@ -42,7 +43,9 @@ pub struct SchemeReverse {
     grid: Grid,
     eta: f64,
     forward: Forward,
-    scratch: RowScratch<f64>,
+    /// Rows per block of the parallel flux sweep, and one sweep scratch per block.
+    rows_per_block: usize,
+    scratch: Vec<RowScratch<f64>>,
     /// Forward fluxes F, left → right along rows (rows × (N + 1), boundary faces zero)
     /// and below → above across rows ((N + 1) × N, 2D only), as the sweep emits them.
     along: Vec<f64>,
@@ -51,8 +54,9 @@ pub struct SchemeReverse {
     /// Per cell: Σ|F| over the faces where F points into the cell, / h — the rate at which
     /// the reverse flow empties it relative to d.
     inflow_rate: Vec<f64>,
-    /// Thomas-algorithm scratch for one line.
-    line: Line,
+    /// Transposes of f and g for the smoothing across rows (2D only).
+    f_t: Vec<f64>,
+    g_t: Vec<f64>,
 }
 
 #[derive(Default)]
@@ -74,28 +78,31 @@ impl SchemeReverse {
                 Forward::GradientFlow(GradientFlow::new(&grid, &disc.params, disc.log_floor))
             }
         };
+        // a few blocks per thread so rayon can balance; the split does not change results
+        let blocks = if grid.dim == 2 { (4 * rayon::current_num_threads()).min(rows) } else { 1 };
+        let rows_per_block = rows.div_ceil(blocks);
         Self {
             eta,
             forward,
-            scratch: RowScratch::new(n),
+            rows_per_block,
+            scratch: (0..rows.div_ceil(rows_per_block)).map(|_| RowScratch::new(n)).collect(),
             along: vec![0.0; rows * (n + 1)],
             across: if grid.dim == 2 { vec![0.0; (n + 1) * n] } else { Vec::new() },
             divisor: vec![0.0; grid.len()],
             inflow_rate: vec![0.0; grid.len()],
-            line: Line { f: vec![0.0; n], rhs: vec![0.0; n], upper: vec![0.0; n], diag: vec![0.0; n] },
+            f_t: if grid.dim == 2 { vec![0.0; grid.len()] } else { Vec::new() },
+            g_t: if grid.dim == 2 { vec![0.0; grid.len()] } else { Vec::new() },
             grid,
         }
     }
 
     /// The forward scheme's face fluxes of `f` into `along` / `across`.
     fn compute_fluxes(&mut self, f: &[f64]) {
+        let (grid, rows_per_block) = (&self.grid, self.rows_per_block);
+        let (scratch, along, across) = (&mut self.scratch, &mut self.along, &mut self.across);
         match &self.forward {
-            Forward::Upwind(s) => {
-                fluxes_of(s, &self.grid, f, &mut self.scratch, &mut self.along, &mut self.across)
-            }
-            Forward::GradientFlow(s) => {
-                fluxes_of(s, &self.grid, f, &mut self.scratch, &mut self.along, &mut self.across)
-            }
+            Forward::Upwind(s) => fluxes_of(s, grid, rows_per_block, f, scratch, along, across),
+            Forward::GradientFlow(s) => fluxes_of(s, grid, rows_per_block, f, scratch, along, across),
         }
     }
 
@@ -103,17 +110,18 @@ impl SchemeReverse {
     pub fn set_transport(&mut self, flux_source: &[f64], divisor: &[f64]) {
         self.compute_fluxes(flux_source);
         self.divisor.copy_from_slice(divisor);
-        let (n, h) = (self.grid.cells, self.grid.h());
-        for (i, rate) in self.inflow_rate.iter_mut().enumerate() {
-            let (r, j) = (i / n, i % n);
-            // F into cell i: positive on the left/below face, negative on the right/above.
-            let mut inflow =
-                self.along[r * (n + 1) + j].max(0.0) + (-self.along[r * (n + 1) + j + 1]).max(0.0);
-            if self.grid.dim == 2 {
-                inflow += self.across[r * n + j].max(0.0) + (-self.across[(r + 1) * n + j]).max(0.0);
+        let (n, h, two_d) = (self.grid.cells, self.grid.h(), self.grid.dim == 2);
+        let (along, across) = (&self.along, &self.across);
+        self.inflow_rate.par_chunks_mut(n).enumerate().for_each(|(r, rates)| {
+            for (j, rate) in rates.iter_mut().enumerate() {
+                // F into cell (r, j): positive on the left/below face, negative on the right/above.
+                let mut inflow = along[r * (n + 1) + j].max(0.0) + (-along[r * (n + 1) + j + 1]).max(0.0);
+                if two_d {
+                    inflow += across[r * n + j].max(0.0) + (-across[(r + 1) * n + j]).max(0.0);
+                }
+                *rate = inflow / h;
             }
-            *rate = inflow / h;
-        }
+        });
     }
 
     /// Face velocities of the reverse SDE for the density `f`: the transport velocity
@@ -176,11 +184,11 @@ impl SchemeReverse {
         let cutoff = NEGLIGIBLE * self.divisor.iter().copied().fold(0.0, f64::max);
         let worst = self
             .inflow_rate
-            .iter()
+            .par_iter()
             .zip(&self.divisor)
             .filter(|(_, d)| **d > cutoff)
             .map(|(r, d)| r / d)
-            .fold(0.0, f64::max);
+            .reduce(|| 0.0, f64::max);
         if worst > 0.0 {
             1.0 / worst
         } else {
@@ -206,21 +214,23 @@ impl SchemeReverse {
         let n = self.grid.cells;
         let (along, across, two_d) = (&self.along, &self.across, self.grid.dim == 2);
         let h = self.grid.h();
-        for (i, o) in out.iter_mut().enumerate() {
-            let (r, j) = (i / n, i % n);
-            let left = if j > 0 { scaled(along[r * (n + 1) + j], i - 1, i) } else { 0.0 };
-            let right = if j + 1 < n { scaled(along[r * (n + 1) + j + 1], i, i + 1) } else { 0.0 };
-            let (mut below, mut above) = (0.0, 0.0);
-            if two_d {
-                if r > 0 {
-                    below = scaled(across[r * n + j], i - n, i);
+        out.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
+            for (j, o) in row.iter_mut().enumerate() {
+                let i = r * n + j;
+                let left = if j > 0 { scaled(along[r * (n + 1) + j], i - 1, i) } else { 0.0 };
+                let right = if j + 1 < n { scaled(along[r * (n + 1) + j + 1], i, i + 1) } else { 0.0 };
+                let (mut below, mut above) = (0.0, 0.0);
+                if two_d {
+                    if r > 0 {
+                        below = scaled(across[r * n + j], i - n, i);
+                    }
+                    if r + 1 < n {
+                        above = scaled(across[(r + 1) * n + j], i, i + n);
+                    }
                 }
-                if r + 1 < n {
-                    above = scaled(across[(r + 1) * n + j], i, i + n);
-                }
+                *o = g[i] + dt / h * ((above - below) + (right - left));
             }
-            *o = g[i] + dt / h * ((above - below) + (right - left));
-        }
+        });
     }
 
     /// Implicit η-smoothing that leaves `f` invariant: (I − Δt η A_f) per axis, where
@@ -231,30 +241,43 @@ impl SchemeReverse {
         }
         let n = self.grid.cells;
         let c = dt * self.eta / (self.grid.h() * self.grid.h());
-        let lines = if self.grid.dim == 2 { n } else { 1 };
-        // along rows
-        for r in 0..lines {
-            let idx = |k: usize| r * n + k;
-            self.line.solve(c, f, g, idx);
-        }
-        // across rows (columns)
+        smooth_rows(n, c, f, g);
+        // across rows: the same line solves on the transposes
         if self.grid.dim == 2 {
-            for col in 0..n {
-                let idx = |k: usize| k * n + col;
-                self.line.solve(c, f, g, idx);
-            }
+            transpose(n, f, &mut self.f_t);
+            transpose(n, g, &mut self.g_t);
+            smooth_rows(n, c, &self.f_t, &mut self.g_t);
+            transpose(n, &self.g_t, g);
         }
     }
+}
+
+/// The line solves along every row of g (N per row), in parallel (each row on its own, so
+/// the result does not depend on the threads).
+fn smooth_rows(n: usize, c: f64, f: &[f64], g: &mut [f64]) {
+    g.par_chunks_mut(n).zip(f.par_chunks(n)).for_each_init(
+        || Line { f: vec![0.0; n], rhs: vec![0.0; n], upper: vec![0.0; n], diag: vec![0.0; n] },
+        |line, (g_row, f_row)| line.solve(c, f_row, g_row),
+    );
+}
+
+/// dst = srcᵀ for N × N fields, in parallel over the rows of dst.
+fn transpose(n: usize, src: &[f64], dst: &mut [f64]) {
+    dst.par_chunks_mut(n).enumerate().for_each(|(col, row)| {
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = src[k * n + col];
+        }
+    });
 }
 
 impl Line {
     /// Solve for u = g/f on one line: f_i u_i − c Σ w (u_j − u_i) = g_i, then g = f u.
     /// Symmetric and strictly diagonally dominant: Thomas' algorithm without pivoting.
-    fn solve(&mut self, c: f64, f: &[f64], g: &mut [f64], idx: impl Fn(usize) -> usize) {
+    fn solve(&mut self, c: f64, f: &[f64], g: &mut [f64]) {
         let n = self.f.len();
-        for k in 0..n {
-            self.f[k] = f[idx(k)].max(EMPTY);
-            self.rhs[k] = g[idx(k)];
+        for ((lf, rhs), (&fk, &gk)) in self.f.iter_mut().zip(&mut self.rhs).zip(f.iter().zip(g.iter())) {
+            *lf = fk.max(EMPTY);
+            *rhs = gk;
         }
         // upper[k]: coupling of k and k + 1 (−c w); the matrix is symmetric.
         for k in 0..n {
@@ -275,30 +298,61 @@ impl Line {
         for k in (0..n - 1).rev() {
             self.rhs[k] = (self.rhs[k] - self.upper[k] * self.rhs[k + 1]) / self.diag[k];
         }
-        for k in 0..n {
-            g[idx(k)] = self.f[k] * self.rhs[k];
+        for ((gk, lf), u) in g.iter_mut().zip(&self.f).zip(&self.rhs) {
+            *gk = lf * u;
         }
     }
 }
 
-/// Run the forward scheme's sweep over every row and keep its face fluxes.
-fn fluxes_of<S: FluxScheme<f64>>(
+/// Run the forward scheme's sweep over every row and keep its face fluxes, in parallel over
+/// blocks of `rows_per_block` rows (one scratch each). A block recomputes the faces below its
+/// first row from the row under it, as the serial sweep does, so results do not depend on
+/// the split.
+fn fluxes_of<S: FluxScheme<f64> + Sync>(
     scheme: &S,
     grid: &Grid,
+    rows_per_block: usize,
     f: &[f64],
-    scratch: &mut RowScratch<f64>,
+    scratch: &mut [RowScratch<f64>],
     along: &mut [f64],
     across: &mut [f64],
 ) {
     let n = grid.cells;
     let rows = if grid.dim == 2 { n } else { 1 };
-    sweep_rows(scheme, n, grid.dim, f, 0..rows, scratch, |r, _, fl| {
-        along[r * (n + 1)..(r + 1) * (n + 1)].copy_from_slice(fl.along);
-        if grid.dim == 2 {
-            across[r * n..(r + 1) * n].copy_from_slice(fl.below);
-            if r + 1 == rows {
-                across[rows * n..].copy_from_slice(fl.above);
-            }
+    let two_d = grid.dim == 2;
+    // block b owns its rows' along faces and the across faces below its rows; the last
+    // block also the top faces
+    let blocks = rows.div_ceil(rows_per_block);
+    let mut across_blocks: Vec<Option<&mut [f64]>> = Vec::with_capacity(blocks);
+    if two_d {
+        let mut rest = across;
+        for _ in 1..blocks {
+            let (head, tail) = rest.split_at_mut(rows_per_block * n);
+            across_blocks.push(Some(head));
+            rest = tail;
         }
-    });
+        across_blocks.push(Some(rest));
+    } else {
+        across_blocks.resize_with(blocks, || None);
+    }
+    along
+        .par_chunks_mut(rows_per_block * (n + 1))
+        .zip(scratch.par_iter_mut())
+        .zip(across_blocks.into_par_iter())
+        .enumerate()
+        .for_each(|(b, ((along_block, s), across_block))| {
+            let first = b * rows_per_block;
+            let last = (first + rows_per_block).min(rows);
+            let mut across_block = across_block;
+            sweep_rows(scheme, n, grid.dim, f, first..last, s, |r, _, fl| {
+                let k = r - first;
+                along_block[k * (n + 1)..(k + 1) * (n + 1)].copy_from_slice(fl.along);
+                if let Some(block) = across_block.as_mut() {
+                    block[k * n..(k + 1) * n].copy_from_slice(fl.below);
+                    if r + 1 == rows {
+                        block[(k + 1) * n..(k + 2) * n].copy_from_slice(fl.above);
+                    }
+                }
+            });
+        });
 }
