@@ -11,6 +11,7 @@ use crate::error::{ConfigError, Error, Result};
 use crate::grid::Grid;
 use crate::model::clouds::{self, Shape, ShapeParams};
 use crate::model::score::{LinearProcess, PointCloud, MAX_DIM};
+use crate::reverse::pde::FaceFlux;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +160,9 @@ pub struct CheckSection {
     /// Safety factor of the backward Fokker–Planck step.
     #[serde(default = "default_safety")]
     pub safety: f64,
+    /// Face flux of the backward Fokker–Planck step.
+    #[serde(default = "default_flux")]
+    pub flux: FaceFlux,
     /// Shade the γ-Voronoi cores C_j^γ = {x : |x − y_k|² − |x − y_j|² ≥ γ ∀ k ≠ j} of the
     /// data points under 2D trajectory plots (MATH.md §4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,6 +176,7 @@ impl Default for CheckSection {
             concentration_t_mins: None,
             concentration_samples: default_check_samples(),
             safety: default_safety(),
+            flux: default_flux(),
             voronoi_gamma: None,
         }
     }
@@ -206,6 +211,10 @@ fn default_check_samples() -> usize {
 }
 fn default_safety() -> f64 {
     0.9
+}
+
+fn default_flux() -> FaceFlux {
+    FaceFlux::ScharfetterGummel
 }
 
 fn positive(key: &str, v: f64) -> Result<(), ConfigError> {

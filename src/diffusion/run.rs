@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::io::{self, frames, plot};
 use crate::model::score::{self, LinearProcess, PointCloud};
+use crate::reverse::pde::FaceFlux;
 use crate::sim::progress::Progress;
 
 /// Where the samples went at one stopping time.
@@ -196,14 +197,28 @@ fn trajectories_image(
 }
 
 /// The check times: `check.times`, or 8 log-spaced from T down to the smallest t_min but no
-/// lower than where σ(t) = 25 h (a narrower Gaussian is not resolved by the grid, and the
-/// grid quantities — KL, norms — would measure the discretisation).
+/// lower than where σ(t) = `resolved_sigma` cells (a narrower Gaussian is not resolved by
+/// the grid, and the grid quantities — KL, norms — would measure the discretisation).
 pub fn check_times(cfg: &DiffusionConfig, grid: &Grid) -> Vec<f64> {
     cfg.check.times.clone().unwrap_or_else(|| {
         let t_min = cfg.t_mins().into_iter().fold(f64::INFINITY, f64::min);
-        let resolved = time_of_variance(&cfg.process(), (25.0 * grid.h()).powi(2), cfg.sampler.t_final);
+        let resolved = time_of_variance(
+            &cfg.process(),
+            (resolved_sigma(cfg.check.flux) * grid.h()).powi(2),
+            cfg.sampler.t_final,
+        );
         sampler::log_times(cfg.sampler.t_final, t_min.max(resolved).min(0.5 * cfg.sampler.t_final), 7)
     })
+}
+
+/// The smallest σ(t), in cells, at which the backward solution still resolves KL: the
+/// upwind flux's numerical diffusion |b| h/2 shows in KL below σ = 25 h; Scharfetter–Gummel
+/// is central where the cell Péclet number is small and resolves it down to a few cells.
+pub fn resolved_sigma(flux: FaceFlux) -> f64 {
+    match flux {
+        FaceFlux::Upwind => 25.0,
+        FaceFlux::ScharfetterGummel => 4.0,
+    }
 }
 
 /// The time t ≤ t_max at which σ²(t) = v (σ² increases with t), by bisection.

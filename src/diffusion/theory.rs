@@ -13,11 +13,12 @@
 //! - KL(ρ(t) ‖ u(t)) non-increasing as t decreases: largest increase between consecutive
 //!   check times, less the scheme's error e(t), relative to KL(T), pass when ≤ 1e-2. e(t) is
 //!   KL(ρ̃(t) ‖ u(t)) for the grid solution ρ̃ from u(T): exactly u(t) for every ε, so what
-//!   the grid makes of it is discretisation error (first order, ≈ 0.4 (h/σ)²); max e / KL(T)
-//!   is reported, and near 1 it says the check cannot resolve KL here (e.g. OU with λT
-//!   large, where ρ(T) ≈ u(T)). The check times stop where σ(t) = 25 h unless
-//!   `check.times` says otherwise. For ε = 0 the theory says constant; the drift is
-//!   reported (the upwind scheme's numerical diffusion lowers it).
+//!   the grid makes of it is discretisation error (≈ 0.4 (h/σ)² with the upwind flux,
+//!   far less with Scharfetter–Gummel where εD is not small); max e / KL(T) is reported,
+//!   and near 1 it says the check cannot resolve KL here. The check times stop where
+//!   σ(t) = `run::resolved_sigma` cells unless `check.times` says otherwise. For ε = 0 the
+//!   theory says constant; the drift is reported (the transport's numerical diffusion,
+//!   upwind for ε = 0 whatever the flux, lowers it).
 //! - Concentration: the log–log slope of √E d(X, K)² against t_min from the sampler,
 //!   pass when within 0.1 of ½.
 
@@ -170,11 +171,12 @@ pub fn check_theory(
     };
     let (solved, backward_steps) = match device {
         Some(ctx) => {
-            let mut mover = backward::DeviceBackward::new(ctx, &process, &cloud, &grid, eps, &starts)?;
+            let mut mover =
+                backward::DeviceBackward::new(ctx, &process, &cloud, &grid, eps, cfg.check.flux, &starts)?;
             backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
         None => {
-            let mut mover = backward::CpuBackward::new(&process, &cloud, &grid, eps, starts);
+            let mut mover = backward::CpuBackward::new(&process, &cloud, &grid, eps, cfg.check.flux, starts);
             backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
     };

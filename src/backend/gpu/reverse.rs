@@ -8,6 +8,7 @@ use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIF
 use super::shaders;
 use crate::grid::Grid;
 use crate::model::ModelParams;
+use crate::reverse::pde::FaceFlux;
 
 /// Uniform block of shaders/reverse_pde.wgsl (same field order, 64 bytes).
 #[repr(C)]
@@ -16,7 +17,7 @@ struct ReverseParams {
     n: u32,
     dim: u32,
     power_kind: u32,
-    _pad0: u32,
+    flux_kind: u32,
     h: f32,
     half_width: f32,
     lambda: f32,
@@ -69,7 +70,7 @@ impl GpuReversePde {
             n: n as u32,
             dim: grid.dim as u32,
             power_kind: model.power().shader_kind(),
-            _pad0: 0,
+            flux_kind: 0,
             h: grid.h() as f32,
             half_width: grid.half_width as f32,
             lambda: model.lambda as f32,
@@ -144,6 +145,15 @@ impl GpuReversePde {
             pass.set_pipeline(&self.velocities);
             pass.dispatch_workgroups(gx, gy, 1);
         });
+    }
+
+    /// Use another face flux (twin of `ReversePde::with_flux`).
+    pub fn set_flux(&mut self, ctx: &GpuContext, flux: FaceFlux) {
+        self.params.flux_kind = match flux {
+            FaceFlux::Upwind => 0,
+            FaceFlux::ScharfetterGummel => 1,
+        };
+        ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&self.params));
     }
 
     /// Set the face velocities directly (twin of `ReversePde::set_face_velocities`).
