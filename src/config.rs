@@ -57,6 +57,10 @@ pub struct ReverseSection {
     /// Δt = safety × positivity bound (log-score mode; the others retrace the forward steps).
     #[serde(default = "default_reverse_safety")]
     pub safety: f64,
+    /// Face flux of the log-score step: "upwind" or "scharfetter-gummel" (central where
+    /// the cell Péclet number V h/η is small).
+    #[serde(default)]
+    pub flux: crate::reverse::pde::FaceFlux,
     /// Directions of the sliced W1 in 2D (equally spaced angles in [0, π)).
     #[serde(default = "default_sliced_directions")]
     pub sliced_w1_directions: usize,
@@ -81,6 +85,7 @@ impl Default for ReverseSection {
             store_every: default_store_every(),
             memory_budget_mib: default_memory_budget_mib(),
             safety: default_reverse_safety(),
+            flux: Default::default(),
             sliced_w1_directions: default_sliced_directions(),
             particles: 0,
             particle_dt: None,

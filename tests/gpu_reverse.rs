@@ -93,6 +93,7 @@ fn generation_on_the_device_matches_the_cpu() {
             memory_budget_bytes: 1 << 30,
             safety: 0.9,
             log_floor: 1e-30,
+            flux: fpgen::reverse::pde::FaceFlux::Upwind,
             particles: Some(ParticleOptions { count: 20_000, dt: 0.01, seed: 5 }),
         };
         let dir = tempfile::tempdir().unwrap();

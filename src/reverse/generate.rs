@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::consistent::SchemeReverse;
 use super::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
-use super::pde::ReversePde;
+use super::pde::{FaceFlux, ReversePde};
 use super::store::SnapshotStore;
 use crate::backend::cpu::{CpuBackend, Discretisation};
 use crate::backend::gpu::backend::GpuBackend;
@@ -54,6 +54,8 @@ pub struct ReverseSettings {
     pub memory_budget_bytes: u64,
     pub safety: f64,
     pub log_floor: f64,
+    /// Face flux of the log-score step.
+    pub flux: FaceFlux,
     /// Reverse particles run alongside the grid (None: none).
     pub particles: Option<ParticleOptions>,
 }
@@ -75,6 +77,7 @@ impl ReverseSettings {
             store_every: r.store_every,
             memory_budget_bytes: (r.memory_budget_mib * 1024.0 * 1024.0) as u64,
             safety: r.safety,
+            flux: r.flux,
             log_floor: config.scheme.log_floor,
             particles: (r.particles > 0).then(|| ParticleOptions {
                 count: r.particles,
@@ -333,10 +336,12 @@ fn reverse_log_score(
     device: Option<&std::sync::Arc<GpuContext>>,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u64> {
-    let mut pde = ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor);
+    let mut pde =
+        ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor).with_flux(settings.flux);
     let mut gpu = match device {
         Some(ctx) => {
             let mut op = GpuReversePde::new(ctx, &disc.grid, &disc.params, settings.eta, settings.log_floor)?;
+            op.set_flux(ctx, settings.flux);
             op.upload(ctx, &to_f32(g));
             Some((ctx, op))
         }
