@@ -191,23 +191,34 @@ fn generation_error_decreases_with_eta() {
     }
 }
 
+/// A 2D forward run (mass 3, Euler) of `scheme` on `cells`²: its discretisation, f before
+/// and after `steps` steps, and 0.9 × the step bound there.
+fn forward_2d(
+    scheme: &str,
+    cells: usize,
+    steps: u64,
+) -> (fpgen::backend::cpu::Discretisation, Vec<f64>, Vec<f64>, f64) {
+    let cells = format!("grid.cells={cells}");
+    let cfg = scheme_config(2, scheme, "euler", &[cells.as_str(), "initial.mass=3.0"]);
+    let grid = cfg.grid().unwrap();
+    let mut fwd = loaded(&cfg);
+    let before = field(fwd.as_mut(), grid.len());
+    fwd.step_n(steps, &control(&cfg, f64::INFINITY)).unwrap();
+    let after = field(fwd.as_mut(), grid.len());
+    let disc = fpgen::backend::cpu::Discretisation::from_config(&cfg).unwrap();
+    (disc, before, after, 0.9 * fwd.dt_bound())
+}
+
 /// 2D, both schemes: the reverse transport undoes the forward step of the same fluxes
 /// to round-off, the η-smoothing leaves f invariant and keeps mass, and a different g stays
 /// ≥ 0 under both (with the transport at 5× its bound, where the limiter acts).
 #[test]
 fn scheme_reverse_step_2d() {
-    use fpgen::backend::cpu::Discretisation;
     use fpgen::reverse::consistent::SchemeReverse;
     for scheme in ["upwind", "gradient-flow"] {
-        let cfg = scheme_config(2, scheme, "euler", &["grid.cells=48", "initial.mass=3.0"]);
-        let grid = cfg.grid().unwrap();
-        let mut fwd = loaded(&cfg);
-        fwd.step_n(30, &control(&cfg, f64::INFINITY)).unwrap();
-        let f = field(fwd.as_mut(), grid.len());
-        let disc = Discretisation::from_config(&cfg).unwrap();
+        let (disc, _, f, dt) = forward_2d(scheme, 48, 30);
         let mut op = SchemeReverse::new(&disc, 0.7);
         op.set_transport(&f, &f);
-        let dt = 0.9 * fwd.dt_bound();
         let mut after = vec![0.0; f.len()];
         op.forward_step(&f, dt, &mut after);
         op.set_transport(&f, &after);
@@ -246,17 +257,9 @@ fn scheme_reverse_step_2d() {
 /// threads, so 1 and 3 threads give the same bits (2D, both schemes, 10 steps).
 #[test]
 fn scheme_reverse_step_does_not_depend_on_the_threads() {
-    use fpgen::backend::cpu::Discretisation;
     use fpgen::reverse::consistent::SchemeReverse;
     for scheme in ["upwind", "gradient-flow"] {
-        let cfg = scheme_config(2, scheme, "euler", &["grid.cells=61", "initial.mass=3.0"]);
-        let grid = cfg.grid().unwrap();
-        let mut fwd = loaded(&cfg);
-        let before = field(fwd.as_mut(), grid.len());
-        fwd.step_n(20, &control(&cfg, f64::INFINITY)).unwrap();
-        let after = field(fwd.as_mut(), grid.len());
-        let dt = 0.9 * fwd.dt_bound();
-        let disc = Discretisation::from_config(&cfg).unwrap();
+        let (disc, before, after, dt) = forward_2d(scheme, 61, 20);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
