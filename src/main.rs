@@ -586,10 +586,8 @@ fn run(cli: Cli) -> Result<()> {
                         steps,
                         repeats,
                     )?;
-                    if json {
-                        println!("{}", serde_json::to_string(&row)?);
-                    } else {
-                        println!(
+                    print_row(json, &row, |row| {
+                        format!(
                             "{:>8} {:>5} {:>10} {:>11} {:>10.3} {:>18.3e}",
                             row.backend,
                             row.precision,
@@ -597,8 +595,8 @@ fn run(cli: Cli) -> Result<()> {
                             row.interacting,
                             row.ms_per_step,
                             row.particle_steps_per_second
-                        );
-                    }
+                        )
+                    })?;
                 }
             }
         }
@@ -627,10 +625,8 @@ fn run(cli: Cli) -> Result<()> {
                 for &n_samples in &samples {
                     let row =
                         fpgen::bench::measure_score(device.as_ref(), n_data, n_samples, steps, repeats)?;
-                    if json {
-                        println!("{}", serde_json::to_string(&row)?);
-                    } else {
-                        println!(
+                    print_row(json, &row, |row| {
+                        format!(
                             "{:>8} {:>5} {:>9} {:>10} {:>11.3} {:>16.3e}  {}",
                             row.backend,
                             row.precision,
@@ -639,8 +635,8 @@ fn run(cli: Cli) -> Result<()> {
                             row.ms_per_step,
                             row.pair_evaluations_per_second,
                             row.device
-                        );
-                    }
+                        )
+                    })?;
                 }
             }
         }
@@ -716,10 +712,8 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             for row in rows {
-                if json {
-                    println!("{}", serde_json::to_string(&row)?);
-                } else {
-                    println!(
+                print_row(json, &row, |row| {
+                    format!(
                         "{:>8} {:>5} {:>7} {:>6} {:>10.3} {:>13.1} {:>9.1} {:>15.2e}",
                         row.backend,
                         row.precision,
@@ -729,10 +723,20 @@ fn run(cli: Cli) -> Result<()> {
                         row.mcell_updates_per_second,
                         row.effective_gb_per_second,
                         row.rel_mass_change
-                    );
-                }
+                    )
+                })?;
             }
         }
+    }
+    Ok(())
+}
+
+/// One benchmark row: a JSON line, or the table line `line` formats.
+fn print_row<R: serde::Serialize>(json: bool, row: &R, line: impl FnOnce(&R) -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(row)?);
+    } else {
+        println!("{}", line(row));
     }
     Ok(())
 }
