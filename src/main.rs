@@ -305,6 +305,13 @@ enum PrecisionArg {
 }
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`fpgen info | head`) would
+    // panic; die quietly instead, as command-line tools do.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_target(false)
         .init();
@@ -644,7 +651,11 @@ fn run(cli: Cli) -> Result<()> {
             println!("fpgen {}", env!("CARGO_PKG_VERSION"));
             println!("backends:");
             println!("  cpu   available  ({} threads, f32 and f64)", rayon::current_num_threads());
-            println!("  gpu   f32; both schemes, Euler and SSP-RK2, frames drawn on the device (`run --backend gpu|auto`)");
+            println!("  gpu   f32; both schemes, Euler and SSP-RK2, frames drawn on the device (`run --backend gpu|auto`);");
+            println!(
+                "        log-score reverse and reverse particles (`generate`, `filter`); score samplers and"
+            );
+            println!("        the backward Fokker–Planck solves (`sample`, `check-theory`)");
             let adapters = fpgen::backend::gpu::context::list_adapters();
             if adapters.is_empty() {
                 println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");

@@ -691,3 +691,23 @@ fn gpu_check_theory_matches_the_cpu() {
         }
     }
 }
+
+/// Printing into a closed pipe (`fpgen info | head -1`) ends the process quietly, as
+/// command-line tools do, instead of panicking. The read end is closed before `info` has
+/// enumerated the adapters and printed anything.
+#[cfg(unix)]
+#[test]
+fn printing_into_a_closed_pipe_does_not_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = fpgen()
+        .arg("info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success() || out.status.signal() == Some(13), "{:?}", out.status);
+}
