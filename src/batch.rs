@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{BackendKind, SharedDevice};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::forward::{BackendKind, SharedDevice};
 use crate::io::{self, CsvWriter};
 use crate::sim::{self, RunOptions, RunReport};
 

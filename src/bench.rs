@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::backend::cpu::{CpuBackend, Discretisation};
-use crate::backend::{Backend, BackendInfo, DtPolicy, StepControl};
 use crate::config::{Integrator, Precision, SchemeKind};
 use crate::error::{Error, Result};
+use crate::forward::cpu::{CpuBackend, Discretisation};
+use crate::forward::{Backend, BackendInfo, DtPolicy, StepControl};
 use crate::grid::Grid;
 use crate::model::data::InitialDensity;
 use crate::model::ModelParams;
@@ -138,7 +138,8 @@ fn row(
 /// the repeats of the summed pass times); otherwise wall time of the steps, recorded in
 /// batches and synchronised by reading the stepping state.
 pub fn measure_gpu(cells: usize, steps: u64, repeats: usize) -> Result<BenchRow> {
-    use crate::backend::gpu::{backend::GpuBackend, GpuContext};
+    use crate::forward::gpu::backend::GpuBackend;
+    use crate::gpu::GpuContext;
     let disc = peer_discretisation(cells)?;
     let h = disc.grid.h();
     let ctx = std::sync::Arc::new(GpuContext::new((disc.grid.len() * 4) as u64, 2)?);
@@ -228,7 +229,8 @@ pub fn measure_particles(
         ParticleSettings { count, seed: 1, dt: 1e-3, stepper: Stepper::DriftImplicit, smoothing_sweeps: 1 };
     let mut walls = Vec::with_capacity(repeats);
     if gpu {
-        use crate::backend::gpu::{particles::GpuParticles, GpuContext};
+        use crate::gpu::GpuContext;
+        use crate::particles::gpu::GpuParticles;
         let ctx = GpuContext::new((count * 8).max(grid.len() * 8) as u64, 2)?;
         for _ in 0..repeats.max(1) {
             let p = GpuParticles::new(&ctx, &grid, &params, &settings, 1.0, &x0)?;
@@ -288,7 +290,7 @@ pub struct ScoreBenchRow {
 /// then the median wall time of `repeats` runs of `steps` steps from the same start, each
 /// ended by reading a sample back (which waits for the device).
 pub fn measure_score(
-    device: Option<&crate::backend::gpu::GpuContext>,
+    device: Option<&crate::gpu::GpuContext>,
     data: usize,
     samples: usize,
     steps: usize,

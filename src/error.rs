@@ -37,7 +37,7 @@ pub enum Error {
     #[error("numerical failure: {0}")]
     Numerics(String),
     #[error(transparent)]
-    Gpu(#[from] crate::backend::gpu::GpuError),
+    Gpu(#[from] crate::gpu::GpuError),
     #[error("not supported: {0}")]
     Unsupported(String),
 }
@@ -55,3 +55,16 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why no usable device could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter found (WGPU_BACKEND = {backend:?}); install a Vulkan driver, e.g. mesa-vulkan-drivers for lavapipe")]
+    NoAdapter { backend: Option<String> },
+    #[error("cannot open the GPU device on {adapter}: {message}")]
+    Device { adapter: String, message: String },
+    #[error("the grid needs {needed} bytes per buffer but the adapter's {limit} is {available} bytes; the largest N that fits is {largest_cells}")]
+    Limit { limit: &'static str, needed: u64, available: u64, largest_cells: usize },
+    #[error("GPU: {0}")]
+    Other(String),
+}

@@ -2,11 +2,13 @@
 //! Kaniadakis–Quarati Fokker–Planck equation on grids, with a CPU reference backend.
 //! See MATH.md (shared) for the equations and schemes.
 
-pub mod backend;
 pub mod config;
 pub mod diffusion;
 pub mod error;
+pub mod forward;
+pub mod gpu;
 pub mod grid;
+pub mod kinds;
 pub mod model;
 pub mod particles;
 pub mod real;

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use fpgen::backend::{BackendKind, SharedDevice};
+use fpgen::config::diffusion::DiffusionConfig;
 use fpgen::config::{Colormap, Config, Precision};
-use fpgen::diffusion::config::DiffusionConfig;
+use fpgen::forward::{BackendKind, SharedDevice};
 use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
 use fpgen::sim::{self, RunOptions};
@@ -243,7 +243,7 @@ impl ReverseArgs {
     fn prepare(
         &self,
         config: &std::path::Path,
-    ) -> Result<(Config, Option<std::sync::Arc<fpgen::backend::gpu::GpuContext>>, PathBuf)> {
+    ) -> Result<(Config, Option<std::sync::Arc<fpgen::gpu::GpuContext>>, PathBuf)> {
         let cfg =
             Config::load(config, &self.overrides).with_context(|| format!("loading {}", config.display()))?;
         let device = reverse_device(self.backend, &cfg)?;
@@ -258,7 +258,7 @@ impl ReverseArgs {
     fn prepare_diffusion(
         &self,
         config: &std::path::Path,
-    ) -> Result<(DiffusionConfig, Option<fpgen::backend::gpu::GpuContext>, PathBuf)> {
+    ) -> Result<(DiffusionConfig, Option<fpgen::gpu::GpuContext>, PathBuf)> {
         let cfg = DiffusionConfig::load(config, &self.overrides)
             .with_context(|| format!("loading {}", config.display()))?;
         let device = match self.backend {
@@ -266,7 +266,7 @@ impl ReverseArgs {
             ReverseBackend::Gpu => {
                 // the sampler splits the samples into chunks the device can bind
                 let bytes = 16 * cfg.sampler.samples.max(cfg.data.count) as u64;
-                Some(fpgen::backend::gpu::GpuContext::new_for_chunks(bytes).context("opening the GPU")?)
+                Some(fpgen::gpu::GpuContext::new_for_chunks(bytes).context("opening the GPU")?)
             }
         };
         let dir = self.out.join(&cfg.name);
@@ -285,7 +285,7 @@ enum ReverseBackend {
 fn reverse_device(
     backend: ReverseBackend,
     cfg: &Config,
-) -> Result<Option<std::sync::Arc<fpgen::backend::gpu::GpuContext>>> {
+) -> Result<Option<std::sync::Arc<fpgen::gpu::GpuContext>>> {
     Ok(match backend {
         ReverseBackend::Cpu => None,
         ReverseBackend::Gpu => Some(SharedDevice::default().open_for(&cfg.grid()?)?),
@@ -616,7 +616,7 @@ fn run(cli: Cli) -> Result<()> {
                 BenchBackend::Gpu => {
                     let most = data.iter().chain(&samples).copied().max().unwrap_or(1);
                     Some(
-                        fpgen::backend::gpu::GpuContext::new_for_chunks(16 * most as u64)
+                        fpgen::gpu::GpuContext::new_for_chunks(16 * most as u64)
                             .context("opening the GPU")?,
                     )
                 }
@@ -656,7 +656,7 @@ fn run(cli: Cli) -> Result<()> {
                 "        log-score reverse and reverse particles (`generate`, `filter`); score samplers and"
             );
             println!("        the backward Fokker–Planck solves (`sample`, `check-theory`)");
-            let adapters = fpgen::backend::gpu::context::list_adapters();
+            let adapters = fpgen::gpu::context::list_adapters();
             if adapters.is_empty() {
                 println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");
             }

@@ -198,7 +198,7 @@ fn info_lists_the_cpu_backend() {
 /// `run --backend gpu` end to end (skips loudly without an adapter, unless required).
 #[test]
 fn gpu_run_writes_a_run_directory() {
-    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+    if fpgen::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -277,7 +277,7 @@ fn render_redraws_snapshots_with_one_range() {
 /// batch.csv with a row per run; a failing run is recorded and the others still run.
 #[test]
 fn batch_runs_configs_on_one_device() {
-    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+    if fpgen::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -349,7 +349,7 @@ fn batch_refuses_repeated_names() {
 /// squeezed below round-off.
 #[test]
 fn verify_compares_backends_and_can_fail() {
-    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+    if fpgen::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -427,7 +427,7 @@ fn shipped_configs_are_valid() {
             // score_*: score-based diffusion configs (`fpgen sample`, `fpgen check-theory`)
             let is_score = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("score_"));
             let loaded = if is_score {
-                fpgen::diffusion::config::DiffusionConfig::load(&path, &[])
+                fpgen::config::diffusion::DiffusionConfig::load(&path, &[])
                     .and_then(|c| c.cloud().map(|_| ()))
             } else {
                 fpgen::config::Config::load(&path, &[]).map(|_| ())
@@ -442,7 +442,7 @@ fn shipped_configs_are_valid() {
 /// `run --backend gpu` with a `[particles]` section steps the particles on the device too.
 #[test]
 fn gpu_particles_run() {
-    if fpgen::backend::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+    if fpgen::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -634,7 +634,7 @@ fn check_theory_passes_and_fails_loudly() {
 /// `sample --backend gpu` runs the sampler on the device.
 #[test]
 fn gpu_sample_runs() {
-    if fpgen::backend::gpu::context::context_for_tests(1 << 16, 1).is_none() {
+    if fpgen::gpu::context::context_for_tests(1 << 16, 1).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -659,7 +659,7 @@ fn gpu_sample_runs() {
 /// of the CPU's, tests/gpu_score.rs; 1e-4 relative asserted here).
 #[test]
 fn gpu_check_theory_matches_the_cpu() {
-    if fpgen::backend::gpu::context::context_for_tests(1 << 16, 1).is_none() {
+    if fpgen::gpu::context::context_for_tests(1 << 16, 1).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use fpgen::backend::StopReason;
+use fpgen::forward::StopReason;
 use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
 
@@ -116,7 +116,7 @@ fn fixed_dt_above_the_bound_is_refused_during_the_run() {
     let mut b = loaded(&cfg);
     let dt = 0.99 * b.dt_bound();
     let mut ctl = control(&cfg, 10.0);
-    ctl.dt = fpgen::backend::DtPolicy::Fixed(dt);
+    ctl.dt = fpgen::forward::DtPolicy::Fixed(dt);
     let out = b.step_n(u64::MAX, &ctl).unwrap();
     assert!(matches!(out.stop, Some(StopReason::FixedDtUnstable { .. })), "{:?}", out.stop);
 }

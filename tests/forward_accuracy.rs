@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use fpgen::backend::DtPolicy;
+use fpgen::forward::DtPolicy;
 use fpgen::model::equilibrium;
 
 /// Exact 1D linear OU solution from N(m0, s0²) with mass 1 (MATH.md §1, β = 0).

@@ -1,11 +1,11 @@
 //! The particle system on the device against its CPU twin. Skips loudly without an
 //! adapter unless FPGEN_REQUIRE_GPU is set.
 
-use fpgen::backend::gpu::context::context_for_tests;
-use fpgen::backend::gpu::particles::GpuParticles;
+use fpgen::gpu::context::context_for_tests;
 use fpgen::grid::Grid;
 use fpgen::model::data::InitialDensity;
 use fpgen::model::ModelParams;
+use fpgen::particles::gpu::GpuParticles;
 use fpgen::particles::{deposit, sample, ParticleSettings, ParticleSystem, Stepper};
 
 fn setup(dim: usize, count: usize, stepper: Stepper) -> (Grid, ModelParams, ParticleSettings, Vec<f64>) {

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use fpgen::backend::gpu::context::context_for_tests;
-use fpgen::backend::gpu::reverse::GpuReversePde;
+use fpgen::gpu::context::context_for_tests;
+use fpgen::reverse::gpu_pde::GpuReversePde;
 use fpgen::reverse::pde::ReversePde;
 
 /// Face velocities and 200 explicit steps of g (a different density from f) agree with the
@@ -147,7 +147,7 @@ fn generation_on_the_device_matches_the_cpu() {
 /// by the few particles within that distance of a cell face.
 #[test]
 fn reverse_particles_on_the_device_match_the_cpu() {
-    use fpgen::backend::cpu::Discretisation;
+    use fpgen::forward::cpu::Discretisation;
     use fpgen::reverse::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
     use fpgen::reverse::store::SnapshotStore;
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };

@@ -1,8 +1,8 @@
 //! The WGSL generator against its CPU twin `fpgen::rng` (MATH.md §5). Skips loudly
 //! without an adapter unless FPGEN_REQUIRE_GPU is set.
 
-use fpgen::backend::gpu::context::context_for_tests;
-use fpgen::backend::gpu::rng_check::{generate, CounterRange};
+use fpgen::gpu::context::context_for_tests;
+use fpgen::gpu::rng_check::{generate, CounterRange};
 use fpgen::rng;
 
 /// Random123's known answers for `philox4x32 10`, computed on the device.

@@ -1,9 +1,9 @@
 //! Point-cloud scores and samplers on the device (f32) against the CPU twins (f64). Skips
 //! loudly without an adapter unless FPGEN_REQUIRE_GPU is set.
 
-use fpgen::backend::gpu::context::context_for_tests;
-use fpgen::backend::gpu::score::GpuSampler;
+use fpgen::diffusion::gpu::GpuSampler;
 use fpgen::diffusion::sampler::{self, CpuSampler, DeviceSampler, SamplerSettings, Start, Stepper};
+use fpgen::gpu::context::context_for_tests;
 use fpgen::model::clouds::{self, Shape, ShapeParams};
 use fpgen::model::score::{posterior_means, LinearProcess, MAX_DIM};
 

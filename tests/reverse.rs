@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use fpgen::backend::DtPolicy;
+use fpgen::forward::DtPolicy;
 use fpgen::reverse::generate::{generate, Generation, ReverseMode, ReverseSettings, Start};
 use fpgen::reverse::pde::ReversePde;
 
@@ -197,7 +197,7 @@ fn forward_2d(
     scheme: &str,
     cells: usize,
     steps: u64,
-) -> (fpgen::backend::cpu::Discretisation, Vec<f64>, Vec<f64>, f64) {
+) -> (fpgen::forward::cpu::Discretisation, Vec<f64>, Vec<f64>, f64) {
     let cells = format!("grid.cells={cells}");
     let cfg = scheme_config(2, scheme, "euler", &[cells.as_str(), "initial.mass=3.0"]);
     let grid = cfg.grid().unwrap();
@@ -205,7 +205,7 @@ fn forward_2d(
     let before = field(fwd.as_mut(), grid.len());
     fwd.step_n(steps, &control(&cfg, f64::INFINITY)).unwrap();
     let after = field(fwd.as_mut(), grid.len());
-    let disc = fpgen::backend::cpu::Discretisation::from_config(&cfg).unwrap();
+    let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
     (disc, before, after, 0.9 * fwd.dt_bound())
 }
 

@@ -11,13 +11,13 @@
 //! (`DeviceBackward`, f32: the score kernel at the faces, `GpuReversePde` for the steps).
 
 use super::sampler::{log_times, Start};
-use crate::backend::gpu::reverse::GpuReversePde;
-use crate::backend::gpu::score::GpuSampler;
-use crate::backend::gpu::GpuContext;
+use crate::diffusion::gpu::GpuSampler;
 use crate::error::{Error, Result};
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::model::score::{self, LinearProcess, PointCloud, MAX_DIM};
 use crate::model::ModelParams;
+use crate::reverse::gpu_pde::GpuReversePde;
 use crate::reverse::pde::{face_centres, outflow_bound, FaceFlux, ReversePde};
 
 /// Sub-intervals of frozen velocity between two consecutive output times.

@@ -3,7 +3,7 @@
 //! samplers on both backends (`sampler`).
 
 pub mod backward;
-pub mod config;
+pub mod gpu;
 pub mod run;
 pub mod sampler;
 pub mod theory;

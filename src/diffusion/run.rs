@@ -12,10 +12,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::config::DiffusionConfig;
 use super::sampler::{self, CpuSampler, DeviceSampler, Sampled, SamplerSettings};
-use crate::backend::gpu::GpuContext;
+use crate::config::DiffusionConfig;
 use crate::error::{Error, Result};
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::{self, frames, plot};
 use crate::model::score::{self, LinearProcess, PointCloud};

@@ -12,30 +12,14 @@
 //! counter (sample, step, 0). For a single Dirac the exponential step is exact.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::backend::gpu::score::GpuSampler;
-use crate::backend::gpu::GpuContext;
+use crate::diffusion::gpu::GpuSampler;
 use crate::error::Result;
+use crate::gpu::GpuContext;
 use crate::model::score::{posterior, LinearProcess, PointCloud};
 use crate::rng;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stepper {
-    Exponential,
-    Euler,
-}
-
-/// Where the samples start at T.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Start {
-    /// N(0, 2 t_h(T) I) in heat coordinates: the large-T limit, what a user can sample.
-    Gaussian,
-    /// u(T) itself: a data point drawn by weight plus N(0, 2 t_h(T) I).
-    Exact,
-}
+pub use crate::kinds::{SampleStart as Start, SampleStepper as Stepper};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SamplerSettings {
@@ -204,6 +188,24 @@ pub fn run(
     let mut samples = Vec::with_capacity(heat.len());
     to_own(s.t_min, &heat, &mut samples);
     Ok(Sampled { samples, times, trajectories })
+}
+
+impl crate::config::DiffusionConfig {
+    /// The sampler's settings for one stopping time.
+    pub fn sampler_settings(&self, t_min: f64) -> SamplerSettings {
+        let s = &self.sampler;
+        SamplerSettings {
+            epsilon: s.epsilon,
+            t_final: s.t_final,
+            t_min,
+            steps: s.steps,
+            stepper: s.stepper,
+            start: s.start,
+            samples: s.samples,
+            seed: s.seed,
+            trajectories: s.trajectories,
+        }
+    }
 }
 
 #[cfg(test)]

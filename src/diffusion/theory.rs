@@ -28,11 +28,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::backward;
-use super::config::DiffusionConfig;
 use super::run::{check_times, log_log_slope, sample_once, support_measures};
 use super::sampler::{log_times, Start};
-use crate::backend::gpu::GpuContext;
+use crate::config::DiffusionConfig;
 use crate::error::Result;
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io;
 use crate::model::score::{self, LinearProcess, PointCloud, MAX_DIM};

@@ -64,7 +64,7 @@ pub fn rerender(run_dir: &Path, colours: &ColourOverrides, out_dir: Option<&Path
     let mut extremes = frames::Extremes::default();
     if config.output.color_range.is_none() {
         for path in &paths {
-            extremes.add(&super::read_field_npy(path, &grid)?);
+            extremes.add(&crate::config::npy::read_field_npy(path, &grid)?);
         }
     }
     let style = FrameStyle::for_extremes(&config.output, &extremes);
@@ -73,7 +73,7 @@ pub fn rerender(run_dir: &Path, colours: &ColourOverrides, out_dir: Option<&Path
     let mut written = Vec::with_capacity(paths.len());
     for path in &paths {
         let png = out_dir.join(path.with_extension("png").file_name().unwrap_or_default());
-        frames::write_frame(&png, &grid, &super::read_field_npy(path, &grid)?, &style)?;
+        frames::write_frame(&png, &grid, &crate::config::npy::read_field_npy(path, &grid)?, &style)?;
         written.push(png);
     }
     Ok(RenderReport { frames: written, scale: style.scale })

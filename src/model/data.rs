@@ -1,8 +1,6 @@
 //! Initial densities on the grid, rescaled to a requested discrete mass.
 
-use std::path::{Path, PathBuf};
-
-use crate::error::{ConfigError, Error, Result};
+use crate::error::{ConfigError, Result};
 use crate::grid::Grid;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -13,8 +11,8 @@ pub enum InitialDensity {
     UniformDisc { centre: Vec<f64>, radius: f64 },
     /// Constant on the cells whose centre lies in [lower, upper] (per axis).
     UniformBox { lower: Vec<f64>, upper: Vec<f64> },
-    /// A .npy array of shape [N] or [N, N] (f64 or f32), non-negative.
-    Npy { path: PathBuf },
+    /// Values on the grid's cells, in its index order (read from a file by the config).
+    Values(Vec<f64>),
     /// `base` with each cell multiplied by 1 + amplitude·ξ, ξ uniform in [−1, 1) from the
     /// shared generator (counter: cell index, seed).
     Noisy { base: Box<InitialDensity>, amplitude: f64, seed: u64 },
@@ -62,7 +60,16 @@ impl InitialDensity {
                     }
                 })
                 .collect(),
-            InitialDensity::Npy { path } => read_density_npy(path, grid)?,
+            InitialDensity::Values(values) => {
+                if values.len() != grid.len() {
+                    return Err(ConfigError::new(
+                        "initial",
+                        format!("{} values given for a grid of {} cells", values.len(), grid.len()),
+                    )
+                    .into());
+                }
+                values.clone()
+            }
             InitialDensity::Noisy { base, amplitude, seed } => {
                 let mut f = base.shape_on(grid)?;
                 for (i, v) in f.iter_mut().enumerate() {
@@ -91,15 +98,6 @@ impl InitialDensity {
         f.iter_mut().for_each(|v| *v *= scale);
         Ok(f)
     }
-}
-
-fn read_density_npy(path: &Path, grid: &Grid) -> Result<Vec<f64>> {
-    let data_err = |message: String| Error::Data { path: path.to_path_buf(), message };
-    let values = crate::io::read_field_npy(path, grid)?;
-    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-        return Err(data_err(format!("entry {i} is {v}: a density must be finite and >= 0")));
-    }
-    Ok(values)
 }
 
 #[cfg(test)]
@@ -140,18 +138,5 @@ mod tests {
         let init = InitialDensity::UniformDisc { centre: vec![5.0], radius: 0.5 };
         let err = init.on_grid(&g, 1.0).unwrap_err().to_string();
         assert!(err.contains("`initial`"), "{err}");
-    }
-
-    #[test]
-    fn npy_of_the_wrong_shape_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f0.npy");
-        ndarray_npy::write_npy(&path, &ndarray::Array2::<f64>::ones((4, 5))).unwrap();
-        let g = Grid::new(2, 5, 1.0).unwrap();
-        let err = InitialDensity::Npy { path: path.clone() }.on_grid(&g, 1.0).unwrap_err();
-        assert!(err.to_string().contains("does not match the grid"), "{err}");
-        ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::ones((5, 5))).unwrap();
-        let f = InitialDensity::Npy { path }.on_grid(&g, 1.0).unwrap();
-        assert!((f[0] - 1.0 / (25.0 * g.cell_volume())).abs() < 1e-12);
     }
 }

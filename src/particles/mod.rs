@@ -6,27 +6,18 @@
 //! counter (particle id, step, 0).
 
 pub mod deposit;
+pub mod gpu;
 pub mod run;
 pub mod sample;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::grid::Grid;
+pub use crate::kinds::Stepper;
 use crate::model::{ModelParams, Power};
 use crate::real::Real;
 use crate::rng;
 use deposit::CicGrid;
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stepper {
-    /// X ← X − λX(1 + βf̂^γ)Δt + √(2DΔt) ξ; needs Δt ≲ 1/(λβf̂^γ).
-    EulerMaruyama,
-    /// X ← (X + √(2DΔt) ξ) / (1 + λΔt(1 + βf̂^γ)): stable for any Δt, never overshoots 0.
-    #[default]
-    DriftImplicit,
-}
 
 /// What the particle system needs besides the model and the grid.
 #[derive(Clone, Debug)]

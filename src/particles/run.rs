@@ -12,13 +12,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::{sample, ParticleSettings, ParticleSystem};
-use crate::backend::gpu::particles::GpuParticles;
-use crate::backend::gpu::GpuContext;
-use crate::backend::{BackendKind, SharedDevice};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
+use crate::forward::{BackendKind, SharedDevice};
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::{self, frames};
+use crate::particles::gpu::GpuParticles;
 use crate::real::Real;
 
 /// Where the particles live.
@@ -195,7 +195,7 @@ pub fn run(
         }
         let l1_to_grid = match grid_snapshots.iter().find(|(ts, _)| (ts - t).abs() <= 1e-9 * t.max(1.0)) {
             Some((_, path)) => {
-                let g = io::read_field_npy(path, &grid)?;
+                let g = crate::config::npy::read_field_npy(path, &grid)?;
                 Some(f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume())
             }
             None => None,

@@ -21,10 +21,10 @@
 //! velocity from it (`face_velocities`). `transport_bound` is the limiter-free step for a
 //! caller with its own time grid.
 
-use crate::backend::cpu::schemes::{GradientFlow, Upwind};
-use crate::backend::cpu::sweep::{sweep_rows, FluxScheme, RowScratch};
-use crate::backend::cpu::Discretisation;
 use crate::config::SchemeKind;
+use crate::forward::cpu::schemes::{GradientFlow, Upwind};
+use crate::forward::cpu::sweep::{sweep_rows, FluxScheme, RowScratch};
+use crate::forward::cpu::Discretisation;
 use crate::grid::Grid;
 use rayon::prelude::*;
 

@@ -14,35 +14,16 @@ use super::consistent::SchemeReverse;
 use super::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
 use super::pde::{FaceFlux, ReversePde};
 use super::store::SnapshotStore;
-use crate::backend::cpu::{CpuBackend, Discretisation};
-use crate::backend::gpu::backend::GpuBackend;
-use crate::backend::gpu::reverse::GpuReversePde;
-use crate::backend::gpu::GpuContext;
-use crate::backend::{Backend, DtPolicy, StepControl};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::forward::cpu::{CpuBackend, Discretisation};
+use crate::forward::gpu::backend::GpuBackend;
+use crate::forward::{Backend, DtPolicy, StepControl};
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
+pub use crate::kinds::{ReverseMode, Start};
 use crate::model::equilibrium;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Start {
-    Terminal,
-    Equilibrium,
-}
-
-/// How the reverse step is discretised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReverseMode {
-    /// Reverse every stored forward step with its own fluxes (MATH.md §3, discretely
-    /// exact): needs every step stored and the Euler integrator.
-    Exact,
-    /// (R_η) with the score implied by the forward scheme's fluxes, between checkpoints.
-    Scheme,
-    /// (R_η) with face scores (log f₊ − log f₋)/h and upwind transport (`pde.rs`).
-    LogScore,
-}
+use crate::reverse::gpu_pde::GpuReversePde;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReverseSettings {

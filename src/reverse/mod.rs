@@ -2,6 +2,8 @@
 
 pub mod consistent;
 pub mod generate;
+pub mod gpu_particles;
+pub mod gpu_pde;
 pub mod metrics;
 pub mod particles;
 pub mod pde;

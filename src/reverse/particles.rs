@@ -14,12 +14,12 @@
 
 use super::consistent::SchemeReverse;
 use super::store::SnapshotStore;
-use crate::backend::cpu::Discretisation;
-use crate::backend::gpu::reverse_particles::GpuReverseParticles;
-use crate::backend::gpu::GpuContext;
 use crate::error::Result;
+use crate::forward::cpu::Discretisation;
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::particles::reflect;
+use crate::reverse::gpu_particles::GpuReverseParticles;
 use crate::rng;
 
 pub struct ReverseParticleSettings {

@@ -8,23 +8,10 @@
 //! zero on the boundary. Conservative, so mass is kept to round-off; positive under
 //! Δt ≤ bound().
 
-use serde::{Deserialize, Serialize};
-
 use crate::grid::Grid;
 use crate::model::ModelParams;
 
-/// The flux through a face with velocity V between cell values g₋ and g₊ (diffusion η).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaceFlux {
-    /// F = V⁺ g₋ + V⁻ g₊ − η (g₊ − g₋)/h: first order, numerical diffusion |V| h/2.
-    #[default]
-    Upwind,
-    /// Scharfetter–Gummel: F = (η/h) (B(−P) g₋ − B(P) g₊), P = V h/η, B(z) = z/(e^z − 1),
-    /// exact for the steady flux of constant V and η across the face. Central (second
-    /// order) where |P| ≪ 1, upwind where |P| ≫ 1 or η = 0; positive like upwind.
-    ScharfetterGummel,
-}
+pub use crate::kinds::FaceFlux;
 
 /// B(z) = z/(e^z − 1), B(0) = 1 (series near 0, where e^z − 1 cancels).
 pub fn bernoulli(z: f64) -> f64 {

@@ -66,7 +66,7 @@ fn spill_dir(dir: &Path) -> std::path::PathBuf {
 }
 
 /// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).
-pub type Device<'a> = Option<&'a std::sync::Arc<crate::backend::gpu::GpuContext>>;
+pub type Device<'a> = Option<&'a std::sync::Arc<crate::gpu::GpuContext>>;
 
 pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) -> Result<GenerateSummary> {
     let grid = config.grid()?;

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
+use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
 use crate::io::{self, frames, CsvWriter};
 use crate::model::equilibrium;
 use progress::Progress;
@@ -349,17 +349,17 @@ pub struct RunReport {
 /// (the particle run under `particles`).
 pub fn run_config(
     config: &Config,
-    kind: crate::backend::BackendKind,
+    kind: crate::forward::BackendKind,
     run_dir: &Path,
     opts: &RunOptions,
-    device: &mut crate::backend::SharedDevice,
+    device: &mut crate::forward::SharedDevice,
 ) -> Result<RunReport> {
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
     let grid = if only_particles {
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
     } else {
-        let mut backend = crate::backend::create_on(config, kind, device)?;
+        let mut backend = crate::forward::create_on(config, kind, device)?;
         let info = backend.info();
         log::info!(
             "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use fpgen::backend::{self, Backend, BackendKind, Diagnostics, DtPolicy, StepControl};
 use fpgen::config::Config;
+use fpgen::forward::{self, Backend, BackendKind, Diagnostics, DtPolicy, StepControl};
 
 /// A small config: Gaussian mixture in the box [-L, L]^d, adaptive Δt.
 pub fn config(dim: usize, overrides: &[&str]) -> Config {
@@ -32,7 +32,7 @@ t_final = 1.0
 
 /// The backend of `cfg` loaded with its initial density at t = 0.
 pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
-    let mut b = backend::create(cfg, BackendKind::Cpu).expect("backend");
+    let mut b = forward::create(cfg, BackendKind::Cpu).expect("backend");
     let grid = cfg.grid().expect("grid");
     let f0 = cfg.initial_density().expect("initial").on_grid(&grid, cfg.initial.mass).expect("f0");
     b.upload(&f0, 0.0).expect("upload");

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::sampler::{SamplerSettings, Start, Stepper};
-use crate::config::OutputSection;
+use super::{GridSection, OutputSection};
 use crate::error::{ConfigError, Error, Result};
 use crate::grid::Grid;
+use crate::kinds::{FaceFlux, SampleStart as Start, SampleStepper as Stepper};
 use crate::model::clouds::{self, Shape, ShapeParams};
 use crate::model::score::{LinearProcess, PointCloud, MAX_DIM};
-use crate::reverse::pde::FaceFlux;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -139,13 +138,6 @@ pub struct SamplerSection {
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct GridSection {
-    pub cells: usize,
-    pub half_width: f64,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct CheckSection {
     /// Times at which the score and log-density are evaluated on the grid (profiles, the
     /// Li–Yau check); default: 8 log-spaced times from T to the smallest t_min.
@@ -228,7 +220,7 @@ fn positive(key: &str, v: f64) -> Result<(), ConfigError> {
 impl DiffusionConfig {
     /// Parse TOML text, apply `key=value` overrides, validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
-        let config: Self = crate::config::parse_config(text, origin, overrides)?;
+        let config: Self = super::parse_config(text, origin, overrides)?;
         config.validate()?;
         Ok(config)
     }
@@ -238,7 +230,7 @@ impl DiffusionConfig {
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
-        crate::config::fill_name_and_path(path, &mut config.name, config.data.path.as_mut());
+        super::fill_name_and_path(path, &mut config.name, config.data.path.as_mut());
         Ok(config)
     }
 
@@ -326,22 +318,6 @@ impl DiffusionConfig {
 
     pub fn t_mins(&self) -> Vec<f64> {
         self.sampler.t_min.values()
-    }
-
-    /// The sampler's settings for one stopping time.
-    pub fn sampler_settings(&self, t_min: f64) -> SamplerSettings {
-        let s = &self.sampler;
-        SamplerSettings {
-            epsilon: s.epsilon,
-            t_final: s.t_final,
-            t_min,
-            steps: s.steps,
-            stepper: s.stepper,
-            start: s.start,
-            samples: s.samples,
-            seed: s.seed,
-            trajectories: s.trajectories,
-        }
     }
 
     pub fn shape(&self) -> Option<Shape> {
@@ -439,7 +415,7 @@ impl DiffusionConfig {
 
 /// An (n, d) array of points.
 fn read_points(path: &Path) -> Result<(Vec<f64>, usize)> {
-    let array: ndarray::Array2<f64> = crate::io::read_npy_as_f64(path)?;
+    let array: ndarray::Array2<f64> = super::npy::read_npy_as_f64(path)?;
     let dim = array.ncols();
     Ok((array.iter().copied().collect(), dim))
 }

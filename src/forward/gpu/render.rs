@@ -4,8 +4,8 @@
 use bytemuck::{Pod, Zeroable};
 use image::RgbImage;
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 use crate::io::frames::{self, FrameStyle};
 
 /// Uniform block of colormap.wgsl (same order, 144 bytes).

@@ -5,8 +5,8 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 use crate::model::score::{PointCloud, MAX_DIM};
 
 /// Uniform block of shaders/score.wgsl (same field order, 48 bytes).
@@ -242,7 +242,7 @@ impl GpuSampler {
 mod tests {
     #[test]
     fn uniform_block_matches_the_shader() {
-        let size = super::shaders::struct_size(&super::shaders::SCORE, "Params");
+        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::SCORE, "Params");
         assert_eq!(size, std::mem::size_of::<super::ScoreParams>());
     }
 }

@@ -6,8 +6,8 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 use crate::grid::Grid;
 
 /// Uniform block of shaders/reverse_particles.wgsl (same field order, 48 bytes).
@@ -153,7 +153,7 @@ impl GpuReverseParticles {
 mod tests {
     #[test]
     fn uniform_block_matches_the_shader() {
-        let size = super::shaders::struct_size(&super::shaders::REVERSE_PARTICLES, "Params");
+        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::REVERSE_PARTICLES, "Params");
         assert_eq!(size, std::mem::size_of::<super::MoveParams>());
     }
 }

@@ -4,8 +4,8 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]

@@ -1,4 +1,4 @@
-//! WGSL sources, embedded at build time; each kernel has a CPU twin in `backend::cpu`.
+//! WGSL sources, embedded at build time; each kernel has a CPU twin in `forward::cpu`.
 //! WGSL has no includes: a module is the concatenation of its parts, listed by file.
 
 /// A compiled unit: its parts in order, and their concatenated source.
@@ -13,7 +13,7 @@ macro_rules! module {
         Module {
             name: $name,
             parts: &[$($part),+],
-            source: concat!($(include_str!(concat!("../../../shaders/", $part))),+),
+            source: concat!($(include_str!(concat!("../../shaders/", $part))),+),
         }
     };
 }

@@ -4,8 +4,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 use crate::grid::Grid;
 use crate::model::ModelParams;
 use crate::reverse::pde::FaceFlux;
@@ -200,7 +200,7 @@ impl GpuReversePde {
 mod tests {
     #[test]
     fn uniform_block_matches_the_shader() {
-        let size = super::shaders::struct_size(&super::shaders::REVERSE_PDE, "Params");
+        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::REVERSE_PDE, "Params");
         assert_eq!(size, std::mem::size_of::<super::ReverseParams>());
     }
 }

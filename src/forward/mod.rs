@@ -151,7 +151,7 @@ impl SharedDevice {
     pub fn open_for(&mut self, grid: &crate::grid::Grid) -> Result<std::sync::Arc<gpu::GpuContext>> {
         let bytes = (grid.len() * 4) as u64;
         if let Some(ctx) = &self.ctx {
-            gpu::context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
+            crate::gpu::context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
             return Ok(ctx.clone());
         }
         if let Some(message) = &self.failure {

@@ -1,28 +1,22 @@
-//! GPU backend (wgpu): the device context, the step of either finite-volume scheme
+//! GPU host of the forward solver (wgpu): the step of either finite-volume scheme
 //! (forward Euler or SSP-RK2) with its time step kept on the device (adaptive or fixed),
 //! ping-pong buffers with their bind groups made once, many steps per submission;
 //! reductions (`reduce`) and the `Backend` implementation (`backend`).
 
 pub mod backend;
-pub mod context;
-pub mod particles;
 pub mod reduce;
 pub mod render;
-pub mod reverse;
-pub mod reverse_particles;
-pub mod rng_check;
-pub mod score;
-pub mod shaders;
 
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-pub use context::{GpuContext, GpuError};
-use context::{Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::context::{self, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
+pub use crate::gpu::{GpuContext, GpuError};
 
-use crate::backend::cpu::Discretisation;
-use crate::backend::DtPolicy;
 use crate::config::{Integrator, SchemeKind};
+use crate::forward::cpu::Discretisation;
+use crate::forward::DtPolicy;
 use crate::grid::Grid;
 
 /// Uniform block of shaders/fv_step.wgsl (same field order, 80 bytes).

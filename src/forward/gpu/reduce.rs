@@ -3,8 +3,8 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use super::shaders;
+use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
+use crate::gpu::shaders;
 use crate::grid::Grid;
 use crate::model::{EntropyFunction, ModelParams, Power};
 

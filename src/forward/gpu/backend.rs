@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use super::context::PassTimer;
 use super::reduce::GpuReducer;
 use super::render::GpuRenderer;
 use super::{GpuContext, GpuStepper};
-use crate::backend::cpu::Discretisation;
-use crate::backend::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
 use crate::error::{Error, Result};
+use crate::forward::cpu::Discretisation;
+use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
+use crate::gpu::context::PassTimer;
 use crate::grid::Grid;
 use crate::io::frames::FrameStyle;
 

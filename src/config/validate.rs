@@ -1,0 +1,128 @@
+//! Validation of a parsed config: every error names its key.
+
+use super::*;
+use crate::error::ConfigError;
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.name.is_empty() && !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(ConfigError::new(
+                "name",
+                format!("`{}` may only hold letters, digits, '-', '_' and '.'", self.name),
+            ));
+        }
+        self.model_params().validate()?;
+        self.grid()?;
+        self.check_initial()?;
+        let positive = |key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::new(key, format!("must be a positive number (got {v})")))
+            }
+        };
+        positive("initial.mass", self.initial.mass)?;
+        positive("run.t_final", self.run.t_final)?;
+        if let Some(dt) = self.scheme.dt {
+            positive("scheme.dt", dt)?;
+        }
+        if !(self.scheme.safety > 0.0 && self.scheme.safety <= 1.0) {
+            return Err(ConfigError::new(
+                "scheme.safety",
+                format!("must be in (0, 1] (got {})", self.scheme.safety),
+            ));
+        }
+        positive("scheme.log_floor", self.scheme.log_floor)?;
+        if self.run.precision == Precision::F32 && self.scheme.log_floor < f32::MIN_POSITIVE as f64 {
+            return Err(ConfigError::new(
+                "scheme.log_floor",
+                format!("must be >= {:e} in f32 (got {})", f32::MIN_POSITIVE, self.scheme.log_floor),
+            ));
+        }
+        for (i, &t) in self.run.output_times.iter().enumerate() {
+            if !(t.is_finite() && t > 0.0 && t <= self.run.t_final) {
+                return Err(ConfigError::new(
+                    format!("run.output_times[{i}]"),
+                    format!("must be in (0, run.t_final = {}] (got {t})", self.run.t_final),
+                ));
+            }
+        }
+        if let Some(every) = self.run.output_every {
+            positive("run.output_every", every)?;
+        }
+        if self.run.diagnostics_every == 0 {
+            return Err(ConfigError::new("run.diagnostics_every", "must be at least 1"));
+        }
+        if self.run.max_steps == 0 {
+            return Err(ConfigError::new("run.max_steps", "must be at least 1"));
+        }
+        if self.run.threads == Some(0) {
+            return Err(ConfigError::new("run.threads", "must be at least 1"));
+        }
+        let f = self.stop.dt_collapse_fraction;
+        if !(f > 0.0 && f < 1.0) {
+            return Err(ConfigError::new(
+                "stop.dt_collapse_fraction",
+                format!("must be in (0, 1) (got {f})"),
+            ));
+        }
+        positive("stop.max_density", self.stop.max_density)?;
+        positive("output.log_decades", self.output.log_decades)?;
+        if let Some([lo, hi]) = self.output.color_range {
+            if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+                return Err(ConfigError::new(
+                    "output.color_range",
+                    format!("needs min < max (got [{lo}, {hi}])"),
+                ));
+            }
+            if self.output.log_scale && lo <= 0.0 {
+                return Err(ConfigError::new("output.color_range", "min must be > 0 with output.log_scale"));
+            }
+        }
+        let r = &self.reverse;
+        if !(r.eta.is_finite() && r.eta >= 0.0) {
+            return Err(ConfigError::new("reverse.eta", format!("must be >= 0 (got {})", r.eta)));
+        }
+        if r.store_every == 0 {
+            return Err(ConfigError::new("reverse.store_every", "must be at least 1"));
+        }
+        if !(r.memory_budget_mib.is_finite() && r.memory_budget_mib >= 0.0) {
+            return Err(ConfigError::new(
+                "reverse.memory_budget_mib",
+                format!("must be >= 0 (got {})", r.memory_budget_mib),
+            ));
+        }
+        if !(r.safety > 0.0 && r.safety <= 1.0) {
+            return Err(ConfigError::new("reverse.safety", format!("must be in (0, 1] (got {})", r.safety)));
+        }
+        if r.sliced_w1_directions == 0 {
+            return Err(ConfigError::new("reverse.sliced_w1_directions", "must be at least 1"));
+        }
+        if r.particles > u32::MAX as usize {
+            return Err(ConfigError::new(
+                "reverse.particles",
+                format!("must be < 2^32 (got {})", r.particles),
+            ));
+        }
+        if let Some(dt) = r.particle_dt {
+            positive("reverse.particle_dt", dt)?;
+        }
+        if let Some(p) = &self.particles {
+            if p.count == 0 || p.count > u32::MAX as usize {
+                return Err(ConfigError::new(
+                    "particles.count",
+                    format!("must be in [1, 2^32) (got {})", p.count),
+                ));
+            }
+            positive("particles.dt", p.dt)?;
+            if p.dt > self.run.t_final {
+                return Err(ConfigError::new(
+                    "particles.dt",
+                    format!("{} exceeds run.t_final = {}", p.dt, self.run.t_final),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

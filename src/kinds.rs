@@ -1,0 +1,108 @@
+//! The named choices of a run (schemes, integrators, precisions, reverse modes, fluxes,
+//! particle steppers, colour maps): plain types at the bottom of the crate, so that the
+//! config, the features and the CLI can all name them without importing each other.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchemeKind {
+    #[default]
+    Upwind,
+    GradientFlow,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integrator {
+    #[default]
+    Euler,
+    SspRk2,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    F32,
+    #[default]
+    F64,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Colormap {
+    #[default]
+    Viridis,
+    Magma,
+    Gray,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Start {
+    Terminal,
+    Equilibrium,
+}
+
+/// How the reverse step is discretised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReverseMode {
+    /// Reverse every stored forward step with its own fluxes (MATH.md §3, discretely
+    /// exact): needs every step stored and the Euler integrator.
+    Exact,
+    /// (R_η) with the score implied by the forward scheme's fluxes, between checkpoints.
+    Scheme,
+    /// (R_η) with face scores (log f₊ − log f₋)/h and upwind transport (`pde.rs`).
+    LogScore,
+}
+
+/// The flux through a face with velocity V between cell values g₋ and g₊ (diffusion η).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaceFlux {
+    /// F = V⁺ g₋ + V⁻ g₊ − η (g₊ − g₋)/h: first order, numerical diffusion |V| h/2.
+    #[default]
+    Upwind,
+    /// Scharfetter–Gummel: F = (η/h) (B(−P) g₋ − B(P) g₊), P = V h/η, B(z) = z/(e^z − 1),
+    /// exact for the steady flux of constant V and η across the face. Central (second
+    /// order) where |P| ≪ 1, upwind where |P| ≫ 1 or η = 0; positive like upwind.
+    ScharfetterGummel,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stepper {
+    /// X ← X − λX(1 + βf̂^γ)Δt + √(2DΔt) ξ; needs Δt ≲ 1/(λβf̂^γ).
+    EulerMaruyama,
+    /// X ← (X + √(2DΔt) ξ) / (1 + λΔt(1 + βf̂^γ)): stable for any Δt, never overshoots 0.
+    #[default]
+    DriftImplicit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+/// The reverse sampler's step (score-based diffusion).
+pub enum SampleStepper {
+    Exponential,
+    Euler,
+}
+
+/// Where the samples start at T.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleStart {
+    /// N(0, 2 t_h(T) I) in heat coordinates: the large-T limit, what a user can sample.
+    Gaussian,
+    /// u(T) itself: a data point drawn by weight plus N(0, 2 t_h(T) I).
+    Exact,
+}
