@@ -37,7 +37,7 @@ pub enum Error {
     #[error("numerical failure: {0}")]
     Numerics(String),
     #[error(transparent)]
-    Gpu(#[from] crate::gpu::GpuError),
+    Gpu(#[from] GpuError),
     #[error("not supported: {0}")]
     Unsupported(String),
 }

@@ -16,8 +16,5 @@ pub mod reverse;
 pub mod rng;
 
 pub use error::{ConfigError, Error, Result};
-pub mod batch;
-pub mod bench;
 pub mod io;
-pub mod sim;
-pub mod verify;
+pub mod run;

@@ -10,7 +10,7 @@ use fpgen::config::{Colormap, Config, Precision};
 use fpgen::forward::{BackendKind, SharedDevice};
 use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
-use fpgen::sim::{self, RunOptions};
+use fpgen::run::RunOptions;
 
 #[derive(Parser)]
 #[command(
@@ -247,7 +247,7 @@ impl ReverseArgs {
         let cfg =
             Config::load(config, &self.overrides).with_context(|| format!("loading {}", config.display()))?;
         let device = reverse_device(self.backend, &cfg)?;
-        let dir = sim::run_dir(&self.out, &cfg);
+        let dir = fpgen::run::run_dir(&self.out, &cfg);
         fpgen::io::prepare_run_dir(&dir, self.force)?;
         Ok((cfg, device, dir))
     }
@@ -326,11 +326,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Run { config, opts: RunArgs { out, backend, overrides, force, quiet } } => {
             let cfg =
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
-            let dir = sim::run_dir(&out, &cfg);
+            let dir = fpgen::run::run_dir(&out, &cfg);
             fpgen::io::prepare_run_dir(&dir, force)?;
-            let report =
-                sim::run_config(&cfg, backend, &dir, &RunOptions { quiet }, &mut SharedDevice::default())
-                    .with_context(|| format!("run `{}`", cfg.name))?;
+            let report = fpgen::run::run_config(
+                &cfg,
+                backend,
+                &dir,
+                &RunOptions { quiet },
+                &mut SharedDevice::default(),
+            )
+            .with_context(|| format!("run `{}`", cfg.name))?;
             if let Some(summary) = &report.grid {
                 log::info!("{}: {}", summary.status, summary.message);
                 log::info!(
@@ -356,8 +361,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Batch { configs, opts: RunArgs { out, backend, overrides, force, quiet } } => {
-            let opts = fpgen::batch::BatchOptions { out: out.clone(), backend, overrides, force, quiet };
-            let runs = fpgen::batch::run(&configs, &opts).context("batch")?;
+            let opts = fpgen::run::batch::BatchOptions { out: out.clone(), backend, overrides, force, quiet };
+            let runs = fpgen::run::batch::run(&configs, &opts).context("batch")?;
             let failed: Vec<String> = runs
                 .iter()
                 .filter_map(|r| r.outcome.as_ref().err().map(|e| format!("{}: {e}", r.config.display())))
@@ -377,7 +382,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Generate { config, opts } => {
             let (cfg, device, dir) = opts.prepare(&config)?;
-            let s = fpgen::reverse::run::generate_run(&cfg, &dir, opts.quiet, device.as_ref())
+            let s = fpgen::run::reverse::generate_run(&cfg, &dir, opts.quiet, device.as_ref())
                 .with_context(|| format!("generate `{}`", cfg.name))?;
             let (g, c) = (&s.generation, &s.generated_vs_initial);
             log::info!(
@@ -414,7 +419,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Filter { config, iterations, opts } => {
             anyhow::ensure!(iterations >= 1, "--iterations must be at least 1 (got {iterations})");
             let (cfg, device, dir) = opts.prepare(&config)?;
-            let s = fpgen::reverse::run::filter_run(&cfg, &dir, iterations, opts.quiet, device.as_ref())
+            let s = fpgen::run::reverse::filter_run(&cfg, &dir, iterations, opts.quiet, device.as_ref())
                 .with_context(|| format!("filter `{}`", cfg.name))?;
             println!(
                 "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",
@@ -430,7 +435,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Sample { config, opts } => {
             let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
-            let s = fpgen::diffusion::run::sample_run(&cfg, &dir, opts.quiet, device.as_ref())
+            let s = fpgen::run::sample::sample_run(&cfg, &dir, opts.quiet, device.as_ref())
                 .with_context(|| format!("sample `{}`", cfg.name))?;
             log::info!(
                 "on {}: {} samples, {} data points, epsilon {}",
@@ -461,7 +466,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::CheckTheory { config, opts } => {
             let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
-            let report = fpgen::diffusion::theory::check_theory(&cfg, &dir, opts.quiet, device.as_ref())
+            let report = fpgen::run::check_theory::check_theory(&cfg, &dir, opts.quiet, device.as_ref())
                 .with_context(|| format!("check-theory `{}`", cfg.name))?;
             println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");
             for c in &report.checks {
@@ -541,7 +546,7 @@ fn run(cli: Cli) -> Result<()> {
             anyhow::ensure!(tol_scale > 0.0, "--tol-scale must be > 0 (got {tol_scale})");
             let cfg =
                 Config::load(&config, &overrides).with_context(|| format!("loading {}", config.display()))?;
-            let report = fpgen::verify::verify(&cfg, tol_scale).context("verify")?;
+            let report = fpgen::run::verify::verify(&cfg, tol_scale).context("verify")?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -585,7 +590,7 @@ fn run(cli: Cli) -> Result<()> {
             for &count in &counts {
                 anyhow::ensure!(count > 0, "--counts: every count must be at least 1");
                 for interacting in [true, false] {
-                    let row = fpgen::bench::measure_particles(
+                    let row = fpgen::run::bench::measure_particles(
                         backend == BenchBackend::Gpu,
                         count,
                         interacting,
@@ -631,7 +636,7 @@ fn run(cli: Cli) -> Result<()> {
             for &n_data in &data {
                 for &n_samples in &samples {
                     let row =
-                        fpgen::bench::measure_score(device.as_ref(), n_data, n_samples, steps, repeats)?;
+                        fpgen::run::bench::measure_score(device.as_ref(), n_data, n_samples, steps, repeats)?;
                     print_row(json, &row, |row| {
                         format!(
                             "{:>8} {:>5} {:>9} {:>10} {:>11.3} {:>16.3e}  {}",
@@ -700,10 +705,10 @@ fn run(cli: Cli) -> Result<()> {
             let rows = if gpu {
                 sizes
                     .iter()
-                    .map(|&n| fpgen::bench::measure_gpu(n, steps, repeats))
+                    .map(|&n| fpgen::run::bench::measure_gpu(n, steps, repeats))
                     .collect::<Result<Vec<_>, _>>()?
             } else {
-                fpgen::bench::run(&sizes, &precisions, steps, repeats, threads)?
+                fpgen::run::bench::run(&sizes, &precisions, steps, repeats, threads)?
             };
             if !json {
                 println!("# peer problem: 2D, gamma = 2, L = 6, upwind, explicit Euler, dt = 0.2 h^2, {steps} steps, median of {repeats}");

@@ -175,7 +175,7 @@ fn gpu_reduction_of_a_large_field() {
 #[test]
 fn gpu_bench_times_the_steps() {
     let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
-    let row = fpgen::bench::measure_gpu(65, 40, 2).unwrap();
+    let row = fpgen::run::bench::measure_gpu(65, 40, 2).unwrap();
     let expected = if ctx.timestamps { "timestamp queries" } else { "wall clock" };
     assert_eq!(row.timing, expected);
     assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite(), "{row:?}");

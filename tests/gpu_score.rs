@@ -129,7 +129,7 @@ fn chunked_samples_move_exactly_as_one_dispatch() {
 #[test]
 fn score_bench_runs_on_the_device() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    let row = fpgen::bench::measure_score(Some(&ctx), 300, 2000, 3, 1).unwrap();
+    let row = fpgen::run::bench::measure_score(Some(&ctx), 300, 2000, 3, 1).unwrap();
     assert_eq!((row.backend.as_str(), row.precision.as_str()), ("gpu", "f32"));
     assert_eq!(row.device, ctx.summary.name);
     let pairs_per_step = row.pair_evaluations_per_second * row.ms_per_step * 1e-3;

@@ -2,8 +2,8 @@
 //! cloud, the exact scores of the heat flow and linear OU (`model::score`), reverse SDE/ODE
 //! samplers on both backends (`sampler`).
 
+pub mod analysis;
 pub mod backward;
 pub mod gpu;
-pub mod run;
 pub mod sampler;
 pub mod theory;

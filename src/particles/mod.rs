@@ -7,7 +7,6 @@
 
 pub mod deposit;
 pub mod gpu;
-pub mod run;
 pub mod sample;
 
 use rayon::prelude::*;

@@ -7,5 +7,4 @@ pub mod gpu_pde;
 pub mod metrics;
 pub mod particles;
 pub mod pde;
-pub mod run;
 pub mod store;

@@ -9,12 +9,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::generate::{generate_from, Generation, ReverseSettings};
-use super::metrics::{self, Comparison};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::io::{self, frames};
-use crate::sim::progress::Progress;
+use crate::reverse::generate::{generate_from, Generation, ReverseSettings};
+use crate::reverse::metrics::{self, Comparison};
+use crate::run::progress::Progress;
 
 #[derive(Serialize)]
 pub struct GenerateSummary {
@@ -24,8 +24,8 @@ pub struct GenerateSummary {
     pub dim: usize,
     pub cells: usize,
     pub eta: f64,
-    pub start: super::generate::Start,
-    pub mode: super::generate::ReverseMode,
+    pub start: crate::kinds::Start,
+    pub mode: crate::kinds::ReverseMode,
     pub store_every: u64,
     pub t_final: f64,
     /// The reconstruction g against f(0).
@@ -89,10 +89,10 @@ pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) ->
     }
     let mut samples_vs_initial = None;
     if !g.samples.is_empty() {
-        crate::particles::run::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
-        let hist = super::particles::histogram(&grid, &g.samples, g.mass_initial);
+        crate::run::particles::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
+        let hist = crate::reverse::particles::histogram(&grid, &g.samples, g.mass_initial);
         let image = if grid.dim == 2 {
-            crate::particles::run::scatter_image(&g.samples, &grid, &config.output)
+            crate::run::particles::scatter_image(&g.samples, &grid, &config.output)
         } else {
             frames::render(&grid, &hist, &style)
         };
@@ -136,8 +136,8 @@ pub struct FilterSummary {
     pub name: String,
     pub iterations: Vec<FilterIteration>,
     pub eta: f64,
-    pub start: super::generate::Start,
-    pub mode: super::generate::ReverseMode,
+    pub start: crate::kinds::Start,
+    pub mode: crate::kinds::ReverseMode,
     pub outputs: Vec<String>,
 }
 

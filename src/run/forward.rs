@@ -1,19 +1,17 @@
 //! The run loop: schedules (diagnostics every k steps, snapshots at output times), the
 //! adaptive Δt policy, condensation and NaN stops, outputs and the summary.
 
-pub mod progress;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
 
+use super::progress::Progress;
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
 use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
 use crate::io::{self, frames, CsvWriter};
 use crate::model::equilibrium;
-use progress::Progress;
 
 pub const DIAGNOSTICS_HEADER: [&str; 11] = [
     "step",
@@ -341,7 +339,7 @@ impl Tracker {
 #[derive(Clone, Debug)]
 pub struct RunReport {
     pub grid: Option<Summary>,
-    pub particles: Option<crate::particles::run::ParticleSummary>,
+    pub particles: Option<crate::run::particles::ParticleSummary>,
 }
 
 /// Run a config into `run_dir` (prepared): the grid solver unless `particles.only`, then
@@ -384,7 +382,7 @@ pub fn run_config(
                     s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
                 })
                 .unwrap_or_default();
-            Some(crate::particles::run::run(config, kind, run_dir, device, &snapshots)?)
+            Some(crate::run::particles::run(config, kind, run_dir, device, &snapshots)?)
         }
         None => None,
     };

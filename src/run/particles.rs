@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{sample, ParticleSettings, ParticleSystem};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
 use crate::forward::{BackendKind, SharedDevice};
@@ -19,6 +18,7 @@ use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::{self, frames};
 use crate::particles::gpu::GpuParticles;
+use crate::particles::{sample, ParticleSettings, ParticleSystem};
 use crate::real::Real;
 
 /// Where the particles live.
@@ -90,7 +90,7 @@ pub struct ParticleSummary {
     pub count: usize,
     pub backend: String,
     pub precision: String,
-    pub stepper: super::Stepper,
+    pub stepper: crate::kinds::Stepper,
     pub dt: f64,
     pub smoothing_sweeps: u32,
     pub seed: u64,

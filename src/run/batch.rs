@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::{BackendKind, SharedDevice};
 use crate::io::{self, CsvWriter};
-use crate::sim::{self, RunOptions, RunReport};
+use crate::run::{RunOptions, RunReport};
 
 pub const BATCH_HEADER: [&str; 22] = [
     "name",
@@ -119,7 +119,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
                 first.display(),
                 path.display(),
                 cfg.name,
-                sim::run_dir(&opts.out, cfg).display()
+                crate::run::run_dir(&opts.out, cfg).display()
             )));
         }
     }
@@ -129,7 +129,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
     let mut csv = CsvWriter::create(&opts.out.join("batch.csv"), &BATCH_HEADER)?;
     let mut runs = Vec::with_capacity(loaded.len());
     for (i, (path, cfg)) in loaded.iter().enumerate() {
-        let dir = sim::run_dir(&opts.out, cfg);
+        let dir = crate::run::run_dir(&opts.out, cfg);
         log::info!(
             "batch [{}/{}] `{}` ({}) -> {}",
             i + 1,
@@ -157,5 +157,5 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
 
 fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &mut SharedDevice) -> Result<RunReport> {
     io::prepare_run_dir(dir, opts.force)?;
-    sim::run_config(cfg, opts.backend, dir, &RunOptions { quiet: opts.quiet }, device)
+    crate::run::run_config(cfg, opts.backend, dir, &RunOptions { quiet: opts.quiet }, device)
 }

@@ -1,0 +1,17 @@
+//! Pipelines: what turns a validated config into a run directory. The forward run
+//! (`forward`), the particle run (`particles`), generation and filtering (`reverse`),
+//! the score-based samplers and their checks (`sample`, `check_theory`), the GPU/CPU
+//! comparison (`verify`), many configs on one device (`batch`), the throughput
+//! measurements (`bench`), and the progress display they share.
+
+pub mod batch;
+pub mod bench;
+pub mod check_theory;
+pub mod forward;
+pub mod particles;
+pub mod progress;
+pub mod reverse;
+pub mod sample;
+pub mod verify;
+
+pub use forward::{run_config, run_dir, RunOptions, RunReport, Summary};
