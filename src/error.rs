@@ -61,6 +61,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum GpuError {
     #[error("no GPU adapter found (WGPU_BACKEND = {backend:?}); install a Vulkan driver, e.g. mesa-vulkan-drivers for lavapipe")]
     NoAdapter { backend: Option<String> },
+    #[error("no GPU adapter's name contains WGPU_ADAPTER_NAME = {wanted:?} (adapters: {available})")]
+    NoNamedAdapter { wanted: String, available: String },
     #[error("cannot open the GPU device on {adapter}: {message}")]
     Device { adapter: String, message: String },
     #[error("the grid needs {needed} bytes per buffer but the adapter's {limit} is {available} bytes; the largest N that fits is {largest_cells}")]

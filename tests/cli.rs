@@ -711,3 +711,65 @@ fn printing_into_a_closed_pipe_does_not_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success() || out.status.signal() == Some(13), "{:?}", out.status);
 }
+
+/// The `backend` field of a finished run's summary.json.
+fn summary_backend(run: &Path) -> String {
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    summary["backend"].as_str().unwrap().to_string()
+}
+
+/// `--backend auto` never silently takes a software adapter (lavapipe): it computes on the
+/// CPU unless WGPU_ADAPTER_NAME names that adapter. With a hardware adapter it takes it.
+#[test]
+fn auto_skips_software_adapters_unless_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let adapters = fpgen::gpu::context::list_adapters();
+    let hardware = adapters.iter().any(|a| a.device_type != "Cpu");
+    let run = |env: Option<&str>, name: &str| {
+        let mut cmd = fpgen();
+        cmd.args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--backend",
+            "auto",
+        ])
+        .args(["--set", "run.precision=\"f32\"", "--set", &format!("name=\"{name}\"")])
+        .env_remove("WGPU_ADAPTER_NAME");
+        if let Some(adapter) = env {
+            cmd.env("WGPU_ADAPTER_NAME", adapter);
+        }
+        let status = cmd.status().unwrap();
+        assert!(status.success(), "auto with WGPU_ADAPTER_NAME = {env:?}");
+        summary_backend(&out.join(name))
+    };
+    assert_eq!(run(None, "plain"), if hardware { "gpu" } else { "cpu" });
+    if let Some(software) = adapters.iter().find(|a| a.device_type == "Cpu") {
+        assert_eq!(run(Some(&software.name), "named"), "gpu", "the named software adapter {}", software.name);
+    }
+    // A name that matches no adapter: auto falls back to the CPU, it does not panic.
+    assert_eq!(run(Some("no-such-adapter-anywhere"), "unmatched"), "cpu");
+}
+
+/// `--backend gpu` with a WGPU_ADAPTER_NAME that matches nothing is an error naming the
+/// variable (exit 1), not a panic (exit 101).
+#[test]
+fn gpu_with_an_unmatched_adapter_name_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let output = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--backend", "gpu"])
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("WGPU_ADAPTER_NAME") && err.contains("no-such-adapter-anywhere"), "{err}");
+    assert!(!out.join("tiny").exists(), "a run that cannot start leaves no directory");
+}

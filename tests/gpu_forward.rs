@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use fpgen::forward::cpu::Discretisation;
 use fpgen::forward::gpu::GpuStepper;
-use fpgen::forward::BackendKind;
 use fpgen::gpu::context::context_for_tests;
 
 /// 1000 steps agree with the CPU f32 path to relative L1 ≤ 1e-5 for each scheme,
@@ -34,7 +33,7 @@ fn gpu_matches_cpu_f32_for_every_scheme_integrator_and_dimension() {
             let mut cpu = loaded(&cfg);
             let f0 = field(cpu.as_mut(), grid.len());
             cfg.scheme.dt = Some(0.5 * cpu.dt_bound());
-            let mut gpu = fpgen::forward::create(&cfg, BackendKind::Gpu).unwrap();
+            let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
             gpu.upload(&f0, 0.0).unwrap();
             let ctl = control(&cfg, f64::INFINITY);
             assert_eq!(cpu.step_n(1000, &ctl).unwrap().steps, 1000);
@@ -119,7 +118,7 @@ fn gpu_diagnostics_match_cpu() {
             &["grid.cells=65", &format!("model.beta={beta}"), "run.precision=\"f32\"", "model.gamma=2.5"],
         );
         let mut cpu = loaded(&cfg);
-        let mut gpu = fpgen::forward::create(&cfg, BackendKind::Gpu).unwrap();
+        let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
         let f = field(cpu.as_mut(), cfg.grid().unwrap().len());
         gpu.upload(&f, 0.0).unwrap();
         let (c, g) = (cpu.diagnostics().unwrap(), gpu.diagnostics().unwrap());
@@ -142,7 +141,7 @@ fn gpu_diagnostics_match_cpu() {
 fn gpu_mass_drift_after_ten_thousand_steps() {
     let Some(_probe) = context_for_tests(4 * 257 * 257, 2) else { return };
     let cfg = config(2, &["grid.cells=257", "run.precision=\"f32\"", "initial.mass=3.0"]);
-    let mut gpu = fpgen::forward::create(&cfg, BackendKind::Gpu).unwrap();
+    let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
     let grid = cfg.grid().unwrap();
     let f0 = cfg.initial_density().unwrap().on_grid(&grid, 3.0).unwrap();
     gpu.upload(&f0, 0.0).unwrap();
@@ -162,7 +161,7 @@ fn gpu_mass_drift_after_ten_thousand_steps() {
 fn gpu_reduction_of_a_large_field() {
     let Some(_probe) = context_for_tests(4 * 4097 * 4097, 2) else { return };
     let cfg = config(2, &["grid.cells=4097", "run.precision=\"f32\"", "model.beta=0.0"]);
-    let mut gpu = fpgen::forward::create(&cfg, BackendKind::Gpu).unwrap();
+    let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
     gpu.upload(&vec![1.0; 4097 * 4097], 0.0).unwrap();
     let d = gpu.diagnostics().unwrap();
     assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
@@ -175,7 +174,8 @@ fn gpu_reduction_of_a_large_field() {
 #[test]
 fn gpu_bench_times_the_steps() {
     let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
-    let row = fpgen::run::bench::measure_gpu(65, 40, 2).unwrap();
+    let ctx = std::sync::Arc::new(ctx);
+    let row = fpgen::run::bench::measure_gpu(&ctx, 65, 40, 2).unwrap();
     let expected = if ctx.timestamps { "timestamp queries" } else { "wall clock" };
     assert_eq!(row.timing, expected);
     assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite(), "{row:?}");

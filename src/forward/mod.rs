@@ -7,6 +7,7 @@ pub mod gpu;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::gpu::{Device, DeviceChoice};
 
 /// How Δt is chosen each step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,108 +121,39 @@ pub trait Backend {
     }
 }
 
-/// Which backend `fpgen run` uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendKind {
-    /// The CPU reference path (rayon, f32 or f64).
-    Cpu,
-    /// The wgpu backend (f32); fails when no adapter exists.
-    Gpu,
-    /// The GPU when an adapter exists and the config runs there, else the CPU (said once).
-    Auto,
-}
-
-/// The GPU device of a process: opened at most once and shared by its runs (`fpgen
-/// batch`), with limits for the largest grid it will hold. A failure to open it is kept,
-/// so that `auto` says once that it falls back to the CPU.
-#[derive(Default)]
-pub struct SharedDevice {
-    ctx: Option<std::sync::Arc<gpu::GpuContext>>,
-    failure: Option<String>,
-    reserve_bytes: u64,
-}
-
-impl SharedDevice {
-    /// A device that will hold fields of up to `bytes` per buffer.
-    pub fn reserving(bytes: u64) -> Self {
-        Self { reserve_bytes: bytes, ..Self::default() }
-    }
-
-    /// The shared device, opened (once) with room for fields of this grid.
-    pub fn open_for(&mut self, grid: &crate::grid::Grid) -> Result<std::sync::Arc<gpu::GpuContext>> {
-        let bytes = (grid.len() * 4) as u64;
-        if let Some(ctx) = &self.ctx {
-            crate::gpu::context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
-            return Ok(ctx.clone());
-        }
-        if let Some(message) = &self.failure {
-            return Err(gpu::GpuError::Other(message.clone()).into());
-        }
-        match gpu::GpuContext::new(bytes.max(self.reserve_bytes), grid.dim) {
-            Ok(ctx) => {
-                let ctx = std::sync::Arc::new(ctx);
-                self.ctx = Some(ctx.clone());
-                Ok(ctx)
-            }
-            Err(e) => {
-                self.failure = Some(e.to_string());
-                Err(e.into())
-            }
-        }
-    }
-}
-
-/// Build the backend for a validated config (opening a GPU device of its own).
-pub fn create(config: &crate::config::Config, kind: BackendKind) -> Result<Box<dyn Backend>> {
-    create_on(config, kind, &mut SharedDevice::default())
-}
-
-/// Build the backend for a validated config on a shared GPU device.
-pub fn create_on(
-    config: &crate::config::Config,
-    kind: BackendKind,
-    device: &mut SharedDevice,
-) -> Result<Box<dyn Backend>> {
+/// The forward backend of a validated config on a resolved device: the GPU stepper (f32)
+/// when the device is a GPU, else the CPU reference in the config's precision.
+pub fn create(config: &crate::config::Config, device: &Device) -> Result<Box<dyn Backend>> {
     use crate::config::Precision;
     let disc = cpu::Discretisation::from_config(config)?;
-    let threads = config.run.threads;
-    let cpu = |disc: cpu::Discretisation| -> Result<Box<dyn Backend>> {
-        Ok(match config.run.precision {
-            Precision::F64 => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
-            Precision::F32 => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
-        })
-    };
-    let policy = match config.scheme.dt {
-        Some(dt) => DtPolicy::Fixed(dt),
-        None => DtPolicy::Adaptive { safety: config.scheme.safety },
-    };
-    let known_failure = device.failure.is_some();
-    let mut gpu = |disc: &cpu::Discretisation| -> Result<Box<dyn Backend>> {
-        let ctx = device.open_for(&disc.grid)?;
-        Ok(Box::new(gpu::backend::GpuBackend::new(ctx, disc, policy)?))
-    };
-    match kind {
-        BackendKind::Cpu => cpu(disc),
-        BackendKind::Gpu => {
+    let bytes = (disc.grid.len() * 4) as u64;
+    match device.gpu_for_grid(bytes, disc.grid.dim)? {
+        Some(ctx) => {
             if config.run.precision == Precision::F64 {
                 log::warn!("the GPU backend computes in f32; run.precision = \"f64\" applies to the CPU backend only");
             }
-            gpu(&disc)
+            let policy = match config.scheme.dt {
+                Some(dt) => DtPolicy::Fixed(dt),
+                None => DtPolicy::Adaptive { safety: config.scheme.safety },
+            };
+            Ok(Box::new(gpu::backend::GpuBackend::new(ctx.clone(), &disc, policy)?))
         }
-        BackendKind::Auto => {
-            if config.run.precision == Precision::F64 {
-                log::info!("backend auto: run.precision = \"f64\" runs on the CPU (the GPU backend is f32)");
-                return cpu(disc);
-            }
-            match gpu(&disc) {
-                Ok(b) => Ok(b),
-                Err(e) => {
-                    if !known_failure {
-                        log::info!("backend auto: falling back to the CPU ({e})");
-                    }
-                    cpu(disc)
-                }
-            }
+        None => {
+            let threads = config.run.threads;
+            Ok(match config.run.precision {
+                Precision::F64 => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
+                Precision::F32 => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
+            })
         }
     }
+}
+
+/// The device a config's forward and particle runs use: `auto` keeps f64 configs on the
+/// CPU (the GPU computes in f32).
+pub fn device_for(config: &crate::config::Config, choice: DeviceChoice, device: &Device) -> Device {
+    if choice == DeviceChoice::Auto && config.run.precision == crate::config::Precision::F64 {
+        log::info!("backend auto: run.precision = \"f64\" runs on the CPU (the GPU backend is f32)");
+        return Device::Cpu;
+    }
+    device.clone()
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+pub use super::device::DeviceNeeds;
 pub use crate::error::GpuError;
 
 /// What `fpgen info` prints per adapter.
@@ -51,6 +52,32 @@ fn instance() -> wgpu::Instance {
 pub fn list_adapters() -> Vec<AdapterSummary> {
     let inst = instance();
     pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all())).iter().map(summary).collect()
+}
+
+/// Preference among device types: hardware first, software renderers last.
+fn type_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// The adapter to open. wgpu's own helper panics when WGPU_ADAPTER_NAME matches no
+/// adapter; here that is an error naming the adapters there are.
+fn choose_adapter() -> Result<wgpu::Adapter, GpuError> {
+    let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    let no_adapter = || GpuError::NoAdapter { backend: std::env::var("WGPU_BACKEND").ok() };
+    if let Some(wanted) = std::env::var("WGPU_ADAPTER_NAME").ok().filter(|n| !n.is_empty()) {
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase()))
+            .ok_or(GpuError::NoNamedAdapter { wanted, available: names.join(", ") });
+    }
+    adapters.into_iter().min_by_key(|a| type_rank(a.get_info().device_type)).ok_or_else(no_adapter)
 }
 
 /// The largest N whose N^dim f32 field fits in `bytes`.
@@ -101,20 +128,26 @@ impl GpuContext {
     /// Open the adapter chosen by the environment, with limits raised to hold buffers of
     /// `buffer_bytes` (checked against the adapter's first).
     pub fn new(buffer_bytes: u64, dim: usize) -> Result<Self, GpuError> {
-        Self::open(buffer_bytes, Some(dim))
+        Self::open(DeviceNeeds { buffer_bytes, grid_dim: Some(dim) })
     }
 
     /// As `new` for callers that split their arrays into buffers the device can bind:
     /// limits are raised towards `buffer_bytes` but never checked against it.
     pub fn new_for_chunks(buffer_bytes: u64) -> Result<Self, GpuError> {
-        Self::open(buffer_bytes, None)
+        Self::open(DeviceNeeds { buffer_bytes, grid_dim: None })
     }
 
-    /// `grid_dim`: check that a grid's buffers fit (None: the caller splits them).
-    fn open(buffer_bytes: u64, grid_dim: Option<usize>) -> Result<Self, GpuError> {
-        let inst = instance();
-        let adapter = pollster::block_on(wgpu::util::initialize_adapter_from_env_or_default(&inst, None))
-            .map_err(|_| GpuError::NoAdapter { backend: std::env::var("WGPU_BACKEND").ok() })?;
+    /// A software renderer (lavapipe, llvmpipe: device type `Cpu`).
+    pub fn is_software(&self) -> bool {
+        self.summary.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+    }
+
+    /// Open the adapter WGPU_ADAPTER_NAME names (a case-insensitive substring), else the
+    /// first of the most capable device type (discrete, integrated, virtual, other, CPU);
+    /// `needs.grid_dim`: check that a grid's buffers fit (None: the caller splits them).
+    pub fn open(needs: DeviceNeeds) -> Result<Self, GpuError> {
+        let DeviceNeeds { buffer_bytes, grid_dim } = needs;
+        let adapter = choose_adapter()?;
         let available = adapter.limits();
         if let Some(dim) = grid_dim {
             check_limits(&available, buffer_bytes, dim)?;

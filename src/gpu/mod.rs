@@ -3,8 +3,10 @@
 //! shared random numbers.
 
 pub mod context;
+pub mod device;
 pub mod rng_check;
 pub mod shaders;
 
 pub use crate::error::GpuError;
 pub use context::GpuContext;
+pub use device::{Device, DeviceChoice, DeviceNeeds};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::forward::{BackendKind, SharedDevice};
+use crate::gpu::{Device, DeviceChoice, DeviceNeeds};
 use crate::io::{self, CsvWriter};
 use crate::run::{RunOptions, RunReport};
 
@@ -38,7 +38,7 @@ pub const BATCH_HEADER: [&str; 22] = [
 #[derive(Clone, Debug)]
 pub struct BatchOptions {
     pub out: PathBuf,
-    pub backend: BackendKind,
+    pub backend: DeviceChoice,
     pub overrides: Vec<String>,
     pub force: bool,
     pub quiet: bool,
@@ -124,7 +124,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
         }
     }
     let largest = loaded.iter().filter_map(|(_, c)| c.grid().ok()).map(|g| g.len() * 4).max().unwrap_or(0);
-    let mut device = SharedDevice::reserving(largest as u64);
+    let device = Device::resolve(opts.backend, DeviceNeeds { buffer_bytes: largest as u64, grid_dim: None })?;
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let mut csv = CsvWriter::create(&opts.out.join("batch.csv"), &BATCH_HEADER)?;
     let mut runs = Vec::with_capacity(loaded.len());
@@ -138,7 +138,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
             path.display(),
             dir.display()
         );
-        let outcome = run_one(cfg, &dir, opts, &mut device).map_err(|e| e.to_string());
+        let outcome = run_one(cfg, &dir, opts, &device).map_err(|e| e.to_string());
         match &outcome {
             Ok(RunReport { grid: Some(s), .. }) => {
                 log::info!("batch [{}/{}] `{}`: {}: {}", i + 1, loaded.len(), cfg.name, s.status, s.message)
@@ -155,7 +155,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
     Ok(runs)
 }
 
-fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &mut SharedDevice) -> Result<RunReport> {
+fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &Device) -> Result<RunReport> {
     io::prepare_run_dir(dir, opts.force)?;
     crate::run::run_config(cfg, opts.backend, dir, &RunOptions { quiet: opts.quiet }, device)
 }

@@ -137,12 +137,17 @@ fn row(
 /// by timestamp queries around each pass of steps when the adapter has them (median over
 /// the repeats of the summed pass times); otherwise wall time of the steps, recorded in
 /// batches and synchronised by reading the stepping state.
-pub fn measure_gpu(cells: usize, steps: u64, repeats: usize) -> Result<BenchRow> {
+pub fn measure_gpu(
+    ctx: &std::sync::Arc<crate::gpu::GpuContext>,
+    cells: usize,
+    steps: u64,
+    repeats: usize,
+) -> Result<BenchRow> {
     use crate::forward::gpu::backend::GpuBackend;
-    use crate::gpu::GpuContext;
     let disc = peer_discretisation(cells)?;
     let h = disc.grid.h();
-    let ctx = std::sync::Arc::new(GpuContext::new((disc.grid.len() * 4) as u64, 2)?);
+    crate::gpu::context::check_limits(&ctx.device.limits(), (disc.grid.len() * 4) as u64, 2)?;
+    let ctx = ctx.clone();
     let dt = DtPolicy::Fixed(0.2 * h * h);
     let mut backend = GpuBackend::new(ctx, &disc, dt)?;
     let ctl = StepControl { dt, t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
@@ -208,7 +213,7 @@ pub struct ParticleBenchRow {
 /// peer problem's two Gaussians, drift-implicit Δt = 1e-3. Median wall time of `repeats`
 /// runs of `steps` steps (the GPU is synchronised by reading its step counter).
 pub fn measure_particles(
-    gpu: bool,
+    device: Option<&crate::gpu::GpuContext>,
     count: usize,
     interacting: bool,
     cells: usize,
@@ -228,17 +233,16 @@ pub fn measure_particles(
     let settings =
         ParticleSettings { count, seed: 1, dt: 1e-3, stepper: Stepper::DriftImplicit, smoothing_sweeps: 1 };
     let mut walls = Vec::with_capacity(repeats);
-    if gpu {
-        use crate::gpu::GpuContext;
+    if let Some(ctx) = device {
         use crate::particles::gpu::GpuParticles;
-        let ctx = GpuContext::new((count * 8).max(grid.len() * 8) as u64, 2)?;
+        crate::gpu::context::check_limits(&ctx.device.limits(), (count * 8).max(grid.len() * 8) as u64, 2)?;
         for _ in 0..repeats.max(1) {
-            let p = GpuParticles::new(&ctx, &grid, &params, &settings, 1.0, &x0)?;
-            p.step_n(&ctx, 1);
-            p.steps(&ctx)?;
+            let p = GpuParticles::new(ctx, &grid, &params, &settings, 1.0, &x0)?;
+            p.step_n(ctx, 1);
+            p.steps(ctx)?;
             let clock = Instant::now();
-            p.step_n(&ctx, steps);
-            let done = p.steps(&ctx)?;
+            p.step_n(ctx, steps);
+            let done = p.steps(ctx)?;
             walls.push(clock.elapsed().as_secs_f64());
             if done != steps + 1 {
                 return Err(Error::Numerics(format!("particle bench took {} of {} steps", done - 1, steps)));
@@ -258,7 +262,7 @@ pub fn measure_particles(
     walls.sort_by(f64::total_cmp);
     let wall = walls[walls.len() / 2];
     Ok(ParticleBenchRow {
-        backend: if gpu { "gpu" } else { "cpu" }.into(),
+        backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
         precision: "f32".into(),
         particles: count,
         interacting,

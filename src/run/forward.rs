@@ -10,6 +10,7 @@ use super::progress::Progress;
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
 use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
+use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter};
 use crate::model::equilibrium;
 
@@ -347,17 +348,18 @@ pub struct RunReport {
 /// (the particle run under `particles`).
 pub fn run_config(
     config: &Config,
-    kind: crate::forward::BackendKind,
+    choice: DeviceChoice,
     run_dir: &Path,
     opts: &RunOptions,
-    device: &mut crate::forward::SharedDevice,
+    device: &Device,
 ) -> Result<RunReport> {
+    let device = crate::forward::device_for(config, choice, device);
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
     let grid = if only_particles {
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
     } else {
-        let mut backend = crate::forward::create_on(config, kind, device)?;
+        let mut backend = crate::forward::create(config, &device)?;
         let info = backend.info();
         log::info!(
             "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",
@@ -382,7 +384,7 @@ pub fn run_config(
                     s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
                 })
                 .unwrap_or_default();
-            Some(crate::run::particles::run(config, kind, run_dir, device, &snapshots)?)
+            Some(crate::run::particles::run(config, run_dir, &device, &snapshots)?)
         }
         None => None,
     };

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
-use crate::forward::{BackendKind, SharedDevice};
+use crate::gpu::Device;
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::{self, frames};
@@ -132,9 +132,8 @@ pub(crate) fn scatter_image(x: &[f64], grid: &Grid, opts: &crate::config::Output
 /// are the grid solver's (t, .npy path) pairs, for the L1 distances.
 pub fn run(
     config: &Config,
-    kind: BackendKind,
     run_dir: &Path,
-    device: &mut SharedDevice,
+    device: &Device,
     grid_snapshots: &[(f64, PathBuf)],
 ) -> Result<ParticleSummary> {
     let section: &ParticlesSection = config
@@ -153,25 +152,22 @@ pub fn run(
         smoothing_sweeps: section.smoothing_sweeps,
     };
     let x0 = sample::sample(&config.initial_density()?, &grid, section.count, section.seed)?;
-    let use_gpu = match kind {
-        BackendKind::Cpu => false,
-        BackendKind::Gpu => true,
-        BackendKind::Auto => config.run.precision == Precision::F32 && device.open_for(&grid).is_ok(),
-    };
-    let (mut backend, backend_name, precision): (Box<dyn ParticleBackend>, &str, &str) = if use_gpu {
-        let ctx = device.open_for(&grid)?;
-        let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
-        (Box::new(OnDevice { ctx, particles }), "gpu", "f32")
-    } else {
-        match config.run.precision {
-            Precision::F64 => {
-                (Box::new(ParticleSystem::<f64>::new(&grid, &params, settings, mass, &x0)), "cpu", "f64")
+    let gpu = device.gpu_for_grid((grid.len() * 4) as u64, grid.dim)?;
+    let (mut backend, backend_name, precision): (Box<dyn ParticleBackend>, &str, &str) =
+        if let Some(ctx) = gpu {
+            let ctx = ctx.clone();
+            let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
+            (Box::new(OnDevice { ctx, particles }), "gpu", "f32")
+        } else {
+            match config.run.precision {
+                Precision::F64 => {
+                    (Box::new(ParticleSystem::<f64>::new(&grid, &params, settings, mass, &x0)), "cpu", "f64")
+                }
+                Precision::F32 => {
+                    (Box::new(ParticleSystem::<f32>::new(&grid, &params, settings, mass, &x0)), "cpu", "f32")
+                }
             }
-            Precision::F32 => {
-                (Box::new(ParticleSystem::<f32>::new(&grid, &params, settings, mass, &x0)), "cpu", "f32")
-            }
-        }
-    };
+        };
     let dir = run_dir.join("particles");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let f0 = config.initial_density()?.on_grid(&grid, mass)?;

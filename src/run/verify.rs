@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::config::{Config, Precision};
 use crate::error::{Error, Result};
-use crate::forward::{self, Backend, BackendKind, Diagnostics, DtPolicy, StepControl};
+use crate::forward::{self, Backend, Diagnostics, DtPolicy, StepControl};
+use crate::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// Tolerances (relative to the CPU reference of the pair), scaled by `--tol-scale`.
 /// GPU vs CPU in f32: the same arithmetic in another order, so differences are f32
@@ -139,11 +140,13 @@ pub fn verify(config: &Config, tol_scale: f64) -> Result<Report> {
         c
     };
     let (c32, c64) = (with(Precision::F32), with(Precision::F64));
-    let mut gpu = forward::create(&c32, BackendKind::Gpu)?;
+    let grid = c32.grid()?;
+    let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
+    let mut gpu = forward::create(&c32, &Device::resolve(DeviceChoice::Gpu, needs)?)?;
     let device = gpu.info().device;
     let g = evolve(&c32, gpu.as_mut())?;
-    let c = evolve(&c32, forward::create(&c32, BackendKind::Cpu)?.as_mut())?;
-    let d = evolve(&c64, forward::create(&c64, BackendKind::Cpu)?.as_mut())?;
+    let c = evolve(&c32, forward::create(&c32, &Device::Cpu)?.as_mut())?;
+    let d = evolve(&c64, forward::create(&c64, &Device::Cpu)?.as_mut())?;
     let comparisons = vec![
         compare("gpu-f32 vs cpu-f32", &g, &c, GPU_VS_CPU_F32, tol_scale),
         compare("cpu-f32 vs cpu-f64", &c, &d, F32_VS_F64, tol_scale),

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use fpgen::config::Config;
-use fpgen::forward::{self, Backend, BackendKind, Diagnostics, DtPolicy, StepControl};
+use fpgen::forward::{self, Backend, Diagnostics, DtPolicy, StepControl};
+use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// A small config: Gaussian mixture in the box [-L, L]^d, adaptive Δt.
 pub fn config(dim: usize, overrides: &[&str]) -> Config {
@@ -32,7 +33,7 @@ t_final = 1.0
 
 /// The backend of `cfg` loaded with its initial density at t = 0.
 pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
-    let mut b = forward::create(cfg, BackendKind::Cpu).expect("backend");
+    let mut b = forward::create(cfg, &Device::Cpu).expect("backend");
     let grid = cfg.grid().expect("grid");
     let f0 = cfg.initial_density().expect("initial").on_grid(&grid, cfg.initial.mass).expect("f0");
     b.upload(&f0, 0.0).expect("upload");
@@ -89,4 +90,11 @@ pub fn scheme_config(dim: usize, scheme: &str, integrator: &str, extra: &[&str])
     let mut o = vec![kind.as_str(), integ.as_str()];
     o.extend_from_slice(extra);
     config(dim, &o)
+}
+
+/// The GPU for `cfg`'s grid (GPU tests call this after `context_for_tests` found one).
+pub fn gpu_device(cfg: &Config) -> Device {
+    let grid = cfg.grid().expect("grid");
+    let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
+    Device::resolve(DeviceChoice::Gpu, needs).expect("a GPU device")
 }

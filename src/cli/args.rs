@@ -1,0 +1,93 @@
+//! Options shared by several commands, and how they become a config, a device and a run
+//! directory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use fpgen::config::{Config, DiffusionConfig};
+use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
+
+/// Options of the commands that write run directories.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Parent folder of the run directories (and of batch.csv).
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// cpu, gpu (f32), or auto: a hardware GPU when there is one and the command runs
+    /// there, else the CPU (a software adapter only when WGPU_ADAPTER_NAME names it).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: DeviceChoice,
+    /// Override a config key, e.g. --set grid.cells=513 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Replace existing run directories.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Load a forward config, naming the file in the error.
+pub fn load_config(path: &Path, overrides: &[String]) -> Result<Config> {
+    Config::load(path, overrides).with_context(|| format!("loading {}", path.display()))
+}
+
+/// The device for the grid of `cfg`: its f32 fields must fit one binding.
+pub fn device_for_grid(choice: DeviceChoice, cfg: &Config) -> Result<Device> {
+    let grid = cfg.grid()?;
+    let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
+    Device::resolve(choice, needs).context("opening the GPU")
+}
+
+impl RunArgs {
+    /// Load a forward config, resolve the device (`auto` stays on the CPU when
+    /// `unsupported` says why the GPU cannot run it), prepare the run directory.
+    pub fn prepare(
+        &self,
+        config: &Path,
+        unsupported: impl FnOnce(&Config) -> Option<String>,
+    ) -> Result<(Config, Device, PathBuf)> {
+        let cfg = load_config(config, &self.overrides)?;
+        let device = device_for_grid(self.backend.unless_unsupported(unsupported(&cfg)), &cfg)?;
+        let dir = fpgen::run::run_dir(&self.out, &cfg);
+        fpgen::io::prepare_run_dir(&dir, self.force)?;
+        Ok((cfg, device, dir))
+    }
+
+    /// As `prepare`, for a score-based diffusion config.
+    pub fn prepare_diffusion(&self, config: &Path) -> Result<(DiffusionConfig, Device, PathBuf)> {
+        let cfg = DiffusionConfig::load(config, &self.overrides)
+            .with_context(|| format!("loading {}", config.display()))?;
+        // the sampler splits the samples into chunks the device can bind
+        let needs =
+            DeviceNeeds { buffer_bytes: 16 * cfg.sampler.samples.max(cfg.data.count) as u64, grid_dim: None };
+        let device = Device::resolve(self.backend, needs).context("opening the GPU")?;
+        let dir = self.out.join(&cfg.name);
+        fpgen::io::prepare_run_dir(&dir, self.force)?;
+        Ok((cfg, device, dir))
+    }
+}
+
+/// Why the reverse pipelines of `cfg` cannot run on the GPU (None: they can).
+pub fn reverse_unsupported(cfg: &Config) -> Option<String> {
+    (cfg.reverse.mode != fpgen::kinds::ReverseMode::LogScore)
+        .then(|| format!("reverse.mode = {:?}: the GPU runs the log-score mode only", cfg.reverse.mode))
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum PrecisionArg {
+    F32,
+    F64,
+}
+
+/// One benchmark row: a JSON line, or the table line `line` formats.
+pub fn print_row<R: serde::Serialize>(json: bool, row: &R, line: impl FnOnce(&R) -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(row)?);
+    } else {
+        println!("{}", line(row));
+    }
+    Ok(())
+}

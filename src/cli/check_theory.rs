@@ -1,0 +1,38 @@
+//! `fpgen check-theory`: the checks of the PDE theory of score-based diffusion (Li–Yau, L^p
+//! growth, KL monotonicity, concentration rate) on a diffusion config: a pass/fail table
+//! with the measured margins, <out>/<name>/check.json.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::args::*;
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub opts: RunArgs,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args { config, opts } = args;
+    let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
+    let report =
+        fpgen::run::check_theory::check_theory(&cfg, &dir, opts.quiet, device.gpu().map(|c| c.as_ref()))
+            .with_context(|| format!("check-theory `{}`", cfg.name))?;
+    println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");
+    for c in &report.checks {
+        println!(
+            "{:<72} {:>12.4e}  {:<36} {}",
+            c.name,
+            c.measured,
+            c.criterion,
+            if c.pass { "pass" } else { "FAIL" }
+        );
+    }
+    log::info!("details in {}", dir.join("check.json").display());
+    let failed = report.checks.iter().filter(|c| !c.pass).count();
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    Ok(())
+}

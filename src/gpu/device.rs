@@ -1,0 +1,109 @@
+//! Where a command computes, resolved once from `--backend cpu|gpu|auto` and passed down
+//! to every run of the command.
+
+use std::sync::Arc;
+
+use super::context::{check_limits, GpuContext};
+use crate::error::GpuError;
+
+/// What the user asked for with `--backend`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// The CPU reference path (rayon; f32 or f64 as the config says).
+    #[default]
+    Cpu,
+    /// The GPU (f32); an error when no adapter can be opened.
+    Gpu,
+    /// A hardware GPU when one exists and the command runs there, else the CPU (said once).
+    /// A software adapter (lavapipe, llvmpipe, any adapter of device type `Cpu`) is used
+    /// only when WGPU_ADAPTER_NAME names it.
+    Auto,
+}
+
+impl DeviceChoice {
+    /// `Auto` becomes `Cpu` (said once) when the command cannot run on the GPU for
+    /// `reason`; an explicit choice is kept (the command reports its own error).
+    pub fn unless_unsupported(self, reason: Option<String>) -> Self {
+        match (self, reason) {
+            (DeviceChoice::Auto, Some(why)) => {
+                log::info!("backend auto: computing on the CPU ({why})");
+                DeviceChoice::Cpu
+            }
+            (choice, _) => choice,
+        }
+    }
+}
+
+/// How large the device's buffers must be.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceNeeds {
+    /// The largest buffer, in bytes.
+    pub buffer_bytes: u64,
+    /// A grid's dimension when its fields must fit one binding (checked, the error names
+    /// the limit); None when the caller splits its arrays into chunks the device binds.
+    pub grid_dim: Option<usize>,
+}
+
+/// The resolved device: the CPU, or an open GPU context shared by every run.
+#[derive(Clone)]
+pub enum Device {
+    Cpu,
+    Gpu(Arc<GpuContext>),
+}
+
+impl Device {
+    /// Resolve `choice` once. `Auto` never fails: without a usable hardware adapter it
+    /// says why and returns the CPU.
+    pub fn resolve(choice: DeviceChoice, needs: DeviceNeeds) -> Result<Device, GpuError> {
+        match choice {
+            DeviceChoice::Cpu => Ok(Device::Cpu),
+            DeviceChoice::Gpu => Ok(Device::Gpu(Arc::new(GpuContext::open(needs)?))),
+            DeviceChoice::Auto => match GpuContext::open(needs) {
+                Ok(ctx) if ctx.is_software() && !adapter_named_by_user() => {
+                    log::info!(
+                        "backend auto: the adapter found, {}, is a software renderer; computing on the CPU (set WGPU_ADAPTER_NAME to use it)",
+                        ctx.summary.name
+                    );
+                    Ok(Device::Cpu)
+                }
+                Ok(ctx) => Ok(Device::Gpu(Arc::new(ctx))),
+                Err(e) => {
+                    log::info!("backend auto: computing on the CPU ({e})");
+                    Ok(Device::Cpu)
+                }
+            },
+        }
+    }
+
+    /// The GPU context, if this is the GPU.
+    pub fn gpu(&self) -> Option<&Arc<GpuContext>> {
+        match self {
+            Device::Cpu => None,
+            Device::Gpu(ctx) => Some(ctx),
+        }
+    }
+
+    /// The GPU context, checked to hold a grid's f32 fields of `bytes` per buffer.
+    pub fn gpu_for_grid(&self, bytes: u64, dim: usize) -> Result<Option<&Arc<GpuContext>>, GpuError> {
+        match self {
+            Device::Cpu => Ok(None),
+            Device::Gpu(ctx) => {
+                check_limits(&ctx.device.limits(), bytes, dim)?;
+                Ok(Some(ctx))
+            }
+        }
+    }
+
+    /// "cpu", or the adapter's name.
+    pub fn name(&self) -> String {
+        match self {
+            Device::Cpu => "cpu".to_string(),
+            Device::Gpu(ctx) => ctx.summary.name.clone(),
+        }
+    }
+}
+
+/// WGPU_ADAPTER_NAME is set (the user picked an adapter by name).
+pub fn adapter_named_by_user() -> bool {
+    std::env::var_os("WGPU_ADAPTER_NAME").is_some_and(|v| !v.is_empty())
+}
