@@ -2,7 +2,7 @@
 // read back. CPU twin: `frames::render` (same scale, colormap polynomial, rounding and
 // orientation: cell (ix, iy) with y up, each cell drawn as k × k pixels).
 
-struct Params {
+struct ColormapParams {
     n: u32,            // cells per side
     k: u32,            // pixels per cell along each axis
     width: u32,        // n × k
@@ -14,7 +14,7 @@ struct Params {
     coeffs: array<vec4<f32>, 7>, // rgb coefficients of s^0 .. s^6
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ColormapParams;
 @group(0) @binding(1) var<storage, read> field: array<f32>;
 @group(0) @binding(2) var<storage, read_write> pixels: array<u32>;
 

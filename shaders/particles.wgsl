@@ -8,7 +8,7 @@
 // total exact), `to_density`, optional `smooth_rows`/`smooth_cols` sweeps, `move_particles`,
 // `next_step`.
 
-struct Params {
+struct ParticleParams {
     count: u32,
     dim: u32,
     cells: u32,
@@ -26,7 +26,7 @@ struct Params {
     unit_density: f32,   // density of one mass unit in one cell: unit mass / h^d
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ParticleParams;
 @group(0) @binding(1) var<storage, read_write> positions: array<f32>;
 @group(0) @binding(2) var<storage, read_write> units: array<atomic<u32>>;   // (lo, hi) per cell
 @group(0) @binding(3) var<storage, read_write> density: array<f32>;

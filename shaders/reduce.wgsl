@@ -3,7 +3,7 @@
 // in a fixed order. CPU twin: `CpuBackend::diagnostics` (same quantities, f64 there).
 // Record: [Σ f, Σ f², Σ |x|² f, Σ (λ|x|²/2 f + D Φ(f)), min f, max f, origin mass / h^d, 0].
 
-struct Params {
+struct ReduceParams {
     len: u32,           // cells
     n: u32,             // cells per side
     dim: u32,
@@ -27,7 +27,7 @@ struct Params {
     _pad2: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ReduceParams;
 @group(0) @binding(1) var<storage, read> field: array<f32>;
 @group(0) @binding(2) var<storage, read> k_table: array<f32>;
 @group(0) @binding(3) var<storage, read_write> records: array<f32>;

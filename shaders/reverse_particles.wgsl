@@ -12,7 +12,7 @@
 // Faces along rows: rows × (N + 1), index r (N + 1) + k; across rows (2D): (N + 1) × N,
 // index k N + c.
 
-struct Params {
+struct MoveParams {
     count: u32,
     dim: u32,
     n: u32,
@@ -26,7 +26,7 @@ struct Params {
     _pad1: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: MoveParams;
 @group(0) @binding(1) var<storage, read_write> positions: array<f32>;
 @group(0) @binding(2) var<storage, read> along: array<f32>;
 @group(0) @binding(3) var<storage, read> across: array<f32>;

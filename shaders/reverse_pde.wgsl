@@ -11,7 +11,7 @@
 // Faces along rows: rows × (N + 1), index r (N + 1) + k; across rows (2D):
 // (N + 1) × N, index k N + c — the layout of the CPU twin.
 
-struct Params {
+struct ReverseParams {
     n: u32,
     dim: u32,
     power_kind: u32,
@@ -30,7 +30,7 @@ struct Params {
     _pad3: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ReverseParams;
 @group(0) @binding(1) var<storage, read> f: array<f32>;
 @group(0) @binding(2) var<storage, read_write> along: array<f32>;
 @group(0) @binding(3) var<storage, read_write> across: array<f32>;

@@ -3,7 +3,7 @@
 // for particles; the known-answer vectors need it) and the four normals of (id, step,
 // draw).
 
-struct Params {
+struct CheckParams {
     key: vec2<u32>,
     first: u32,
     count: u32,
@@ -13,7 +13,7 @@ struct Params {
     _pad0: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: CheckParams;
 @group(0) @binding(1) var<storage, read_write> ints: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> normals: array<vec4<f32>>;
 

@@ -14,7 +14,7 @@
 // counter (sample, step, 0). Samples beyond one binding's reach come in chunks, one
 // dispatch each; `first` keeps the generator's counter global.
 
-struct Params {
+struct ScoreParams {
     count: u32,
     n_data: u32,
     dim: u32,
@@ -28,7 +28,7 @@ struct Params {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: ScoreParams;
 @group(0) @binding(1) var<storage, read> data: array<vec4<f32>>;        // (y, log w)
 @group(0) @binding(2) var<storage, read_write> positions: array<f32>;
 @group(0) @binding(3) var<storage, read_write> means: array<vec4<f32>>; // (m, log Σ)

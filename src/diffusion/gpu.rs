@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::model::score::{PointCloud, MAX_DIM};
 
 /// Uniform block of shaders/score.wgsl (same field order, 48 bytes).
@@ -25,6 +25,11 @@ struct ScoreParams {
     first: u32,
     _pad: u32,
 }
+
+/// The layout of `ScoreParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const SCORE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(ScoreParams { count, n_data, dim, step, key, inv_4t, a, b, move_samples, first });
 
 const WG: u32 = 256;
 /// Bytes per sample in the largest per-sample buffer (the means, vec4<f32>).
@@ -105,7 +110,7 @@ impl GpuSampler {
             })
         };
         let data = init("score data", bytemuck::cast_slice(&packed));
-        let m = shaders::SCORE;
+        let m = registry::SCORE;
         let kernels = Kernels::new(
             ctx,
             m.name,
@@ -235,14 +240,5 @@ impl GpuSampler {
             )?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uniform_block_matches_the_shader() {
-        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::SCORE, "Params");
-        assert_eq!(size, std::mem::size_of::<super::ScoreParams>());
     }
 }

@@ -4,8 +4,8 @@
 
 pub mod context;
 pub mod device;
+pub mod registry;
 pub mod rng_check;
-pub mod shaders;
 
 pub use crate::error::GpuError;
 pub use context::GpuContext;

@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -18,6 +18,11 @@ struct CheckParams {
     word3: u32,
     _pad: u32,
 }
+
+/// The layout of `CheckParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const CHECK_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(CheckParams { key, first, count, step, draw, word3 });
 
 /// Where one run of the check starts: counters (first + i, step, draw, word3).
 #[derive(Clone, Copy, Debug)]
@@ -60,7 +65,7 @@ pub fn generate(ctx: &GpuContext, r: CounterRange) -> Result<Generated, GpuError
     let ints = buffer("rng ints", out);
     let normals = buffer("rng normals", out);
     let staging = buffer("rng read-back", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-    let m = shaders::RNG_CHECK;
+    let m = registry::RNG_CHECK;
     let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ_WRITE, READ_WRITE], &["generate"]);
     let bind = kernels.bind_group(ctx, "rng check", &[&uniform, &ints, &normals]);
     let pipeline = kernels

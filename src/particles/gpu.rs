@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::grid::Grid;
 use crate::model::ModelParams;
 use crate::particles::{deposit, ParticleSettings, Stepper};
@@ -30,6 +30,27 @@ struct ParticleParams {
     gamma: f32,
     unit_density: f32,
 }
+
+/// The layout of `ParticleParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const PARTICLE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(ParticleParams {
+        count,
+        dim,
+        cells,
+        power_kind,
+        key,
+        implicit,
+        interacting,
+        half_width,
+        inv_h,
+        dt,
+        noise,
+        lambda,
+        beta,
+        gamma,
+        unit_density
+    });
 
 const WG: u32 = 256;
 
@@ -125,7 +146,7 @@ impl GpuParticles {
             bytes.max(grid.len() as u64 * 8),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
-        let m = shaders::PARTICLES;
+        let m = registry::PARTICLES;
         let entries = [
             "clear_units",
             "deposit",

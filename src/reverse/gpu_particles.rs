@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::grid::Grid;
 
 /// Uniform block of shaders/reverse_particles.wgsl (same field order, 48 bytes).
@@ -25,6 +25,11 @@ struct MoveParams {
     noise: f32,
     _pad: [f32; 2],
 }
+
+/// The layout of `MoveParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const MOVE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(MoveParams { count, dim, n, step, key, half_width, inv_h, dt, noise });
 
 const WG: u32 = 256;
 
@@ -94,7 +99,7 @@ impl GpuReverseParticles {
             position_bytes.max(4),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
-        let m = shaders::REVERSE_PARTICLES;
+        let m = registry::REVERSE_PARTICLES;
         let kernels =
             Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ_WRITE, READ, READ], &["move_reverse"]);
         let bind_group =
@@ -146,14 +151,5 @@ impl GpuReverseParticles {
     /// Positions (count × dim, axis 0 first).
     pub fn read_positions(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
         context::read_buffer(ctx, &self.positions, &self.staging, bytemuck::cast_slice_mut(out))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uniform_block_matches_the_shader() {
-        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::REVERSE_PARTICLES, "Params");
-        assert_eq!(size, std::mem::size_of::<super::MoveParams>());
     }
 }

@@ -5,7 +5,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::grid::Grid;
 use crate::model::ModelParams;
 use crate::reverse::pde::FaceFlux;
@@ -29,6 +29,25 @@ struct ReverseParams {
     dt: f32,
     _pad1: [f32; 3],
 }
+
+/// The layout of `ReverseParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const REVERSE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(ReverseParams {
+        n,
+        dim,
+        power_kind,
+        flux_kind,
+        h,
+        half_width,
+        lambda,
+        beta,
+        gamma,
+        diffusion,
+        eta,
+        log_floor,
+        dt
+    });
 
 const WG: u32 = 64;
 
@@ -101,7 +120,7 @@ impl GpuReversePde {
             field_bytes.max(along_bytes),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         );
-        let m = shaders::REVERSE_PDE;
+        let m = registry::REVERSE_PDE;
         let kernels = Kernels::new(
             ctx,
             m.name,
@@ -193,14 +212,5 @@ impl GpuReversePde {
     /// The velocities along rows (rows × (N + 1)), for checks against the CPU twin.
     pub fn read_velocities_along(&self, ctx: &GpuContext, out: &mut [f32]) -> Result<(), GpuError> {
         context::read_buffer(ctx, &self.along, &self.staging, bytemuck::cast_slice_mut(out))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn uniform_block_matches_the_shader() {
-        let size = crate::gpu::shaders::struct_size(&crate::gpu::shaders::REVERSE_PDE, "Params");
-        assert_eq!(size, std::mem::size_of::<super::ReverseParams>());
     }
 }

@@ -11,7 +11,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 pub use crate::gpu::{GpuContext, GpuError};
 
 use crate::config::{Integrator, SchemeKind};
@@ -45,6 +45,30 @@ struct StepParams {
     _pad: f32,
 }
 
+/// The layout of `StepParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const STEP_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout = crate::uniform_layout!(StepParams {
+    n,
+    dim,
+    power_kind,
+    adaptive,
+    diffusion_over_h,
+    lambda,
+    beta,
+    gamma,
+    half_width,
+    h,
+    safety,
+    diffusive_rate,
+    fixed_dt,
+    rate_scale,
+    lipschitz_factor,
+    inv_gamma,
+    diffusion,
+    log_floor,
+    inv_h
+});
+
 /// The device-side time-stepping state (shaders/fv_step.wgsl `State`, 48 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
@@ -68,6 +92,22 @@ pub struct StepState {
     pub dt_last: f32,
     _pad: f32,
 }
+
+/// The layout of `StepState`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const STEP_STATE_LAYOUT: crate::gpu::registry::UniformLayout = crate::uniform_layout!(StepState {
+    dt,
+    t_hi,
+    t_lo,
+    t_stop,
+    steps,
+    bound,
+    rate_bits,
+    max_bits,
+    max_density,
+    nonfinite,
+    dt_last
+});
 
 impl StepState {
     /// t as the compensated f32 sum of the steps.
@@ -162,7 +202,7 @@ impl GpuStepper {
         let state_staging = buffer("state read-back", STATE_BYTES, read_back);
         let entries =
             ["step_euler", "stage_euler", "stage_blend", "measure", "next_dt", "clip_dt", "advance_time"];
-        let module = if gradient_flow { shaders::FV_GRADIENT_FLOW } else { shaders::FV_UPWIND };
+        let module = if gradient_flow { registry::FV_GRADIENT_FLOW } else { registry::FV_UPWIND };
         // binding 4 (λx²/2) is read by the gradient-flow part only
         let kernels = Kernels::new(
             ctx,

@@ -4,7 +4,7 @@ use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::grid::Grid;
 use crate::model::{EntropyFunction, ModelParams, Power};
 
@@ -32,6 +32,29 @@ struct ReduceParams {
     table_du: f32,
     _pad: [f32; 3],
 }
+
+/// The layout of `ReduceParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const REDUCE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout = crate::uniform_layout!(ReduceParams {
+    len,
+    n,
+    dim,
+    records,
+    origin,
+    origin_count,
+    gamma_is_two,
+    table_len,
+    beta_is_zero,
+    lambda,
+    diffusion,
+    beta,
+    gamma,
+    half_width,
+    h,
+    k_scale,
+    table_u0,
+    table_du
+});
 
 /// Sums over the cells (multiply by h^d for integrals).
 #[derive(Clone, Copy, Debug, Default)]
@@ -115,8 +138,8 @@ impl GpuReducer {
             buffer("reduce read-back", 32, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let kernels = Kernels::new(
             ctx,
-            shaders::REDUCE.name,
-            shaders::REDUCE.source,
+            registry::REDUCE.name,
+            registry::REDUCE.source,
             &[UNIFORM, READ, READ, READ_WRITE, READ_WRITE],
             &["partials", "finish"],
         );

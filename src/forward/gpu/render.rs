@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use image::RgbImage;
 
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
-use crate::gpu::shaders;
+use crate::gpu::registry;
 use crate::io::frames::{self, FrameStyle};
 
 /// Uniform block of colormap.wgsl (same order, 144 bytes).
@@ -22,6 +22,11 @@ struct ColormapParams {
     hi: f32,
     coeffs: [[f32; 4]; 7],
 }
+
+/// The layout of `ColormapParams`, checked against the shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const COLORMAP_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
+    crate::uniform_layout!(ColormapParams { n, k, width, map, log_scale, lo, hi, coeffs });
 
 /// Draws either of two field buffers (the stepper's ping-pong pair) at a fixed image
 /// size; a style with another size needs a new renderer.
@@ -58,7 +63,7 @@ impl GpuRenderer {
             buffer("frame pixels", bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging =
             buffer("frame read-back", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let m = shaders::COLORMAP;
+        let m = registry::COLORMAP;
         let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ, READ_WRITE], &["render"]);
         let bind = |f| kernels.bind_group(ctx, "colormap", &[&uniform, f, &pixels]);
         let bind_groups = [bind(&fields[0]), bind(&fields[1])];

@@ -11,7 +11,7 @@
 // schemes whose bound needs the new field's fluxes fold it in a `measure` pass;
 // `next_dt` turns the maxima into the next Δt.
 
-struct Params {
+struct StepParams {
     n: u32,              // cells per side
     dim: u32,            // 1 or 2
     power_kind: u32,     // f^γ: 1..4 by multiplication (as the CPU), 0 by pow
@@ -34,7 +34,7 @@ struct Params {
     _pad0: f32,
 }
 
-struct State {
+struct StepState {
     dt: f32,             // Δt of the next step (0 once t_stop is reached)
     t_hi: f32,           // t = t_hi + t_lo (compensated sum of the steps)
     t_lo: f32,
@@ -49,10 +49,10 @@ struct State {
     _pad0: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> p: StepParams;
 @group(0) @binding(1) var<storage, read> f_in: array<f32>;
 @group(0) @binding(2) var<storage, read_write> f_out: array<f32>;
-@group(0) @binding(3) var<storage, read_write> state: State;
+@group(0) @binding(3) var<storage, read_write> state: StepState;
 
 fn value(i0: u32, i1: u32) -> f32 {
     return f_in[i0 * p.n + i1];
