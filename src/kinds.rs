@@ -106,3 +106,13 @@ pub enum SampleStart {
     /// u(T) itself: a data point drawn by weight plus N(0, 2 t_h(T) I).
     Exact,
 }
+
+/// How Δt is chosen each step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DtPolicy {
+    Fixed(f64),
+    /// safety × positivity bound of the current state.
+    Adaptive {
+        safety: f64,
+    },
+}

@@ -115,8 +115,8 @@ fn fixed_dt_above_the_bound_is_refused_during_the_run() {
     let cfg = gathering_1d();
     let mut b = loaded(&cfg);
     let dt = 0.99 * b.dt_bound();
-    let mut ctl = control(&cfg, 10.0);
-    ctl.dt = fpgen::forward::DtPolicy::Fixed(dt);
+    let ctl = control(&cfg, 10.0);
+    b.set_dt_policy(fpgen::forward::DtPolicy::Fixed(dt)).unwrap();
     let out = b.step_n(u64::MAX, &ctl).unwrap();
     assert!(matches!(out.stop, Some(StopReason::FixedDtUnstable { .. })), "{:?}", out.stop);
 }

@@ -73,8 +73,8 @@ fn time_integrators_have_their_order() {
         let k0 = (t_end / (0.5 * bound)).ceil();
         let run = |k: f64| {
             let mut b = loaded(&cfg);
-            let mut ctl = control(&cfg, t_end);
-            ctl.dt = DtPolicy::Fixed(t_end / k);
+            let ctl = control(&cfg, t_end);
+            b.set_dt_policy(DtPolicy::Fixed(t_end / k)).unwrap();
             let out = b.step_n(u64::MAX, &ctl).unwrap();
             assert!(out.stop.is_none(), "{:?}", out.stop);
             field(b.as_mut(), cells)

@@ -33,8 +33,9 @@ fn gpu_matches_cpu_f32_for_every_scheme_integrator_and_dimension() {
             let mut cpu = loaded(&cfg);
             let f0 = field(cpu.as_mut(), grid.len());
             cfg.scheme.dt = Some(0.5 * cpu.dt_bound());
-            let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+            let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
             gpu.upload(&f0, 0.0).unwrap();
+            cpu.set_dt_policy(fpgen::forward::DtPolicy::Fixed(cfg.scheme.dt.unwrap())).unwrap();
             let ctl = control(&cfg, f64::INFINITY);
             assert_eq!(cpu.step_n(1000, &ctl).unwrap().steps, 1000);
             assert_eq!(gpu.step_n(1000, &ctl).unwrap().steps, 1000);
@@ -82,7 +83,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
         let mut cpu = loaded(&cfg);
         let f0: Vec<f32> = field(cpu.as_mut(), grid.len()).iter().map(|&v| v as f32).collect();
         let ctl = control(&cfg, f64::INFINITY);
-        let mut gpu = GpuStepper::new(&ctx, &Discretisation::from_config(&cfg).unwrap(), ctl.dt).unwrap();
+        let mut gpu = GpuStepper::new(&ctx, &Discretisation::from_config(&cfg).unwrap()).unwrap();
         gpu.upload(&ctx, &f0, 0.0);
         let mut worst: f64 = 0.0;
         for step in 0..60 {
@@ -118,7 +119,7 @@ fn gpu_diagnostics_match_cpu() {
             &["grid.cells=65", &format!("model.beta={beta}"), "run.precision=\"f32\"", "model.gamma=2.5"],
         );
         let mut cpu = loaded(&cfg);
-        let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+        let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
         let f = field(cpu.as_mut(), cfg.grid().unwrap().len());
         gpu.upload(&f, 0.0).unwrap();
         let (c, g) = (cpu.diagnostics().unwrap(), gpu.diagnostics().unwrap());
@@ -141,7 +142,7 @@ fn gpu_diagnostics_match_cpu() {
 fn gpu_mass_drift_after_ten_thousand_steps() {
     let Some(_probe) = context_for_tests(4 * 257 * 257, 2) else { return };
     let cfg = config(2, &["grid.cells=257", "run.precision=\"f32\"", "initial.mass=3.0"]);
-    let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+    let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
     let grid = cfg.grid().unwrap();
     let f0 = cfg.initial_density().unwrap().on_grid(&grid, 3.0).unwrap();
     gpu.upload(&f0, 0.0).unwrap();
@@ -161,7 +162,7 @@ fn gpu_mass_drift_after_ten_thousand_steps() {
 fn gpu_reduction_of_a_large_field() {
     let Some(_probe) = context_for_tests(4 * 4097 * 4097, 2) else { return };
     let cfg = config(2, &["grid.cells=4097", "run.precision=\"f32\"", "model.beta=0.0"]);
-    let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+    let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
     gpu.upload(&vec![1.0; 4097 * 4097], 0.0).unwrap();
     let d = gpu.diagnostics().unwrap();
     assert!((d.mass - 100.0).abs() < 1e-5 * 100.0, "mass {}", d.mass);
@@ -180,4 +181,28 @@ fn gpu_bench_times_the_steps() {
     assert_eq!(row.timing, expected);
     assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
     assert!(row.rel_mass_change.abs() < 1e-6, "{row:?}");
+}
+
+/// Changing the Δt policy of a GPU backend after upload (the stepper is rebuilt and the
+/// field uploaded again) steps exactly as a backend built with that policy.
+#[test]
+fn gpu_dt_policy_change_equals_a_backend_built_with_it() {
+    let Some(_probe) = context_for_tests(4 * 33 * 33, 2) else { return };
+    let cfg = config(2, &["grid.cells=33", "run.precision=\"f32\""]);
+    let grid = cfg.grid().unwrap();
+    let f0 = problem(&cfg).initial;
+    let mut adaptive = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
+    adaptive.upload(&f0, 0.0).unwrap();
+    let dt = 0.5 * adaptive.dt_bound();
+    adaptive.set_dt_policy(fpgen::forward::DtPolicy::Fixed(dt)).unwrap();
+    let mut fixed_cfg = cfg.clone();
+    fixed_cfg.scheme.dt = Some(dt);
+    let mut fixed = fpgen::forward::create(&problem(&fixed_cfg), &gpu_device(&cfg)).unwrap();
+    fixed.upload(&f0, 0.0).unwrap();
+    let ctl = control(&cfg, f64::INFINITY);
+    for b in [&mut adaptive, &mut fixed] {
+        let out = b.step_n(10, &ctl).unwrap();
+        assert_eq!((out.steps, out.dt_last as f32), (10, dt as f32));
+    }
+    assert_eq!(field(adaptive.as_mut(), grid.len()), field(fixed.as_mut(), grid.len()));
 }

@@ -22,7 +22,7 @@ fn device_frames_match_the_host_renderer() {
         cfg.output.log_scale = log;
         cfg.output.min_pixels = min_pixels;
         let grid = cfg.grid().unwrap();
-        let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+        let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
         let f0 = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
         gpu.upload(&f0, 0.0).unwrap();
         // a range narrower than the field: values beyond it take the end colours
@@ -51,7 +51,7 @@ fn device_frames_match_the_host_renderer() {
 fn one_dimensional_frames_are_drawn_on_the_host() {
     let Some(_probe) = context_for_tests(4 * 65, 1) else { return };
     let cfg = config(1, &["grid.cells=65", "run.precision=\"f32\""]);
-    let mut gpu = fpgen::forward::create(&cfg, &gpu_device(&cfg)).unwrap();
+    let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
     gpu.upload(&vec![1.0; 65], 0.0).unwrap();
     let style = FrameStyle::covering(&cfg.output, [[0.0, 1.0].as_slice()]);
     assert!(gpu.render_frame(&style).unwrap().is_none());

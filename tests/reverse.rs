@@ -3,8 +3,8 @@
 mod common;
 use common::*;
 use fpgen::forward::DtPolicy;
-use fpgen::reverse::generate::{generate, Generation, ReverseMode, ReverseSettings, Start};
 use fpgen::reverse::pde::ReversePde;
+use fpgen::run::generate::{generate, Generation, ReverseMode, ReverseSettings, Start};
 
 /// g(s) = f(T − s) solves (R_η) for every η, i.e. L_rev[f] f = −L_fwd f. On the grid the two
 /// operators are different first-order discretisations of the same expression, so
@@ -25,8 +25,8 @@ fn forward_solution_is_a_discrete_solution_of_the_reverse_pde() {
             let mut fwd = loaded(&cfg);
             let f = field(fwd.as_mut(), grid.len());
             let dt = 1e-3 * fwd.dt_bound();
-            let mut ctl = control(&cfg, f64::INFINITY);
-            ctl.dt = DtPolicy::Fixed(dt);
+            let ctl = control(&cfg, f64::INFINITY);
+            fwd.set_dt_policy(DtPolicy::Fixed(dt)).unwrap();
             fwd.step_n(1, &ctl).unwrap();
             let forward_rate: Vec<f64> =
                 field(fwd.as_mut(), grid.len()).iter().zip(&f).map(|(a, b)| (a - b) / dt).collect();
@@ -289,7 +289,7 @@ fn scheme_reverse_step_does_not_depend_on_the_threads() {
 /// drift): 0.247, 0.093, 0.045.
 #[test]
 fn reverse_particles_approach_the_grid_reconstruction() {
-    use fpgen::reverse::generate::ParticleOptions;
+    use fpgen::run::generate::ParticleOptions;
     let mut cfg = generation_config(0.5, 1.0);
     cfg.grid.cells = 401;
     let mut gaps = Vec::new();

@@ -3,27 +3,20 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod problem;
+
+pub use crate::kinds::DtPolicy;
+pub use problem::{Discretisation, Problem, StopThresholds};
 
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::gpu::{Device, DeviceChoice};
 
-/// How Δt is chosen each step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DtPolicy {
-    Fixed(f64),
-    /// safety × positivity bound of the current state.
-    Adaptive {
-        safety: f64,
-    },
-}
-
-/// What `step_n` may do: the Δt policy, the time not to step past, and the thresholds
-/// that stop a run (condensation).
+/// What `step_n` may do: the time not to step past, and the thresholds that stop a run
+/// (condensation). The Δt policy is the discretisation's.
 #[derive(Clone, Copy, Debug)]
 pub struct StepControl {
-    pub dt: DtPolicy,
     /// The last step is shortened to land exactly on this time.
     pub t_stop: f64,
     /// Stop when the positivity bound falls below this (dt collapse).
@@ -107,6 +100,8 @@ pub trait Backend {
     /// Advance up to `max_steps` steps, stopping early at `ctl.t_stop` or for a
     /// `StopReason`.
     fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome>;
+    /// Replace the Δt policy (the discretisation's) for the steps that follow.
+    fn set_dt_policy(&mut self, dt: DtPolicy) -> Result<()>;
     /// Positivity bound on Δt for the current field.
     fn dt_bound(&mut self) -> f64;
     fn diagnostics(&mut self) -> Result<Diagnostics>;
@@ -121,30 +116,23 @@ pub trait Backend {
     }
 }
 
-/// The forward backend of a validated config on a resolved device: the GPU stepper (f32)
-/// when the device is a GPU, else the CPU reference in the config's precision.
-pub fn create(config: &crate::config::Config, device: &Device) -> Result<Box<dyn Backend>> {
+/// The forward backend of a problem on a resolved device: the GPU stepper (f32) when the
+/// device is a GPU, else the CPU reference in the problem's precision.
+pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn Backend>> {
     use crate::config::Precision;
-    let disc = cpu::Discretisation::from_config(config)?;
+    let disc = &problem.disc;
     let bytes = (disc.grid.len() * 4) as u64;
     match device.gpu_for_grid(bytes, disc.grid.dim)? {
         Some(ctx) => {
-            if config.run.precision == Precision::F64 {
+            if problem.precision == Precision::F64 {
                 log::warn!("the GPU backend computes in f32; run.precision = \"f64\" applies to the CPU backend only");
             }
-            let policy = match config.scheme.dt {
-                Some(dt) => DtPolicy::Fixed(dt),
-                None => DtPolicy::Adaptive { safety: config.scheme.safety },
-            };
-            Ok(Box::new(gpu::backend::GpuBackend::new(ctx.clone(), &disc, policy)?))
+            Ok(Box::new(gpu::backend::GpuBackend::new(ctx.clone(), disc)?))
         }
-        None => {
-            let threads = config.run.threads;
-            Ok(match config.run.precision {
-                Precision::F64 => Box::new(cpu::CpuBackend::<f64>::new(disc, threads)?),
-                Precision::F32 => Box::new(cpu::CpuBackend::<f32>::new(disc, threads)?),
-            })
-        }
+        None => Ok(match problem.precision {
+            Precision::F64 => Box::new(cpu::CpuBackend::<f64>::new(disc.clone(), problem.threads)?),
+            Precision::F32 => Box::new(cpu::CpuBackend::<f32>::new(disc.clone(), problem.threads)?),
+        }),
     }
 }
 

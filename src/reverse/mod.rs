@@ -1,7 +1,6 @@
 //! Reverse time (MATH.md §3): generation from the asymptotic state and density filtering.
 
 pub mod consistent;
-pub mod generate;
 pub mod gpu_particles;
 pub mod gpu_pde;
 pub mod metrics;

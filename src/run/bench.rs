@@ -37,12 +37,15 @@ pub struct BenchRow {
 
 /// The discretisation of the peer problem at N cells per side.
 pub fn peer_discretisation(cells: usize) -> Result<Discretisation> {
+    let grid = Grid::new(2, cells, 6.0)?;
+    let h = grid.h();
     Ok(Discretisation {
-        grid: Grid::new(2, cells, 6.0)?,
+        grid,
         params: ModelParams { lambda: 1.0, beta: 1.0, gamma: 2.0, diffusion: 1.0 },
         scheme: SchemeKind::Upwind,
         integrator: Integrator::Euler,
         log_floor: 1e-30,
+        dt: DtPolicy::Fixed(0.2 * h * h),
     })
 }
 
@@ -58,16 +61,10 @@ pub fn peer_initial(grid: &Grid) -> Result<Vec<f64>> {
 /// A CPU backend loaded with the peer problem, and its fixed-step control.
 pub fn peer_backend<T: Real>(cells: usize, threads: Option<usize>) -> Result<(CpuBackend<T>, StepControl)> {
     let disc = peer_discretisation(cells)?;
-    let h = disc.grid.h();
     let f0 = peer_initial(&disc.grid)?;
     let mut backend = CpuBackend::<T>::new(disc, threads)?;
     backend.upload(&f0, 0.0)?;
-    let ctl = StepControl {
-        dt: DtPolicy::Fixed(0.2 * h * h),
-        t_stop: f64::INFINITY,
-        dt_bound_floor: 0.0,
-        max_density: f64::INFINITY,
-    };
+    let ctl = StepControl { t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
     Ok((backend, ctl))
 }
 
@@ -145,12 +142,9 @@ pub fn measure_gpu(
 ) -> Result<BenchRow> {
     use crate::forward::gpu::backend::GpuBackend;
     let disc = peer_discretisation(cells)?;
-    let h = disc.grid.h();
     crate::gpu::context::check_limits(&ctx.device.limits(), (disc.grid.len() * 4) as u64, 2)?;
-    let ctx = ctx.clone();
-    let dt = DtPolicy::Fixed(0.2 * h * h);
-    let mut backend = GpuBackend::new(ctx, &disc, dt)?;
-    let ctl = StepControl { dt, t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
+    let mut backend = GpuBackend::new(ctx.clone(), &disc)?;
+    let ctl = StepControl { t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
     let f0 = peer_initial(&disc.grid)?;
     backend.upload(&f0, 0.0)?;
     if backend.step_timed(WARMUP_STEPS)?.is_none() {

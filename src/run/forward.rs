@@ -1,5 +1,6 @@
-//! The run loop: schedules (diagnostics every k steps, snapshots at output times), the
-//! adaptive Δt policy, condensation and NaN stops, outputs and the summary.
+//! `fpgen run`'s pipeline: the forward problem on the Simulation loop with its writers
+//! (diagnostics every k steps, snapshots and frames at output times, progress), then the
+//! particles when the config has them; the summary.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -7,9 +8,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::progress::Progress;
+use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
-use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StopReason};
+use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, Problem, StepControl, StopReason};
 use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter};
 use crate::model::equilibrium;
@@ -84,12 +86,17 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// Run `config` on `backend`, writing into `run_dir` (already prepared).
+/// Run the problem of `config` on `backend`, writing into `run_dir` (already prepared).
 /// Returns the summary; a NaN/Inf stop writes the summary and then returns an error.
-pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &RunOptions) -> Result<Summary> {
+pub fn run(
+    config: &Config,
+    problem: &Problem,
+    backend: &mut dyn Backend,
+    run_dir: &Path,
+    opts: &RunOptions,
+) -> Result<Summary> {
     let wall = Instant::now();
-    let grid = config.grid()?;
-    let params = config.model_params();
+    let grid = problem.grid();
     if grid.cells % 2 == 0 {
         log::warn!(
             "grid.cells = {} is even: no cell is centred at the origin and a condensate splits over {} cells; use an odd N",
@@ -97,10 +104,10 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
             1 << grid.dim
         );
     }
-    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
-    backend.upload(&f0, 0.0)?;
+    let f0 = &problem.initial;
+    backend.upload(f0, 0.0)?;
     let bound0 = backend.dt_bound();
-    if let Some(dt) = config.scheme.dt {
+    if let DtPolicy::Fixed(dt) = problem.disc.dt {
         if dt > bound0 {
             return Err(ConfigError::new(
                 "scheme.dt",
@@ -109,19 +116,17 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
             .into());
         }
     }
-    let policy = match config.scheme.dt {
-        Some(dt) => DtPolicy::Fixed(dt),
-        None => DtPolicy::Adaptive { safety: config.scheme.safety },
-    };
     io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
-    let mut csv = CsvWriter::create(&run_dir.join("diagnostics.csv"), &DIAGNOSTICS_HEADER)?;
+    let csv = CsvWriter::create(&run_dir.join("diagnostics.csv"), &DIAGNOSTICS_HEADER)?;
     let mut field = vec![0.0; grid.len()];
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
     let mut snapshots = SnapshotWriter {
         dir: run_dir,
         config,
-        grid: &grid,
+        grid,
         style,
+        times_wanted: problem.output_times.clone(),
+        field: &mut field,
         names: Vec::new(),
         times: Vec::new(),
         frames: Vec::new(),
@@ -130,86 +135,62 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
     };
     let d0 = backend.diagnostics()?;
     let mass0 = d0.mass;
-    let mut tracker = Tracker::new(mass0);
-    tracker.record(&mut csv, 0, 0.0, d0)?;
-    snapshots.write(0, backend, &mut field)?;
+    let mut diagnostics =
+        DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
+    diagnostics.tracker.record(&mut diagnostics.csv, 0, 0.0, d0)?;
+    snapshots.write(0, backend)?;
 
-    let t_final = config.run.t_final;
-    let every = config.run.diagnostics_every;
-    let mut progress = Progress::new(opts.quiet);
-    let mut step: u64 = 0;
-    let mut stop: Option<StopReason> = None;
-    let mut stepping = 0.0;
-    let mut max_steps_hit = false;
-    'outer: for target in config.output_times() {
-        let ctl = StepControl {
-            dt: policy,
-            t_stop: target,
-            dt_bound_floor: config.stop.dt_collapse_fraction * bound0,
-            max_density: config.stop.max_density,
-        };
-        while backend.time() < target {
-            if step >= config.run.max_steps {
-                max_steps_hit = true;
-                break 'outer;
-            }
-            let todo = (every - step % every).min(config.run.max_steps - step);
-            let clock = Instant::now();
-            let outcome = backend.step_n(todo, &ctl)?;
-            stepping += clock.elapsed().as_secs_f64();
-            step += outcome.steps;
-            if outcome.steps > 0 {
-                tracker.dt(outcome.dt_last);
-            }
-            let t = backend.time();
-            progress.update(t, t_final, step, outcome.dt_last);
-            if outcome.steps > 0 && (step % every == 0 || t >= target || outcome.stop.is_some()) {
-                let d = backend.diagnostics()?;
-                tracker.record(&mut csv, step, outcome.dt_last, d)?;
-            }
-            if let Some(reason) = outcome.stop {
-                stop = Some(reason);
-                break 'outer;
-            }
-            if outcome.steps == 0 {
-                break;
-            }
-        }
-        if backend.time() >= target {
-            snapshots.write(step, backend, &mut field)?;
-        }
-    }
-    progress.finish();
+    let t_final = problem.t_final;
+    let mut progress = ProgressObserver { bar: Progress::new(opts.quiet), t_final };
+    let simulation = Simulation { t_final, max_steps: problem.max_steps, wall_time_limit: None };
+    let control = StepControl {
+        t_stop: t_final,
+        dt_bound_floor: problem.stop.dt_collapse_fraction * bound0,
+        max_density: problem.stop.max_density,
+    };
+    let mut stepper = ForwardStepper { backend, control };
+    let end = simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?;
+    let backend = stepper.backend;
+    progress.bar.finish();
+    let step = end.steps;
 
     // Final state: always saved, also after a stop.
-    backend.read_back(&mut field)?;
-    io::write_field_npy(&run_dir.join("f_final.npy"), &grid, &field)?;
+    backend.read_back(snapshots.field)?;
+    io::write_field_npy(&run_dir.join("f_final.npy"), grid, snapshots.field)?;
     if snapshots.last_step != Some(step) {
-        snapshots.write(step, backend, &mut field)?;
+        snapshots.write(step, backend)?;
     }
     let d = backend.diagnostics()?;
     let t = backend.time();
-    let (status, message) = match &stop {
-        None if max_steps_hit => (
+    let stop = match &end.reason {
+        EndReason::Stopped(r) => Some(r.clone()),
+        _ => None,
+    };
+    let (status, message) = match &end.reason {
+        EndReason::MaxSteps => (
             "max-steps",
             format!(
                 "stopped at run.max_steps = {} with t = {t:.6e} < t_final = {t_final}",
-                config.run.max_steps
+                problem.max_steps
             ),
         ),
-        None => ("completed", format!("reached t = {t:.6e} in {step} steps")),
-        Some(r) if r.is_condensation() => {
+        EndReason::WallTime => ("wall-time", format!("stopped at the wall-clock limit with t = {t:.6e}")),
+        EndReason::Completed => ("completed", format!("reached t = {t:.6e} in {step} steps")),
+        EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
         }
-        Some(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
+        EndReason::Stopped(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
     };
+    let tracker = &diagnostics.tracker;
+    let params = problem.params();
+    let stepping = end.stepping_seconds;
     let summary = Summary {
-        name: config.name.clone(),
+        name: problem.name.clone(),
         status: status.to_string(),
         message,
         backend: backend.info(),
-        scheme: format!("{:?}", config.scheme.kind),
-        integrator: format!("{:?}", config.scheme.integrator),
+        scheme: format!("{:?}", problem.disc.scheme),
+        integrator: format!("{:?}", problem.disc.integrator),
         dim: grid.dim,
         cells: grid.cells,
         steps: step,
@@ -223,8 +204,8 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
         origin_cell_mass: d.origin_mass,
         condensation_time: stop.as_ref().filter(|r| r.is_condensation()).map(|_| t),
         stop: stop.clone(),
-        critical_mass: equilibrium::critical_mass(&params, grid.dim, None),
-        critical_mass_box: equilibrium::critical_mass(&params, grid.dim, Some(grid.half_width)),
+        critical_mass: equilibrium::critical_mass(params, grid.dim, None),
+        critical_mass_box: equilibrium::critical_mass(params, grid.dim, Some(grid.half_width)),
         dt_bound_initial: bound0,
         dt_min: if step > 0 { tracker.dt_min } else { 0.0 },
         dt_max: tracker.dt_max,
@@ -235,7 +216,7 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
         } else {
             0.0
         },
-        frame_scale: config.output.frames.then_some(style.scale),
+        frame_scale: config.output.frames.then_some(snapshots.style.scale),
         frames_drawn_on: snapshots.drawn_on.map(str::to_string),
         snapshots: snapshots.names,
         snapshot_times: snapshots.times,
@@ -252,12 +233,56 @@ pub fn run(config: &Config, backend: &mut dyn Backend, run_dir: &Path, opts: &Ru
     Ok(summary)
 }
 
+/// The progress line.
+struct ProgressObserver {
+    bar: Progress,
+    t_final: f64,
+}
+
+impl<'a> Observer<ForwardStepper<'a>> for ProgressObserver {
+    fn schedules(&self) -> Vec<Schedule> {
+        Vec::new()
+    }
+
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardStepper<'a>) -> Result<()> {
+        self.bar.update(at.t, self.t_final, at.step, at.dt_last);
+        Ok(())
+    }
+}
+
+/// diagnostics.csv every `every` steps, at output times and at a stop.
+struct DiagnosticsWriter {
+    csv: CsvWriter,
+    every: u64,
+    tracker: Tracker,
+}
+
+impl<'a> Observer<ForwardStepper<'a>> for DiagnosticsWriter {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::EverySteps(self.every)]
+    }
+
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardStepper<'a>) -> Result<()> {
+        if at.steps_in_chunk > 0 {
+            self.tracker.dt(at.dt_last);
+        }
+        Ok(())
+    }
+
+    fn on_steps(&mut self, at: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+        let d = s.backend.diagnostics()?;
+        self.tracker.record(&mut self.csv, at.step, at.dt_last, d)
+    }
+}
+
 /// Writes snapshots/f_<step>.npy and frames/f_<step>.png at output times.
 struct SnapshotWriter<'a> {
     dir: &'a Path,
     config: &'a Config,
     grid: &'a crate::grid::Grid,
     style: frames::FrameStyle,
+    times_wanted: Vec<f64>,
+    field: &'a mut [f64],
     names: Vec<String>,
     times: Vec<f64>,
     frames: Vec<String>,
@@ -265,13 +290,27 @@ struct SnapshotWriter<'a> {
     last_step: Option<u64>,
 }
 
+impl<'b> Observer<ForwardStepper<'b>> for SnapshotWriter<'_> {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::AtTimes(self.times_wanted.clone())]
+    }
+
+    fn on_time(&mut self, at: &Moment, s: &mut ForwardStepper<'b>) -> Result<()> {
+        self.write(at.step, s.backend)
+    }
+}
+
 impl SnapshotWriter<'_> {
-    fn write(&mut self, step: u64, backend: &mut dyn Backend, field: &mut [f64]) -> Result<()> {
+    fn write(&mut self, step: u64, backend: &mut dyn Backend) -> Result<()> {
         let name = format!("f_{step:08}");
         let out = &self.config.output;
         if out.snapshots {
-            backend.read_back(field)?;
-            io::write_field_npy(&self.dir.join("snapshots").join(format!("{name}.npy")), self.grid, field)?;
+            backend.read_back(self.field)?;
+            io::write_field_npy(
+                &self.dir.join("snapshots").join(format!("{name}.npy")),
+                self.grid,
+                self.field,
+            )?;
             self.names.push(format!("snapshots/{name}.npy"));
             self.times.push(backend.time());
         }
@@ -283,10 +322,10 @@ impl SnapshotWriter<'_> {
                 }
                 None => {
                     if !out.snapshots {
-                        backend.read_back(field)?;
+                        backend.read_back(self.field)?;
                     }
                     self.drawn_on = Some("host");
-                    frames::render(self.grid, field, &self.style)
+                    frames::render(self.grid, self.field, &self.style)
                 }
             };
             frames::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
@@ -359,7 +398,8 @@ pub fn run_config(
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
     } else {
-        let mut backend = crate::forward::create(config, &device)?;
+        let problem = Problem::from_config(config)?;
+        let mut backend = crate::forward::create(&problem, &device)?;
         let info = backend.info();
         log::info!(
             "run `{}`: {}D, N = {}, {:?}/{:?}, backend {} ({}, {} threads) -> {}",
@@ -373,7 +413,7 @@ pub fn run_config(
             info.threads,
             run_dir.display()
         );
-        Some(run(config, backend.as_mut(), run_dir, opts)?)
+        Some(run(config, &problem, backend.as_mut(), run_dir, opts)?)
     };
     let particles = match &config.particles {
         Some(p) => {

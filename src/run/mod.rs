@@ -8,10 +8,12 @@ pub mod batch;
 pub mod bench;
 pub mod check_theory;
 pub mod forward;
+pub mod generate;
 pub mod particles;
 pub mod progress;
 pub mod reverse;
 pub mod sample;
+pub mod simulation;
 pub mod verify;
 
 pub use forward::{run_config, run_dir, RunOptions, RunReport, Summary};

@@ -11,8 +11,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::simulation::{Advance, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
+use crate::forward::StepOutcome;
 use crate::gpu::Device;
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
@@ -172,61 +174,21 @@ pub fn run(
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let f0 = config.initial_density()?.on_grid(&grid, mass)?;
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
-    let mut outputs = Vec::new();
-    let (mut t, mut step, mut dt_now) = (0.0f64, 0u64, section.dt);
-    let mut write = |backend: &mut Box<dyn ParticleBackend>, t: f64, step: u64| -> Result<()> {
-        let name = format!("{step:08}");
-        let x = backend.positions()?;
-        write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
-        let f = backend.density()?;
-        io::write_field_npy(&dir.join(format!("density_{name}.npy")), &grid, &f)?;
-        if config.output.frames {
-            frames::write_frame(&dir.join(format!("density_{name}.png")), &grid, &f, &style)?;
-            if grid.dim == 2 {
-                frames::save_png(
-                    &dir.join(format!("scatter_{name}.png")),
-                    &scatter_image(&x, &grid, &config.output),
-                )?;
-            }
-        }
-        let l1_to_grid = match grid_snapshots.iter().find(|(ts, _)| (ts - t).abs() <= 1e-9 * t.max(1.0)) {
-            Some((_, path)) => {
-                let g = crate::config::npy::read_field_npy(path, &grid)?;
-                Some(f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume())
-            }
-            None => None,
-        };
-        outputs.push(ParticleOutput {
-            t,
-            step,
-            positions: format!("particles/x_{name}.npy"),
-            density: format!("particles/density_{name}.npy"),
-            l1_to_grid,
-        });
-        Ok(())
+    let mut writer = ParticleWriter {
+        dir: &dir,
+        config,
+        grid: &grid,
+        style,
+        grid_snapshots,
+        times: config.output_times(),
+        outputs: Vec::new(),
     };
-    write(&mut backend, 0.0, 0)?;
+    writer.write(backend.as_mut(), 0.0, 0)?;
     let stepping = Instant::now();
-    for target in config.output_times() {
-        let span = target - t;
-        if span <= 0.0 {
-            continue;
-        }
-        let steps = (span / section.dt - 1e-9).ceil().max(1.0) as u64;
-        let dt = span / steps as f64;
-        if dt != dt_now {
-            backend.set_dt(dt);
-            dt_now = dt;
-        }
-        let steps32 = u32::try_from(steps).map_err(|_| {
-            Error::Unsupported(format!("{steps} particle steps to t = {target}: more than 2^32"))
-        })?;
-        backend.step_n(steps32)?;
-        step += steps;
-        t = target;
-        log::info!("particles: t = {t:.4e}, step {step}");
-        write(&mut backend, t, step)?;
-    }
+    let mut stepper = ParticleStepper { backend, steps: 0, t: 0.0, dt: section.dt, dt_now: section.dt };
+    let simulation = Simulation { t_final: config.run.t_final, max_steps: u64::MAX, wall_time_limit: None };
+    let end = simulation.run(&mut stepper, &mut [&mut writer])?;
+    let (t, step, outputs) = (end.t, end.steps, writer.outputs);
     let seconds = stepping.elapsed().as_secs_f64();
     Ok(ParticleSummary {
         count: section.count,
@@ -247,4 +209,100 @@ pub fn run(
         },
         outputs,
     })
+}
+
+/// The particles under the loop: each stretch up to the next output time is split into
+/// equal steps no longer than `dt` (the run steps whole stretches: `max_steps` is not
+/// used).
+struct ParticleStepper {
+    backend: Box<dyn ParticleBackend>,
+    steps: u64,
+    t: f64,
+    dt: f64,
+    dt_now: f64,
+}
+
+impl Advance for ParticleStepper {
+    fn time(&self) -> f64 {
+        self.t
+    }
+
+    fn advance(&mut self, _max_steps: u64, t_stop: f64) -> Result<StepOutcome> {
+        let span = t_stop - self.t;
+        if span <= 0.0 {
+            return Ok(StepOutcome { steps: 0, dt_last: 0.0, stop: None });
+        }
+        let steps = (span / self.dt - 1e-9).ceil().max(1.0) as u64;
+        let dt = span / steps as f64;
+        if dt != self.dt_now {
+            self.backend.set_dt(dt);
+            self.dt_now = dt;
+        }
+        let steps32 = u32::try_from(steps).map_err(|_| {
+            Error::Unsupported(format!("{steps} particle steps to t = {t_stop}: more than 2^32"))
+        })?;
+        self.backend.step_n(steps32)?;
+        self.t = t_stop;
+        self.steps += steps;
+        log::info!("particles: t = {:.4e}, step {}", self.t, self.steps);
+        Ok(StepOutcome { steps, dt_last: dt, stop: None })
+    }
+}
+
+/// particles/x_<step>.npy, density_<step>.npy and their images at every output time,
+/// with the L1 distance to the grid solution's snapshot at that time.
+struct ParticleWriter<'a> {
+    dir: &'a Path,
+    config: &'a Config,
+    grid: &'a Grid,
+    style: frames::FrameStyle,
+    grid_snapshots: &'a [(f64, PathBuf)],
+    times: Vec<f64>,
+    outputs: Vec<ParticleOutput>,
+}
+
+impl Observer<ParticleStepper> for ParticleWriter<'_> {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::AtTimes(self.times.clone())]
+    }
+
+    fn on_time(&mut self, at: &Moment, s: &mut ParticleStepper) -> Result<()> {
+        self.write(s.backend.as_mut(), at.t, at.step)
+    }
+}
+
+impl ParticleWriter<'_> {
+    fn write(&mut self, backend: &mut dyn ParticleBackend, t: f64, step: u64) -> Result<()> {
+        let (dir, grid) = (self.dir, self.grid);
+        let name = format!("{step:08}");
+        let x = backend.positions()?;
+        write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
+        let f = backend.density()?;
+        io::write_field_npy(&dir.join(format!("density_{name}.npy")), grid, &f)?;
+        if self.config.output.frames {
+            frames::write_frame(&dir.join(format!("density_{name}.png")), grid, &f, &self.style)?;
+            if grid.dim == 2 {
+                frames::save_png(
+                    &dir.join(format!("scatter_{name}.png")),
+                    &scatter_image(&x, grid, &self.config.output),
+                )?;
+            }
+        }
+        let l1_to_grid = match self.grid_snapshots.iter().find(|(ts, _)| (ts - t).abs() <= 1e-9 * t.max(1.0))
+        {
+            Some((_, path)) => {
+                let g = crate::config::npy::read_field_npy(path, grid)?;
+                Some(f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume())
+            }
+            None => None,
+        };
+        self.outputs.push(ParticleOutput {
+            t,
+            step,
+            positions: format!("particles/x_{name}.npy"),
+            density: format!("particles/density_{name}.npy"),
+            l1_to_grid,
+        });
+        Ok(())
+    }
 }

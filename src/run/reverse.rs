@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::io::{self, frames};
-use crate::reverse::generate::{generate_from, Generation, ReverseSettings};
 use crate::reverse::metrics::{self, Comparison};
+use crate::run::generate::{generate_from, Generation, ReverseSettings};
 use crate::run::progress::Progress;
 
 #[derive(Serialize)]

@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, Precision};
 use crate::error::{Error, Result};
-use crate::forward::{self, Backend, Diagnostics, DtPolicy, StepControl};
+use crate::forward::{self, Backend, Diagnostics, Problem, StepControl};
 use crate::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// Tolerances (relative to the CPU reference of the pair), scaled by `--tol-scale`.
@@ -43,42 +44,49 @@ struct Trace {
     steps: u64,
 }
 
-fn evolve(config: &Config, backend: &mut dyn Backend) -> Result<Trace> {
-    let grid = config.grid()?;
-    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
-    backend.upload(&f0, 0.0)?;
-    let bound0 = backend.dt_bound();
-    let dt = match config.scheme.dt {
-        Some(dt) => DtPolicy::Fixed(dt),
-        None => DtPolicy::Adaptive { safety: config.scheme.safety },
-    };
-    let mut times = Vec::new();
-    let mut steps = 0;
-    for target in config.output_times() {
-        let ctl = StepControl {
-            dt,
-            t_stop: target,
-            dt_bound_floor: config.stop.dt_collapse_fraction * bound0,
-            max_density: config.stop.max_density,
-        };
-        while backend.time() < target && steps < config.run.max_steps {
-            let out = backend.step_n(config.run.max_steps - steps, &ctl)?;
-            steps += out.steps;
-            if let Some(stop) = out.stop {
-                return Err(Error::Numerics(format!(
-                    "verify needs a run that reaches t_final: {}",
-                    stop.message()
-                )));
-            }
-            if out.steps == 0 {
-                break;
-            }
-        }
-        times.push(backend.diagnostics()?);
+/// The diagnostics at every output time.
+struct AtOutputTimes {
+    times: Vec<f64>,
+    seen: Vec<Diagnostics>,
+}
+
+impl<'a> Observer<ForwardStepper<'a>> for AtOutputTimes {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::AtTimes(self.times.clone())]
     }
-    let mut field = vec![0.0; grid.len()];
-    backend.read_back(&mut field)?;
-    Ok(Trace { times, field, steps })
+
+    fn on_time(&mut self, _: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+        self.seen.push(s.backend.diagnostics()?);
+        Ok(())
+    }
+}
+
+fn evolve(problem: &Problem, backend: &mut dyn Backend) -> Result<Trace> {
+    backend.upload(&problem.initial, 0.0)?;
+    let bound0 = backend.dt_bound();
+    let control = StepControl {
+        t_stop: problem.t_final,
+        dt_bound_floor: problem.stop.dt_collapse_fraction * bound0,
+        max_density: problem.stop.max_density,
+    };
+    let mut tracer = AtOutputTimes { times: problem.output_times.clone(), seen: Vec::new() };
+    let simulation =
+        Simulation { t_final: problem.t_final, max_steps: problem.max_steps, wall_time_limit: None };
+    let mut stepper = ForwardStepper { backend, control };
+    let end = simulation.run(&mut stepper, &mut [&mut tracer])?;
+    match end.reason {
+        EndReason::Completed => {}
+        EndReason::Stopped(stop) => {
+            return Err(Error::Numerics(format!(
+                "verify needs a run that reaches t_final: {}",
+                stop.message()
+            )))
+        }
+        other => return Err(Error::Numerics(format!("verify needs a run that reaches t_final: {other:?}"))),
+    }
+    let mut field = vec![0.0; problem.grid().len()];
+    stepper.backend.read_back(&mut field)?;
+    Ok(Trace { times: tracer.seen, field, steps: end.steps })
 }
 
 fn compare(pair: &str, test: &Trace, reference: &Trace, tol: Tolerances, scale: f64) -> Comparison {
@@ -139,14 +147,15 @@ pub fn verify(config: &Config, tol_scale: f64) -> Result<Report> {
         c.run.precision = p;
         c
     };
-    let (c32, c64) = (with(Precision::F32), with(Precision::F64));
-    let grid = c32.grid()?;
+    let (p32, p64) =
+        (Problem::from_config(&with(Precision::F32))?, Problem::from_config(&with(Precision::F64))?);
+    let grid = p32.grid();
     let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
-    let mut gpu = forward::create(&c32, &Device::resolve(DeviceChoice::Gpu, needs)?)?;
+    let mut gpu = forward::create(&p32, &Device::resolve(DeviceChoice::Gpu, needs)?)?;
     let device = gpu.info().device;
-    let g = evolve(&c32, gpu.as_mut())?;
-    let c = evolve(&c32, forward::create(&c32, &Device::Cpu)?.as_mut())?;
-    let d = evolve(&c64, forward::create(&c64, &Device::Cpu)?.as_mut())?;
+    let g = evolve(&p32, gpu.as_mut())?;
+    let c = evolve(&p32, forward::create(&p32, &Device::Cpu)?.as_mut())?;
+    let d = evolve(&p64, forward::create(&p64, &Device::Cpu)?.as_mut())?;
     let comparisons = vec![
         compare("gpu-f32 vs cpu-f32", &g, &c, GPU_VS_CPU_F32, tol_scale),
         compare("cpu-f32 vs cpu-f64", &c, &d, F32_VS_F64, tol_scale),

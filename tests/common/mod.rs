@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use fpgen::config::Config;
-use fpgen::forward::{self, Backend, Diagnostics, DtPolicy, StepControl};
+use fpgen::forward::{self, Backend, Diagnostics, Problem, StepControl};
 use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// A small config: Gaussian mixture in the box [-L, L]^d, adaptive Δt.
@@ -33,7 +33,7 @@ t_final = 1.0
 
 /// The backend of `cfg` loaded with its initial density at t = 0.
 pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
-    let mut b = forward::create(cfg, &Device::Cpu).expect("backend");
+    let mut b = forward::create(&problem(cfg), &Device::Cpu).expect("backend");
     let grid = cfg.grid().expect("grid");
     let f0 = cfg.initial_density().expect("initial").on_grid(&grid, cfg.initial.mass).expect("f0");
     b.upload(&f0, 0.0).expect("upload");
@@ -41,15 +41,8 @@ pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
 }
 
 pub fn control(cfg: &Config, t_stop: f64) -> StepControl {
-    StepControl {
-        dt: match cfg.scheme.dt {
-            Some(dt) => DtPolicy::Fixed(dt),
-            None => DtPolicy::Adaptive { safety: cfg.scheme.safety },
-        },
-        t_stop,
-        dt_bound_floor: 0.0,
-        max_density: f64::INFINITY,
-    }
+    let _ = cfg;
+    StepControl { t_stop, dt_bound_floor: 0.0, max_density: f64::INFINITY }
 }
 
 /// Step one at a time until `t_stop` (or `max_steps`), collecting diagnostics after
@@ -97,4 +90,9 @@ pub fn gpu_device(cfg: &Config) -> Device {
     let grid = cfg.grid().expect("grid");
     let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
     Device::resolve(DeviceChoice::Gpu, needs).expect("a GPU device")
+}
+
+/// The validated forward problem of `cfg`.
+pub fn problem(cfg: &Config) -> Problem {
+    Problem::from_config(cfg).expect("problem")
 }

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::forward::cpu::Discretisation;
 use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
 use crate::gpu::context::PassTimer;
-use crate::grid::Grid;
 use crate::io::frames::FrameStyle;
 
 /// Steps recorded per submission between two reads of the stepping state; stop
@@ -27,24 +26,22 @@ pub struct GpuBackend {
     timer: Option<PassTimer>,
     /// Made at the first frame (its size comes from the style).
     renderer: Option<GpuRenderer>,
-    grid: Grid,
-    policy: DtPolicy,
+    disc: Discretisation,
     t: f64,
     t_stop: f64,
     host: Vec<f32>,
 }
 
 impl GpuBackend {
-    pub fn new(ctx: Arc<GpuContext>, disc: &Discretisation, policy: DtPolicy) -> Result<Self> {
-        let stepper = GpuStepper::new(&ctx, disc, policy)?;
+    pub fn new(ctx: Arc<GpuContext>, disc: &Discretisation) -> Result<Self> {
+        let stepper = GpuStepper::new(&ctx, disc)?;
         let reducer = GpuReducer::new(&ctx, &disc.grid, &disc.params, stepper.fields().0)?;
         Ok(Self {
             stepper,
             reducer,
             timer: PassTimer::new(&ctx),
             renderer: None,
-            grid: disc.grid.clone(),
-            policy,
+            disc: disc.clone(),
             t: 0.0,
             t_stop: f64::INFINITY,
             host: vec![0.0; disc.grid.len()],
@@ -107,9 +104,6 @@ impl Backend for GpuBackend {
     }
 
     fn step_n(&mut self, max_steps: u64, ctl: &StepControl) -> Result<StepOutcome> {
-        if ctl.dt != self.policy {
-            return Err(Error::Unsupported("the GPU stepper's Δt policy is fixed when it is built".into()));
-        }
         if ctl.t_stop != self.t_stop {
             self.stepper.set_t_stop(&self.ctx, ctl.t_stop);
             self.t_stop = ctl.t_stop;
@@ -122,7 +116,7 @@ impl Backend for GpuBackend {
                 outcome.stop = Some(StopReason::DtCollapse { dt_bound: bound, floor: ctl.dt_bound_floor });
                 break;
             }
-            if let DtPolicy::Fixed(dt) = ctl.dt {
+            if let DtPolicy::Fixed(dt) = self.disc.dt {
                 // f32 bound: allow its rounding
                 if dt > bound * (1.0 + 1e-6) {
                     outcome.stop = Some(StopReason::FixedDtUnstable { dt, dt_bound: bound });
@@ -158,6 +152,23 @@ impl Backend for GpuBackend {
         Ok(outcome)
     }
 
+    /// The policy is part of the device's uniform block: the stepper is rebuilt and the
+    /// current field and time uploaded again.
+    fn set_dt_policy(&mut self, dt: DtPolicy) -> Result<()> {
+        if dt == self.disc.dt {
+            return Ok(());
+        }
+        let mut field = vec![0.0; self.disc.grid.len()];
+        self.read_back(&mut field)?;
+        let t = self.t;
+        self.disc.dt = dt;
+        self.stepper = GpuStepper::new(&self.ctx, &self.disc)?;
+        self.reducer =
+            GpuReducer::new(&self.ctx, &self.disc.grid, &self.disc.params, self.stepper.fields().0)?;
+        self.renderer = None;
+        self.upload(&field, t)
+    }
+
     fn dt_bound(&mut self) -> f64 {
         self.stepper.read_state(&self.ctx).map(|s| s.bound as f64).unwrap_or(f64::NAN)
     }
@@ -165,7 +176,7 @@ impl Backend for GpuBackend {
     fn diagnostics(&mut self) -> Result<Diagnostics> {
         let (_, current) = self.stepper.fields();
         let s = self.reducer.sums(&self.ctx, current)?;
-        let vol = self.grid.cell_volume();
+        let vol = self.disc.grid.cell_volume();
         Ok(Diagnostics {
             t: self.t,
             mass: s.sum * vol,
@@ -193,10 +204,10 @@ impl Backend for GpuBackend {
     /// 2D fields are colour-mapped on the device; 1D profiles are line plots drawn on the
     /// host from the N values.
     fn render_frame(&mut self, style: &FrameStyle) -> Result<Option<image::RgbImage>> {
-        if self.grid.dim != 2 {
+        if self.disc.grid.dim != 2 {
             return Ok(None);
         }
-        let (cells, k) = (self.grid.cells, style.pixels_per_cell(self.grid.cells));
+        let (cells, k) = (self.disc.grid.cells, style.pixels_per_cell(self.disc.grid.cells));
         if !self.renderer.as_ref().is_some_and(|r| r.fits(cells, k)) {
             self.renderer = Some(GpuRenderer::new(&self.ctx, cells, k, self.stepper.fields().0)?);
         }

@@ -146,13 +146,13 @@ pub struct GpuStepper {
 }
 
 impl GpuStepper {
-    pub fn new(ctx: &GpuContext, disc: &Discretisation, policy: DtPolicy) -> Result<Self, GpuError> {
+    pub fn new(ctx: &GpuContext, disc: &Discretisation) -> Result<Self, GpuError> {
         let (grid, model) = (&disc.grid, &disc.params);
         let bytes = (grid.len() * 4) as u64;
         context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
         let device = &ctx.device;
         let h = grid.h();
-        let (adaptive, safety, fixed_dt) = match policy {
+        let (adaptive, safety, fixed_dt) = match disc.dt {
             DtPolicy::Adaptive { safety } => (1, safety, 0.0),
             DtPolicy::Fixed(dt) => (0, 1.0, dt),
         };

@@ -10,20 +10,21 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::consistent::SchemeReverse;
-use super::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
-use super::pde::{FaceFlux, ReversePde};
-use super::store::SnapshotStore;
+use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
 use crate::forward::gpu::backend::GpuBackend;
-use crate::forward::{Backend, DtPolicy, StepControl};
+use crate::forward::{Backend, StepControl};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
 pub use crate::kinds::{ReverseMode, Start};
 use crate::model::equilibrium;
+use crate::reverse::consistent::SchemeReverse;
 use crate::reverse::gpu_pde::GpuReversePde;
+use crate::reverse::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
+use crate::reverse::pde::{FaceFlux, ReversePde};
+use crate::reverse::store::SnapshotStore;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReverseSettings {
@@ -140,18 +141,12 @@ pub fn generate_from(
     // forward, keeping snapshots
     let clock = Instant::now();
     let mut forward: Box<dyn Backend> = match device {
-        Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc, ctl_policy(config))?),
+        Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc)?),
         None => Box::new(CpuBackend::<f64>::new(disc.clone(), config.run.threads)?),
     };
     forward.upload(&f0, 0.0)?;
     let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir);
     store.push(0.0, &f0)?;
-    let ctl = StepControl {
-        dt: ctl_policy(config),
-        t_stop: t_final,
-        dt_bound_floor: 0.0,
-        max_density: f64::INFINITY,
-    };
     if settings.mode == ReverseMode::Exact && disc.integrator != crate::config::Integrator::Euler {
         return Err(Error::Numerics(
             "reverse.mode = \"exact\" reverses forward Euler steps: set scheme.integrator = \"euler\"".into(),
@@ -161,33 +156,27 @@ pub fn generate_from(
     // every step's Δt is kept (the exact and scheme modes retrace the forward time grid),
     // the field every `store_every` steps and at T; the log-score mode needs only the
     // snapshots, so it steps `store_every` at a time
-    let mut times = vec![0.0];
-    let mut dts = Vec::new();
-    let mut field = f0.clone();
     let retrace = settings.mode != ReverseMode::LogScore;
-    let chunk = if retrace { 1 } else { store_every };
-    let mut steps_done = 0u64;
-    while forward.time() < t_final {
-        let out = forward.step_n(chunk, &ctl)?;
-        if let Some(stop) = out.stop {
-            return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())));
-        }
-        if out.steps == 0 {
-            break;
-        }
-        steps_done += out.steps;
-        if retrace {
-            dts.push(out.dt_last);
-            times.push(forward.time());
-        }
-        if steps_done % 64 < chunk {
-            progress("forward", forward.time() / t_final);
-        }
-        if steps_done % store_every == 0 || forward.time() >= t_final {
-            forward.read_back(&mut field)?;
-            store.push(forward.time(), &field)?;
-        }
+    let mut recorder = ForwardRecorder {
+        chunk: if retrace { 1 } else { store_every },
+        store_every,
+        retrace,
+        t_final,
+        times: vec![0.0],
+        dts: Vec::new(),
+        field: f0.clone(),
+        store: &mut store,
+        progress,
+    };
+    let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
+    let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None };
+    let mut stepper = ForwardStepper { backend: forward.as_mut(), control };
+    let end = simulation.run(&mut stepper, &mut [&mut recorder])?;
+    if let EndReason::Stopped(stop) = &end.reason {
+        return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())));
     }
+    let ForwardRecorder { times, dts, field, progress, .. } = recorder;
+    let steps_done = end.steps;
     let forward_steps = steps_done;
     let terminal = field.clone();
     let forward_seconds = clock.elapsed().as_secs_f64();
@@ -371,9 +360,40 @@ fn to_f32(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&x| x as f32).collect()
 }
 
-fn ctl_policy(config: &Config) -> DtPolicy {
-    match config.scheme.dt {
-        Some(dt) => DtPolicy::Fixed(dt),
-        None => DtPolicy::Adaptive { safety: config.scheme.safety },
+/// The forward run's record for the reverse: the time grid (every step, when the reverse
+/// retraces it) and the field every `store_every` steps and at T, into the store.
+struct ForwardRecorder<'s, 'p> {
+    chunk: u64,
+    store_every: u64,
+    retrace: bool,
+    t_final: f64,
+    times: Vec<f64>,
+    dts: Vec<f64>,
+    field: Vec<f64>,
+    store: &'s mut SnapshotStore,
+    progress: &'p mut dyn FnMut(&str, f64),
+}
+
+impl<'a> Observer<ForwardStepper<'a>> for ForwardRecorder<'_, '_> {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::EverySteps(self.chunk)]
+    }
+
+    fn on_steps(&mut self, at: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+        if at.stop.is_some() {
+            return Ok(());
+        }
+        if self.retrace {
+            self.dts.push(at.dt_last);
+            self.times.push(at.t);
+        }
+        if at.step % 64 < self.chunk {
+            (self.progress)("forward", at.t / self.t_final);
+        }
+        if at.step % self.store_every == 0 || at.t >= self.t_final {
+            s.backend.read_back(&mut self.field)?;
+            self.store.push(at.t, &self.field)?;
+        }
+        Ok(())
     }
 }

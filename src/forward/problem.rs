@@ -1,0 +1,95 @@
+//! The forward problem, built once from a validated config and passed down: the
+//! discretisation (grid, model, scheme, integrator, Δt policy), the initial field, the
+//! schedule and the stop thresholds.
+
+use crate::config::{Config, Integrator, Precision, SchemeKind};
+use crate::error::Result;
+use crate::grid::Grid;
+use crate::kinds::DtPolicy;
+use crate::model::ModelParams;
+
+/// Everything that fixes the discrete evolution.
+#[derive(Clone, Debug)]
+pub struct Discretisation {
+    pub grid: Grid,
+    pub params: ModelParams,
+    pub scheme: SchemeKind,
+    pub integrator: Integrator,
+    pub log_floor: f64,
+    pub dt: DtPolicy,
+}
+
+impl Discretisation {
+    pub fn from_config(config: &Config) -> Result<Self> {
+        Ok(Self {
+            grid: config.grid()?,
+            params: config.model_params(),
+            scheme: config.scheme.kind,
+            integrator: config.scheme.integrator,
+            log_floor: config.scheme.log_floor,
+            dt: match config.scheme.dt {
+                Some(dt) => DtPolicy::Fixed(dt),
+                None => DtPolicy::Adaptive { safety: config.scheme.safety },
+            },
+        })
+    }
+}
+
+/// What stops a run early besides its end time (condensation).
+#[derive(Clone, Copy, Debug)]
+pub struct StopThresholds {
+    /// Stop when the step bound falls below this fraction of its t = 0 value.
+    pub dt_collapse_fraction: f64,
+    /// Stop when ‖f‖∞ exceeds this.
+    pub max_density: f64,
+}
+
+/// A validated forward problem.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub name: String,
+    pub disc: Discretisation,
+    /// f(0) on the grid, rescaled to the requested mass.
+    pub initial: Vec<f64>,
+    /// The requested initial mass.
+    pub mass: f64,
+    pub precision: Precision,
+    pub threads: Option<usize>,
+    pub t_final: f64,
+    /// Snapshot times in increasing order, ending with t_final.
+    pub output_times: Vec<f64>,
+    pub diagnostics_every: u64,
+    pub max_steps: u64,
+    pub stop: StopThresholds,
+}
+
+impl Problem {
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let disc = Discretisation::from_config(config)?;
+        let initial = config.initial_density()?.on_grid(&disc.grid, config.initial.mass)?;
+        Ok(Self {
+            name: config.name.clone(),
+            disc,
+            initial,
+            mass: config.initial.mass,
+            precision: config.run.precision,
+            threads: config.run.threads,
+            t_final: config.run.t_final,
+            output_times: config.output_times(),
+            diagnostics_every: config.run.diagnostics_every,
+            max_steps: config.run.max_steps,
+            stop: StopThresholds {
+                dt_collapse_fraction: config.stop.dt_collapse_fraction,
+                max_density: config.stop.max_density,
+            },
+        })
+    }
+
+    pub fn grid(&self) -> &Grid {
+        &self.disc.grid
+    }
+
+    pub fn params(&self) -> &ModelParams {
+        &self.disc.params
+    }
+}
