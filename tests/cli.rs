@@ -773,3 +773,39 @@ fn gpu_with_an_unmatched_adapter_name_is_an_error() {
     assert!(err.contains("WGPU_ADAPTER_NAME") && err.contains("no-such-adapter-anywhere"), "{err}");
     assert!(!out.join("tiny").exists(), "a run that cannot start leaves no directory");
 }
+
+/// A run name that is not one folder name is refused before anything is touched, even
+/// with --force; a run directory holds only what the run writes (no empty folders).
+#[test]
+fn run_names_stay_inside_out_and_run_dirs_hold_only_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let sibling = dir.path().join("keep.txt");
+    std::fs::write(&sibling, "precious").unwrap();
+    for name in ["..", "."] {
+        let output = fpgen()
+            .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--force"])
+            .args(["--set", &format!("name=\"{name}\"")])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "name {name:?} was accepted");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains("`name`"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&sibling).unwrap(), "precious");
+    assert!(cfg.exists() && out.exists());
+    let status = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "output.frames=false", "--set", "output.snapshots=false"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut names: Vec<String> = std::fs::read_dir(out.join("tiny"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["config.toml", "diagnostics.csv", "f_final.npy", "summary.json"]);
+}

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use fpgen::config::{Config, DiffusionConfig};
 use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
+use fpgen::io::RunDir;
 
 /// Options of the commands that write run directories.
 #[derive(clap::Args)]
@@ -48,24 +49,22 @@ impl RunArgs {
         &self,
         config: &Path,
         unsupported: impl FnOnce(&Config) -> Option<String>,
-    ) -> Result<(Config, Device, PathBuf)> {
+    ) -> Result<(Config, Device, RunDir)> {
         let cfg = load_config(config, &self.overrides)?;
         let device = device_for_grid(self.backend.unless_unsupported(unsupported(&cfg)), &cfg)?;
-        let dir = fpgen::run::run_dir(&self.out, &cfg);
-        fpgen::io::prepare_run_dir(&dir, self.force)?;
+        let dir = RunDir::create(&self.out, &cfg.name, self.force)?;
         Ok((cfg, device, dir))
     }
 
     /// As `prepare`, for a score-based diffusion config.
-    pub fn prepare_diffusion(&self, config: &Path) -> Result<(DiffusionConfig, Device, PathBuf)> {
+    pub fn prepare_diffusion(&self, config: &Path) -> Result<(DiffusionConfig, Device, RunDir)> {
         let cfg = DiffusionConfig::load(config, &self.overrides)
             .with_context(|| format!("loading {}", config.display()))?;
         // the sampler splits the samples into chunks the device can bind
         let needs =
             DeviceNeeds { buffer_bytes: 16 * cfg.sampler.samples.max(cfg.data.count) as u64, grid_dim: None };
         let device = Device::resolve(self.backend, needs).context("opening the GPU")?;
-        let dir = self.out.join(&cfg.name);
-        fpgen::io::prepare_run_dir(&dir, self.force)?;
+        let dir = RunDir::create(&self.out, &cfg.name, self.force)?;
         Ok((cfg, device, dir))
     }
 }

@@ -18,9 +18,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
     let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
-    let report =
-        fpgen::run::check_theory::check_theory(&cfg, &dir, opts.quiet, device.gpu().map(|c| c.as_ref()))
-            .with_context(|| format!("check-theory `{}`", cfg.name))?;
+    let report = fpgen::run::check_theory::check_theory(
+        &cfg,
+        dir.path(),
+        opts.quiet,
+        device.gpu().map(|c| c.as_ref()),
+    )
+    .with_context(|| format!("check-theory `{}`", cfg.name))?;
     println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");
     for c in &report.checks {
         println!(

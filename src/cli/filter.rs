@@ -19,8 +19,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { config, iterations, opts } = args;
     anyhow::ensure!(iterations >= 1, "--iterations must be at least 1 (got {iterations})");
-    let (cfg, device, dir) = opts.prepare(&config, reverse_unsupported)?;
-    let s = fpgen::run::reverse::filter_run(&cfg, &dir, iterations, opts.quiet, device.gpu())
+    let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
+    let s = fpgen::run::reverse::filter_run(&cfg, &mut dir, iterations, opts.quiet, device.gpu())
         .with_context(|| format!("filter `{}`", cfg.name))?;
     println!(
         "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",
@@ -32,6 +32,6 @@ pub fn run(args: Args) -> Result<()> {
             r.iteration, r.l1_to_input, r.l1_to_previous, r.total_variation, r.entropy, r.max
         );
     }
-    log::info!("outputs in {}", dir.display());
+    log::info!("outputs in {}", dir.path().display());
     Ok(())
 }

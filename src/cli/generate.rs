@@ -17,8 +17,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
-    let (cfg, device, dir) = opts.prepare(&config, reverse_unsupported)?;
-    let s = fpgen::run::reverse::generate_run(&cfg, &dir, opts.quiet, device.gpu())
+    let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
+    let s = fpgen::run::reverse::generate_run(&cfg, &mut dir, opts.quiet, device.gpu())
         .with_context(|| format!("generate `{}`", cfg.name))?;
     let (g, c) = (&s.generation, &s.generated_vs_initial);
     log::info!(
@@ -45,6 +45,6 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(p) = &s.samples_vs_initial {
         log::info!("{} samples vs f(0): relative L1 {:.3e}, W1 {:.3e}", g.particle_count, p.rel_l1, p.w1);
     }
-    log::info!("outputs in {}", dir.display());
+    log::info!("outputs in {}", dir.path().display());
     Ok(())
 }

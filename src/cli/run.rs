@@ -17,12 +17,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
-    let (cfg, device, dir) = opts.prepare(&config, |cfg: &Config| {
+    let (cfg, device, mut dir) = opts.prepare(&config, |cfg: &Config| {
         (cfg.run.precision == Precision::F64)
             .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
     })?;
-    let report = fpgen::run::run_config(&cfg, opts.backend, &dir, &RunOptions { quiet: opts.quiet }, &device)
-        .with_context(|| format!("run `{}`", cfg.name))?;
+    let report =
+        fpgen::run::run_config(&cfg, opts.backend, &mut dir, &RunOptions { quiet: opts.quiet }, &device)
+            .with_context(|| format!("run `{}`", cfg.name))?;
     if let Some(summary) = &report.grid {
         log::info!("{}: {}", summary.status, summary.message);
         log::info!(

@@ -18,8 +18,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
-    let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
-    let s = fpgen::run::sample::sample_run(&cfg, &dir, opts.quiet, device.gpu().map(|c| c.as_ref()))
+    let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
+    let s = fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, device.gpu().map(|c| c.as_ref()))
         .with_context(|| format!("sample `{}`", cfg.name))?;
     log::info!(
         "on {}: {} samples, {} data points, epsilon {}",
@@ -48,6 +48,6 @@ pub fn run(args: Args) -> Result<()> {
             "concentration: log-log slope of the RMS distance to K against t_min = {slope:.3} (theory: 0.5)"
         );
     }
-    log::info!("outputs in {}", dir.display());
+    log::info!("outputs in {}", dir.path().display());
     Ok(())
 }

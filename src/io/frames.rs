@@ -5,7 +5,7 @@ use std::path::Path;
 use image::{Rgb, RgbImage};
 
 use crate::config::{Colormap, OutputSection};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::grid::Grid;
 
 /// Polynomial fits of matplotlib's viridis and magma (degree 6, per channel).
@@ -209,11 +209,26 @@ pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], style: &FrameStyle) 
     save_png(path, &render(grid, field, style))
 }
 
-pub fn save_png(path: &Path, image: &RgbImage) -> Result<()> {
-    image
-        .save(path)
-        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write PNG: {e}") })
+/// Where the particles are, finer than the grid: a `min_pixels`² histogram of the positions
+/// (y up), log-scaled from half a particle to its fullest pixel, so single particles show.
+pub fn scatter_image(x: &[f64], grid: &Grid, opts: &OutputSection) -> RgbImage {
+    let side = opts.min_pixels.max(64) as usize;
+    let l = grid.half_width;
+    let mut counts = vec![0u32; side * side];
+    let bin = |v: f64| (((v + l) / (2.0 * l) * side as f64).floor().max(0.0) as usize).min(side - 1);
+    for p in x.chunks_exact(2) {
+        // pixel (px, py): px along x (axis 0), py from the top
+        counts[(side - 1 - bin(p[1])) * side + bin(p[0])] += 1;
+    }
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let scale = Scale { lo: 0.5, hi: max.max(1.0), log: true };
+    RgbImage::from_fn(side as u32, side as u32, |px, py| {
+        let c = counts[py as usize * side + px as usize] as f64;
+        image::Rgb(colour(opts.colormap, if c > 0.0 { scale.unit(c) } else { -1.0 }))
+    })
 }
+
+pub use super::save_png;
 
 #[cfg(test)]
 mod tests {

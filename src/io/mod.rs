@@ -1,43 +1,78 @@
-//! Run outputs: .npy arrays, PNG frames, diagnostics CSV, summary JSON, run folders.
+//! Run outputs: the run directory (`RunDir`), .npy arrays, PNG frames, diagnostics CSV,
+//! JSON; every file but the row-by-row CSVs is written atomically.
 
 pub mod frames;
 pub mod plot;
 pub mod rerender;
+pub mod run_dir;
+
+pub use run_dir::RunDir;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 
-/// Write a field as float64 .npy with shape [N] or [N, N] (index order [ix, iy]).
-pub fn write_field_npy(path: &Path, grid: &Grid, field: &[f64]) -> Result<()> {
-    let data_err = |e: String| Error::Data { path: path.to_path_buf(), message: e };
-    let array =
-        ndarray::ArrayD::from_shape_vec(grid.shape(), field.to_vec()).map_err(|e| data_err(e.to_string()))?;
-    ndarray_npy::write_npy(path, &array).map_err(|e| data_err(format!("cannot write .npy: {e}")))
-}
-
-/// Create `dir` (and parents). An existing non-empty directory is refused unless
-/// `force`, in which case it is emptied first.
-pub fn prepare_run_dir(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        let non_empty = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_some();
-        if non_empty {
-            if !force {
-                return Err(Error::RunDirExists(dir.to_path_buf()));
-            }
-            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
+/// Write a file atomically: into a temporary sibling, then renamed over `path`, so that
+/// a crash or a full disk never leaves a truncated file under the final name. Missing
+/// parent folders are created (a run directory holds only what is written into it).
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    for sub in ["snapshots", "frames"] {
-        let p = dir.join(sub);
-        std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut file| write(&mut file).and_then(|_| file.sync_data()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
     }
     Ok(())
 }
 
+/// Write an array as .npy (atomically).
+pub fn write_npy<A: ndarray_npy::WritableElement, D: ndarray::Dimension>(
+    path: &Path,
+    array: &ndarray::Array<A, D>,
+) -> Result<()> {
+    use ndarray_npy::WriteNpyExt;
+    write_atomic(path, |file| {
+        let mut buffered = std::io::BufWriter::new(file);
+        array.write_npy(&mut buffered).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut buffered)
+    })
+}
+
+/// Write a field as float64 .npy with shape [N] or [N, N] (index order [ix, iy]).
+pub fn write_field_npy(path: &Path, grid: &Grid, field: &[f64]) -> Result<()> {
+    let array = ndarray::ArrayD::from_shape_vec(grid.shape(), field.to_vec())
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: e.to_string() })?;
+    write_npy(path, &array)
+}
+
+/// Write points (particles, samples) as float64 .npy of shape (n, d).
+pub fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
+    let array = ndarray::Array2::from_shape_vec((x.len() / dim, dim), x.to_vec())
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: e.to_string() })?;
+    write_npy(path, &array)
+}
+
+/// Write an image as PNG (atomically).
+pub fn save_png(path: &Path, image: &image::RgbImage) -> Result<()> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot encode PNG: {e}") })?;
+    write_atomic(path, |file| std::io::Write::write_all(file, bytes.get_ref()))
+}
+
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    write_atomic(path, |file| std::io::Write::write_all(file, text.as_bytes()))
 }
 
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -54,6 +89,9 @@ pub struct CsvWriter {
 
 impl CsvWriter {
     pub fn create(path: &Path, header: &[&str]) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         let mut w = Self { path: path.to_path_buf(), file: std::io::BufWriter::new(file) };
         w.line(&header.join(","))?;

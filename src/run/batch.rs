@@ -119,7 +119,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
                 first.display(),
                 path.display(),
                 cfg.name,
-                crate::run::run_dir(&opts.out, cfg).display()
+                opts.out.join(&cfg.name).display()
             )));
         }
     }
@@ -129,7 +129,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
     let mut csv = CsvWriter::create(&opts.out.join("batch.csv"), &BATCH_HEADER)?;
     let mut runs = Vec::with_capacity(loaded.len());
     for (i, (path, cfg)) in loaded.iter().enumerate() {
-        let dir = crate::run::run_dir(&opts.out, cfg);
+        let dir = opts.out.join(&cfg.name);
         log::info!(
             "batch [{}/{}] `{}` ({}) -> {}",
             i + 1,
@@ -156,6 +156,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
 }
 
 fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &Device) -> Result<RunReport> {
-    io::prepare_run_dir(dir, opts.force)?;
-    crate::run::run_config(cfg, opts.backend, dir, &RunOptions { quiet: opts.quiet }, device)
+    let mut run_dir = io::RunDir::create(&opts.out, &cfg.name, opts.force)?;
+    debug_assert_eq!(run_dir.path(), dir);
+    crate::run::run_config(cfg, opts.backend, &mut run_dir, &RunOptions { quiet: opts.quiet }, device)
 }

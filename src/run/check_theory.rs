@@ -185,7 +185,6 @@ pub fn check_theory(
         concentration_t_mins: t_mins,
         concentration_rms: rms,
     };
-    super::sample::remove_unused_dirs(dir);
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
     io::write_json(&dir.join("check.json"), &report)?;
     Ok(report)

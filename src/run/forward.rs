@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
 use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, Problem, StepControl, StopReason};
 use crate::gpu::{Device, DeviceChoice};
-use crate::io::{self, frames, CsvWriter};
+use crate::io::{self, frames, CsvWriter, RunDir};
 use crate::model::equilibrium;
 
 pub const DIAGNOSTICS_HEADER: [&str; 11] = [
@@ -92,7 +92,7 @@ pub fn run(
     config: &Config,
     problem: &Problem,
     backend: &mut dyn Backend,
-    run_dir: &Path,
+    run_dir: &mut RunDir,
     opts: &RunOptions,
 ) -> Result<Summary> {
     let wall = Instant::now();
@@ -121,7 +121,7 @@ pub fn run(
     let mut field = vec![0.0; grid.len()];
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
     let mut snapshots = SnapshotWriter {
-        dir: run_dir,
+        dir: run_dir.path(),
         config,
         grid,
         style,
@@ -222,7 +222,8 @@ pub fn run(
         snapshot_times: snapshots.times,
         frames: snapshots.frames,
     };
-    io::write_json(&run_dir.join("summary.json"), &summary)?;
+    run_dir.add_summary(None, &summary)?;
+    run_dir.write_summary()?;
     if matches!(stop, Some(StopReason::NonFinite)) {
         return Err(Error::Numerics(format!(
             "{} — the last state is in {}",
@@ -328,7 +329,7 @@ impl SnapshotWriter<'_> {
                     frames::render(self.grid, self.field, &self.style)
                 }
             };
-            frames::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
+            io::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
             self.frames.push(format!("frames/{name}.png"));
         }
         self.last_step = Some(step);
@@ -388,7 +389,7 @@ pub struct RunReport {
 pub fn run_config(
     config: &Config,
     choice: DeviceChoice,
-    run_dir: &Path,
+    run_dir: &mut RunDir,
     opts: &RunOptions,
     device: &Device,
 ) -> Result<RunReport> {
@@ -411,7 +412,7 @@ pub fn run_config(
             info.backend,
             info.precision,
             info.threads,
-            run_dir.display()
+            run_dir.path().display()
         );
         Some(run(config, &problem, backend.as_mut(), run_dir, opts)?)
     };
@@ -424,23 +425,16 @@ pub fn run_config(
                     s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
                 })
                 .unwrap_or_default();
-            Some(crate::run::particles::run(config, run_dir, &device, &snapshots)?)
+            Some(crate::run::particles::run(config, run_dir.path(), &device, &snapshots)?)
         }
         None => None,
     };
     if let Some(p) = &particles {
-        let mut json = match &grid {
-            Some(s) => serde_json::to_value(s),
-            None => serde_json::to_value(serde_json::json!({ "name": config.name, "status": "completed" })),
+        if grid.is_none() {
+            run_dir.add_summary(None, &serde_json::json!({ "name": config.name, "status": "completed" }))?;
         }
-        .map_err(|e| Error::Numerics(e.to_string()))?;
-        json["particles"] = serde_json::to_value(p).map_err(|e| Error::Numerics(e.to_string()))?;
-        io::write_json(&run_dir.join("summary.json"), &json)?;
+        run_dir.add_summary(Some("particles"), p)?;
+        run_dir.write_summary()?;
     }
     Ok(RunReport { grid, particles })
-}
-
-/// `<out>/<name>`.
-pub fn run_dir(out: &Path, config: &Config) -> PathBuf {
-    out.join(&config.name)
 }

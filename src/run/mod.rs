@@ -16,4 +16,4 @@ pub mod sample;
 pub mod simulation;
 pub mod verify;
 
-pub use forward::{run_config, run_dir, RunOptions, RunReport, Summary};
+pub use forward::{run_config, RunOptions, RunReport, Summary};

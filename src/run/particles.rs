@@ -104,32 +104,6 @@ pub struct ParticleSummary {
     pub outputs: Vec<ParticleOutput>,
 }
 
-pub(crate) fn write_positions(path: &Path, x: &[f64], dim: usize) -> Result<()> {
-    let array = ndarray::Array2::from_shape_vec((x.len() / dim, dim), x.to_vec())
-        .map_err(|e| Error::Data { path: path.to_path_buf(), message: e.to_string() })?;
-    ndarray_npy::write_npy(path, &array)
-        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write .npy: {e}") })
-}
-
-/// Where the particles are, finer than the grid: a `min_pixels`² histogram of the positions
-/// (y up), log-scaled from half a particle to its fullest pixel, so single particles show.
-pub(crate) fn scatter_image(x: &[f64], grid: &Grid, opts: &crate::config::OutputSection) -> image::RgbImage {
-    let side = opts.min_pixels.max(64) as usize;
-    let l = grid.half_width;
-    let mut counts = vec![0u32; side * side];
-    let bin = |v: f64| (((v + l) / (2.0 * l) * side as f64).floor().max(0.0) as usize).min(side - 1);
-    for p in x.chunks_exact(2) {
-        // pixel (px, py): px along x (axis 0), py from the top
-        counts[(side - 1 - bin(p[1])) * side + bin(p[0])] += 1;
-    }
-    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let scale = frames::Scale { lo: 0.5, hi: max.max(1.0), log: true };
-    image::RgbImage::from_fn(side as u32, side as u32, |px, py| {
-        let c = counts[py as usize * side + px as usize] as f64;
-        image::Rgb(frames::colour(opts.colormap, if c > 0.0 { scale.unit(c) } else { -1.0 }))
-    })
-}
-
 /// Run the particles of `config` (which must have a `[particles]` section). `grid_snapshots`
 /// are the grid solver's (t, .npy path) pairs, for the L1 distances.
 pub fn run(
@@ -276,15 +250,15 @@ impl ParticleWriter<'_> {
         let (dir, grid) = (self.dir, self.grid);
         let name = format!("{step:08}");
         let x = backend.positions()?;
-        write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
+        io::write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
         let f = backend.density()?;
         io::write_field_npy(&dir.join(format!("density_{name}.npy")), grid, &f)?;
         if self.config.output.frames {
             frames::write_frame(&dir.join(format!("density_{name}.png")), grid, &f, &self.style)?;
             if grid.dim == 2 {
-                frames::save_png(
+                io::save_png(
                     &dir.join(format!("scatter_{name}.png")),
-                    &scatter_image(&x, grid, &self.config.output),
+                    &frames::scatter_image(&x, grid, &self.config.output),
                 )?;
             }
         }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::io::RunDir;
 use crate::io::{self, frames};
 use crate::reverse::metrics::{self, Comparison};
 use crate::run::generate::{generate_from, Generation, ReverseSettings};
@@ -53,12 +54,9 @@ fn phase_progress(quiet: bool) -> impl FnMut(&str, f64) {
     }
 }
 
-/// The run folder's unused subfolders (a reverse run writes no snapshots/frames; the
-/// store's spill folder is empty once the store is dropped).
-fn remove_empty_dirs(dir: &Path) {
-    for sub in ["snapshots", "frames", "snapshot_store"] {
-        let _ = std::fs::remove_dir(dir.join(sub));
-    }
+/// The store's spill folder, empty once the store is dropped.
+fn remove_spill_dir(dir: &Path) {
+    let _ = std::fs::remove_dir(spill_dir(dir));
 }
 
 fn spill_dir(dir: &Path) -> std::path::PathBuf {
@@ -68,13 +66,20 @@ fn spill_dir(dir: &Path) -> std::path::PathBuf {
 /// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).
 pub type Device<'a> = Option<&'a std::sync::Arc<crate::gpu::GpuContext>>;
 
-pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) -> Result<GenerateSummary> {
+pub fn generate_run(
+    config: &Config,
+    run_dir: &mut RunDir,
+    quiet: bool,
+    device: Device,
+) -> Result<GenerateSummary> {
+    let dir = run_dir.path().to_path_buf();
+    let dir = dir.as_path();
     let grid = config.grid()?;
     let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
     let settings = ReverseSettings::from_config(config);
     let mut progress = phase_progress(quiet);
     let g = generate_from(config, f0, &settings, &spill_dir(dir), device, &mut progress)?;
-    remove_empty_dirs(dir);
+    remove_spill_dir(dir);
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
 
     let directions = config.reverse.sliced_w1_directions;
@@ -89,14 +94,14 @@ pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) ->
     }
     let mut samples_vs_initial = None;
     if !g.samples.is_empty() {
-        crate::run::particles::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
+        io::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
         let hist = crate::reverse::particles::histogram(&grid, &g.samples, g.mass_initial);
         let image = if grid.dim == 2 {
-            crate::run::particles::scatter_image(&g.samples, &grid, &config.output)
+            frames::scatter_image(&g.samples, &grid, &config.output)
         } else {
             frames::render(&grid, &hist, &style)
         };
-        frames::save_png(&dir.join("samples.png"), &image)?;
+        io::save_png(&dir.join("samples.png"), &image)?;
         outputs.extend(["samples.npy".to_string(), "samples.png".to_string()]);
         samples_vs_initial = Some(metrics::compare(&grid, &g.initial, &hist, directions));
     }
@@ -115,7 +120,8 @@ pub fn generate_run(config: &Config, dir: &Path, quiet: bool, device: Device) ->
         generation: g,
         outputs,
     };
-    io::write_json(&dir.join("summary.json"), &summary)?;
+    run_dir.add_summary(None, &summary)?;
+    run_dir.write_summary()?;
     Ok(summary)
 }
 
@@ -144,11 +150,13 @@ pub struct FilterSummary {
 /// K forward + reverse cycles from the config's initial density (iterate 0).
 pub fn filter_run(
     config: &Config,
-    dir: &Path,
+    run_dir: &mut RunDir,
     iterations: usize,
     quiet: bool,
     device: Device,
 ) -> Result<FilterSummary> {
+    let dir = run_dir.path().to_path_buf();
+    let dir = dir.as_path();
     if iterations == 0 {
         return Err(Error::Numerics("--iterations must be at least 1".into()));
     }
@@ -194,7 +202,7 @@ pub fn filter_run(
         rows.push(row(k, &g.generated, &previous, seconds));
         iterates.push(g.generated);
     }
-    remove_empty_dirs(dir);
+    remove_spill_dir(dir);
     let mut outputs = vec!["filter.csv".to_string(), "strip.png".to_string()];
     for (k, (f, r)) in iterates.iter().zip(&rows).enumerate() {
         csv.row(&[
@@ -212,7 +220,7 @@ pub fn filter_run(
     }
     let style = frames::FrameStyle::covering(&config.output, iterates.iter().map(|f| f.as_slice()));
     let images: Vec<image::RgbImage> = iterates.iter().map(|f| frames::render(&grid, f, &style)).collect();
-    frames::save_png(&dir.join("strip.png"), &strip(&images))?;
+    io::save_png(&dir.join("strip.png"), &strip(&images))?;
     let summary = FilterSummary {
         name: config.name.clone(),
         iterations: rows,
@@ -221,7 +229,8 @@ pub fn filter_run(
         mode: settings.mode,
         outputs,
     };
-    io::write_json(&dir.join("summary.json"), &summary)?;
+    run_dir.add_summary(None, &summary)?;
+    run_dir.write_summary()?;
     Ok(summary)
 }
 

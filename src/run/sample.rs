@@ -12,6 +12,7 @@ use crate::diffusion::sampler::Sampled;
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
+use crate::io::RunDir;
 use crate::io::{self, frames, plot};
 use crate::model::score::{self, PointCloud};
 use crate::run::progress::Progress;
@@ -38,27 +39,10 @@ pub struct SampleSummary {
     pub outputs: Vec<String>,
 }
 
-/// The run-directory helper makes folders that sample and check-theory runs do not use.
-pub fn remove_unused_dirs(dir: &Path) {
-    for sub in ["snapshots", "frames"] {
-        let _ = std::fs::remove_dir(dir.join(sub));
-    }
-}
-
-fn write_points(path: &Path, x: &[f64], dim: usize) -> Result<()> {
-    crate::run::particles::write_positions(path, x, dim)
-}
-
-fn save_png(path: &Path, image: &image::RgbImage) -> Result<()> {
-    image
-        .save(path)
-        .map_err(|e| Error::Data { path: path.to_path_buf(), message: format!("cannot write PNG: {e}") })
-}
-
 /// The samples as an image: a log-scaled 2D histogram, or the 1D histogram's profile.
 fn samples_image(cfg: &DiffusionConfig, grid: &Grid, samples: &[f64]) -> image::RgbImage {
     if grid.dim == 2 {
-        return crate::run::particles::scatter_image(samples, grid, &cfg.output);
+        return frames::scatter_image(samples, grid, &cfg.output);
     }
     let hist = crate::reverse::particles::histogram(grid, samples, 1.0);
     let style = frames::FrameStyle::covering(&cfg.output, [hist.as_slice()]);
@@ -153,25 +137,26 @@ fn write_profiles(cfg: &DiffusionConfig, cloud: &PointCloud, grid: &Grid, dir: &
         log_canvas.polyline(&xs.iter().copied().zip(logs.iter().copied()).collect::<Vec<_>>(), colour);
         score_canvas.polyline(&xs.iter().copied().zip(scores.iter().copied()).collect::<Vec<_>>(), colour);
     }
-    save_png(&dir.join("log_density.png"), &log_canvas.into_image())?;
-    save_png(&dir.join("score.png"), &score_canvas.into_image())?;
+    io::save_png(&dir.join("log_density.png"), &log_canvas.into_image())?;
+    io::save_png(&dir.join("score.png"), &score_canvas.into_image())?;
     Ok(vec!["profiles.csv".into(), "log_density.png".into(), "score.png".into()])
 }
 
 pub fn sample_run(
     cfg: &DiffusionConfig,
-    dir: &Path,
+    run_dir: &mut RunDir,
     quiet: bool,
     device: Option<&GpuContext>,
 ) -> Result<SampleSummary> {
+    let dir = run_dir.path().to_path_buf();
+    let dir = dir.as_path();
     let process = cfg.process();
     let cloud = cfg.cloud()?;
     let support = cfg.support()?;
     let grid = cfg.grid()?;
     let d = cloud.dim;
-    remove_unused_dirs(dir);
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
-    write_points(&dir.join("data.npy"), &cloud.points, d)?;
+    io::write_positions(&dir.join("data.npy"), &cloud.points, d)?;
     let mut outputs = vec!["config.toml".to_string(), "data.npy".to_string()];
     if d == 1 {
         outputs.extend(write_profiles(cfg, &cloud, &grid, dir)?);
@@ -197,8 +182,8 @@ pub fn sample_run(
         let (tube_fraction, memorised_fraction, rms) =
             support_measures(&process, &cloud, &support, t_min, &sampled.samples);
         let name = format!("samples_{k}");
-        write_points(&dir.join(format!("{name}.npy")), &sampled.samples, d)?;
-        save_png(&dir.join(format!("{name}.png")), &samples_image(cfg, &grid, &sampled.samples))?;
+        io::write_positions(&dir.join(format!("{name}.npy")), &sampled.samples, d)?;
+        io::save_png(&dir.join(format!("{name}.png")), &samples_image(cfg, &grid, &sampled.samples))?;
         outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
         let traced = settings.trajectories.min(settings.samples);
         if traced > 0 {
@@ -212,7 +197,7 @@ pub fn sample_run(
                 path: path.clone(),
                 message: format!("cannot write .npy: {e}"),
             })?;
-            save_png(
+            io::save_png(
                 &dir.join(format!("trajectories_{k}.png")),
                 &trajectories_image(&cloud, &grid, &sampled, traced, cfg.check.voronoi_gamma),
             )?;
@@ -245,6 +230,7 @@ pub fn sample_run(
         concentration_slope: log_log_slope(&t, &r),
         outputs,
     };
-    io::write_json(&dir.join("summary.json"), &summary)?;
+    run_dir.add_summary(None, &summary)?;
+    run_dir.write_summary()?;
     Ok(summary)
 }
