@@ -2,7 +2,7 @@
 //! explicit Euler, Δt = 0.2 h²); `fpgen bench` prints the same figures as a table.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use fpgen::forward::Backend;
+use fpgen::forward::ForwardStepper;
 use fpgen::run::bench::peer_backend;
 
 const STEPS: u64 = 10;

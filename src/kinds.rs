@@ -57,7 +57,7 @@ pub enum Start {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReverseMode {
-    /// Reverse every stored forward step with its own fluxes (MATH.md §3, discretely
+    /// Reverse every stored forward step with its own fluxes (docs/MATH.md §3, discretely
     /// exact): needs every step stored and the Euler integrator.
     Exact,
     /// (R_η) with the score implied by the forward scheme's fluxes, between checkpoints.
@@ -81,7 +81,7 @@ pub enum FaceFlux {
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum Stepper {
+pub enum ParticleMethod {
     /// X ← X − λX(1 + βf̂^γ)Δt + √(2DΔt) ξ; needs Δt ≲ 1/(λβf̂^γ).
     EulerMaruyama,
     /// X ← (X + √(2DΔt) ξ) / (1 + λΔt(1 + βf̂^γ)): stable for any Δt, never overshoots 0.
@@ -92,7 +92,7 @@ pub enum Stepper {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 /// The reverse sampler's step (score-based diffusion).
-pub enum SampleStepper {
+pub enum SampleMethod {
     Exponential,
     Euler,
 }

@@ -1,20 +1,30 @@
-//! fpgen: PDE-based generative models — the nonlinear Ornstein–Uhlenbeck /
-//! Kaniadakis–Quarati Fokker–Planck equation on grids, with a CPU reference backend.
-//! See MATH.md (shared) for the equations and schemes.
+//! fpgen: PDE-based generative models. The nonlinear Ornstein–Uhlenbeck /
+//! Kaniadakis–Quarati Fokker–Planck equation on grids and as particles, its stabilised
+//! reverse time, and classical score-based diffusion, on the CPU and on GPUs through wgpu.
+//! docs/MATH.md states the equations, schemes and checks the code implements;
+//! ARCHITECTURE.md the layers below: each module uses only the groups listed before it.
 
-pub mod config;
-pub mod diffusion;
+// Plain types.
 pub mod error;
-pub mod forward;
-pub mod gpu;
 pub mod grid;
 pub mod kinds;
-pub mod model;
-pub mod particles;
 pub mod real;
-pub mod reverse;
 pub mod rng;
+// Physics as pure functions.
+pub mod model;
+// The configuration: schema by section, validation, overrides.
+pub mod config;
+// GPU infrastructure: context, device choice, kernel registry.
+pub mod gpu;
+// Run directories, .npy, figures, CSV.
+pub mod io;
+// Features, each with its CPU code, GPU host and twin; in the order forward, particles,
+// reverse, diffusion, each uses only the earlier ones.
+pub mod diffusion;
+pub mod forward;
+pub mod particles;
+pub mod reverse;
+// Pipelines on the one Simulation loop.
+pub mod run;
 
 pub use error::{ConfigError, Error, Result};
-pub mod io;
-pub mod run;

@@ -1,4 +1,4 @@
-//! Counter-based random numbers shared by the CPU and the GPU (MATH.md §5): Philox4x32-10
+//! Counter-based random numbers shared by the CPU and the GPU (docs/MATH.md §5): Philox4x32-10
 //! keyed by the seed, counter = (particle id, step, draw, 0), and Box–Muller normals.
 //! Twin: shaders/shared/rng.wgsl, which performs the same f32 operations in the same order
 //! (its own log and sin/cos polynomials, not the platform's), so the uniform integers are

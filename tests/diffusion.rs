@@ -1,6 +1,6 @@
-//! Score-based diffusion (MATH.md §4): the samplers against exact answers.
+//! Score-based diffusion (docs/MATH.md §4): the samplers against exact answers.
 
-use fpgen::diffusion::sampler::{self, CpuSampler, SamplerSettings, Start, Stepper};
+use fpgen::diffusion::sampler::{self, CpuSampler, SampleMethod, SamplerSettings, Start};
 use fpgen::model::score::{LinearProcess, PointCloud};
 use fpgen::reverse::pde::FaceFlux;
 
@@ -12,7 +12,7 @@ fn settings(epsilon: f64, t_min: f64, steps: usize, samples: usize) -> SamplerSe
         t_final: 1.0,
         t_min,
         steps,
-        stepper: Stepper::Exponential,
+        stepper: SampleMethod::Exponential,
         start: Start::Exact,
         samples,
         seed: 4,
@@ -81,7 +81,7 @@ fn single_dirac_exponential_step_reproduces_the_gaussian() {
     }
 }
 
-/// Li–Yau (MATH.md §4): div s + d/σ² ≥ 0 with equality only for a single Dirac. Measured by
+/// Li–Yau (docs/MATH.md §4): div s + d/σ² ≥ 0 with equality only for a single Dirac. Measured by
 /// central differences of the exact score (error ≈ δ² s''' ≈ 1e-8 relative) on a grid of
 /// (t, x), for three 1D Diracs and a 2D lemniscate cloud, heat and OU: the relative margin is
 /// ≥ −1e-6.

@@ -6,7 +6,7 @@ use common::*;
 use fpgen::forward::DtPolicy;
 use fpgen::model::equilibrium;
 
-/// Exact 1D linear OU solution from N(m0, s0²) with mass 1 (MATH.md §1, β = 0).
+/// Exact 1D linear OU solution from N(m0, s0²) with mass 1 (docs/MATH.md §1, β = 0).
 fn ou_exact(x: f64, t: f64, m0: f64, s0: f64) -> f64 {
     let m = m0 * (-t).exp();
     let var = s0 * s0 * (-2.0 * t).exp() + (1.0 - (-2.0 * t).exp());

@@ -75,7 +75,7 @@ fn disc_friendly(dim: usize, overrides: &[&str]) -> fpgen::config::Config {
     }
 }
 
-/// H = ∫ λ|x|²/2 f + D Φ(f) is a Lyapunov functional (MATH.md §1): it never increases,
+/// H = ∫ λ|x|²/2 f + D Φ(f) is a Lyapunov functional (docs/MATH.md §1): it never increases,
 /// up to round-off of the sum (1e-12 |H|). The gradient-flow scheme dissipates the
 /// discrete H by construction (F has the sign of −Δξ), checked until equilibrium. The
 /// classic upwind scheme has no such structure: its steady state differs from the

@@ -6,9 +6,13 @@ use fpgen::grid::Grid;
 use fpgen::model::data::InitialDensity;
 use fpgen::model::ModelParams;
 use fpgen::particles::gpu::GpuParticles;
-use fpgen::particles::{deposit, sample, ParticleSettings, ParticleSystem, Stepper};
+use fpgen::particles::{deposit, sample, ParticleMethod, ParticleSettings, ParticleSystem};
 
-fn setup(dim: usize, count: usize, stepper: Stepper) -> (Grid, ModelParams, ParticleSettings, Vec<f64>) {
+fn setup(
+    dim: usize,
+    count: usize,
+    stepper: ParticleMethod,
+) -> (Grid, ModelParams, ParticleSettings, Vec<f64>) {
     let grid = Grid::new(dim, 41, 4.0).unwrap();
     let params = ModelParams { lambda: 1.0, beta: 1.0, gamma: 2.0, diffusion: 1.0 };
     let init = InitialDensity::GaussianMixture {
@@ -27,7 +31,7 @@ fn setup(dim: usize, count: usize, stepper: Stepper) -> (Grid, ModelParams, Part
 fn device_deposit_is_the_cpu_integer_grid() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
     for dim in [1, 2] {
-        let (grid, params, settings, x) = setup(dim, 100_000, Stepper::DriftImplicit);
+        let (grid, params, settings, x) = setup(dim, 100_000, ParticleMethod::DriftImplicit);
         let gpu = GpuParticles::new(&ctx, &grid, &params, &settings, 3.0, &x).unwrap();
         gpu.estimate_density(&ctx);
         let mut cpu = ParticleSystem::<f32>::new(&grid, &params, settings, 3.0, &x);
@@ -50,7 +54,7 @@ fn device_deposit_is_the_cpu_integer_grid() {
 #[test]
 fn device_trajectories_follow_the_cpu() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    for stepper in [Stepper::DriftImplicit, Stepper::EulerMaruyama] {
+    for stepper in [ParticleMethod::DriftImplicit, ParticleMethod::EulerMaruyama] {
         let (grid, params, settings, x) = setup(2, 10_000, stepper);
         let gpu = GpuParticles::new(&ctx, &grid, &params, &settings, 3.0, &x).unwrap();
         let mut cpu = ParticleSystem::<f32>::new(&grid, &params, settings, 3.0, &x);
@@ -90,7 +94,7 @@ fn device_reflection_follows_the_cpu() {
         count: 10_000,
         seed: 8,
         dt: 0.02,
-        stepper: Stepper::EulerMaruyama,
+        stepper: ParticleMethod::EulerMaruyama,
         smoothing_sweeps: 0,
     };
     let gpu = GpuParticles::new(&ctx, &grid, &params, &settings, 1.0, &x).unwrap();

@@ -1,4 +1,4 @@
-//! The WGSL generator against its CPU twin `fpgen::rng` (MATH.md §5). Skips loudly
+//! The WGSL generator against its CPU twin `fpgen::rng` (docs/MATH.md §5). Skips loudly
 //! without an adapter unless FPGEN_REQUIRE_GPU is set.
 
 use fpgen::gpu::context::context_for_tests;

@@ -2,7 +2,7 @@
 //! loudly without an adapter unless FPGEN_REQUIRE_GPU is set.
 
 use fpgen::diffusion::gpu::GpuSampler;
-use fpgen::diffusion::sampler::{self, CpuSampler, DeviceSampler, SamplerSettings, Start, Stepper};
+use fpgen::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMethod, SamplerSettings, Start};
 use fpgen::gpu::context::context_for_tests;
 use fpgen::model::clouds::{self, Shape, ShapeParams};
 use fpgen::model::score::{posterior_means, LinearProcess, MAX_DIM};
@@ -55,7 +55,7 @@ fn sampler_on_the_device_matches_the_cpu() {
         t_final: 1.0,
         t_min: 0.01,
         steps: 50,
-        stepper: Stepper::Exponential,
+        stepper: SampleMethod::Exponential,
         start: Start::Gaussian,
         samples: 4000,
         seed: 9,
@@ -102,7 +102,7 @@ fn chunked_samples_move_exactly_as_one_dispatch() {
     assert_eq!((whole.chunks(), split.chunks()), (1, 4));
     let times = sampler::log_times(1.0, 0.01, 10);
     for (k, w) in times.windows(2).enumerate() {
-        let (a, b) = sampler::coefficients(Stepper::Exponential, 0.5, w[0], w[1]);
+        let (a, b) = sampler::coefficients(SampleMethod::Exponential, 0.5, w[0], w[1]);
         whole.step(&ctx, w[0], a, b, k as u32 + 1);
         split.step(&ctx, w[0], a, b, k as u32 + 1);
     }

@@ -6,9 +6,9 @@ use common::*;
 use fpgen::grid::Grid;
 use fpgen::model::data::InitialDensity;
 use fpgen::model::ModelParams;
-use fpgen::particles::{sample, ParticleSettings, ParticleSystem, Stepper};
+use fpgen::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem};
 
-fn ou_system(dim: usize, count: usize, stepper: Stepper, dt: f64) -> ParticleSystem<f64> {
+fn ou_system(dim: usize, count: usize, stepper: ParticleMethod, dt: f64) -> ParticleSystem<f64> {
     let grid = Grid::new(dim, 41, 8.0).unwrap();
     let params = ModelParams { lambda: 1.0, beta: 0.0, gamma: 2.0, diffusion: 1.0 };
     let init = InitialDensity::GaussianMixture {
@@ -30,7 +30,7 @@ fn ou_system(dim: usize, count: usize, stepper: Stepper, dt: f64) -> ParticleSys
 fn linear_ou_particles_have_the_exact_law() {
     let n = 100_000;
     let t = 0.5f64;
-    for stepper in [Stepper::DriftImplicit, Stepper::EulerMaruyama] {
+    for stepper in [ParticleMethod::DriftImplicit, ParticleMethod::EulerMaruyama] {
         for dim in [1, 2] {
             let mut s = ou_system(dim, n, stepper, 1e-3);
             for _ in 0..500 {
@@ -91,7 +91,7 @@ fn particle_density_approaches_the_pde_solution() {
             count,
             seed: 3,
             dt: 5e-3,
-            stepper: Stepper::DriftImplicit,
+            stepper: ParticleMethod::DriftImplicit,
             smoothing_sweeps: 1,
         };
         let mut s = ParticleSystem::<f32>::new(&grid, &cfg.model_params(), settings, 4.0, &x);

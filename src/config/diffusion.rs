@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{GridSection, OutputSection};
 use crate::error::{ConfigError, Error, Result};
 use crate::grid::Grid;
-use crate::kinds::{FaceFlux, SampleStart as Start, SampleStepper as Stepper};
+use crate::kinds::{FaceFlux, SampleMethod, SampleStart as Start};
 use crate::model::clouds::{self, Shape, ShapeParams};
 use crate::model::score::{LinearProcess, PointCloud, MAX_DIM};
 
@@ -124,7 +124,7 @@ pub struct SamplerSection {
     #[serde(default = "default_steps")]
     pub steps: usize,
     #[serde(default = "default_stepper")]
-    pub stepper: Stepper,
+    pub stepper: SampleMethod,
     #[serde(default = "default_start")]
     pub start: Start,
     #[serde(default = "default_samples")]
@@ -156,7 +156,7 @@ pub struct CheckSection {
     #[serde(default = "default_flux")]
     pub flux: FaceFlux,
     /// Shade the γ-Voronoi cores C_j^γ = {x : |x − y_k|² − |x − y_j|² ≥ γ ∀ k ≠ j} of the
-    /// data points under 2D trajectory plots (MATH.md §4).
+    /// data points under 2D trajectory plots (docs/MATH.md §4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voronoi_gamma: Option<f64>,
 }
@@ -189,8 +189,8 @@ fn default_side() -> usize {
 fn default_steps() -> usize {
     100
 }
-fn default_stepper() -> Stepper {
-    Stepper::Exponential
+fn default_stepper() -> SampleMethod {
+    SampleMethod::Exponential
 }
 fn default_start() -> Start {
     Start::Gaussian

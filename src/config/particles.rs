@@ -12,7 +12,7 @@ pub struct ParticlesSection {
     #[serde(default)]
     pub seed: u64,
     #[serde(default)]
-    pub stepper: crate::kinds::Stepper,
+    pub stepper: crate::kinds::ParticleMethod,
     /// Diffusion sweeps applied to the deposited density before it is interpolated back.
     #[serde(default)]
     pub smoothing_sweeps: u32,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::defaults::*;
 
-/// The reverse-time solver of MATH.md §3.
+/// The reverse-time solver of docs/MATH.md §3.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReverseSection {

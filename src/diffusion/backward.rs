@@ -1,4 +1,4 @@
-//! The backward Fokker–Planck equation of the samplers on the grid (MATH.md §4):
+//! The backward Fokker–Planck equation of the samplers on the grid (docs/MATH.md §4):
 //!
 //!   ∂τ ρ = ε D Δρ − ∇·(ρ b),   b = λ x + (1 + ε) D s(T − τ, x),
 //!
@@ -64,7 +64,7 @@ pub fn start_density(
 
 /// Where the densities of the backward equation live and step: the CPU twin (f64) or the
 /// device (f32). Both freeze b at the faces from the posterior means of the cloud.
-pub trait BackwardMover {
+pub trait BackwardStepper {
     /// Freeze b(t, ·) at the faces for the next steps; returns the positivity bound of Δt.
     fn freeze(&mut self, t: f64) -> Result<f64>;
     /// `steps` explicit steps of Δt, every density.
@@ -117,7 +117,7 @@ impl<'a> CpuBackward<'a> {
     }
 }
 
-impl BackwardMover for CpuBackward<'_> {
+impl BackwardStepper for CpuBackward<'_> {
     fn freeze(&mut self, t: f64) -> Result<f64> {
         let (process, cloud, epsilon) = (&self.process, self.cloud, self.epsilon);
         let (t_h, k) = (process.heat_time(t), process.scale(t));
@@ -202,7 +202,7 @@ impl<'a> DeviceBackward<'a> {
     }
 }
 
-impl BackwardMover for DeviceBackward<'_> {
+impl BackwardStepper for DeviceBackward<'_> {
     fn freeze(&mut self, t: f64) -> Result<f64> {
         let (n, d) = (self.grid.cells, self.grid.dim);
         let (t_h, k) = (self.process.heat_time(t), self.process.scale(t));
@@ -268,7 +268,7 @@ impl BackwardMover for DeviceBackward<'_> {
 /// from the mover's starts at times[0], calling `progress(times reached, time)`. Returns
 /// the steps taken.
 pub fn solve(
-    mover: &mut dyn BackwardMover,
+    mover: &mut dyn BackwardStepper,
     safety: f64,
     times: &[f64],
     progress: &mut dyn FnMut(usize, f64),

@@ -1,4 +1,4 @@
-//! Classical score-based diffusion as PDEs (MATH.md §4): data given as a weighted point
+//! Classical score-based diffusion as PDEs (docs/MATH.md §4): data given as a weighted point
 //! cloud, the exact scores of the heat flow and linear OU (`model::score`), reverse SDE/ODE
 //! samplers on both backends (`sampler`).
 

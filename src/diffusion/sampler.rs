@@ -1,4 +1,4 @@
-//! Reverse SDE/ODE samplers with the exact score of a point cloud (MATH.md §4).
+//! Reverse SDE/ODE samplers with the exact score of a point cloud (docs/MATH.md §4).
 //!
 //! In heat coordinates (`model::score`: x_h = e^{λt} x, t_h(t), D = 1) the reverse process
 //! with parameter ε ≥ 0 is dY = (1 + ε) s dτ + √(2ε) dW for linear OU as for the heat
@@ -19,7 +19,7 @@ use crate::gpu::GpuContext;
 use crate::model::score::{posterior, LinearProcess, PointCloud};
 use crate::rng;
 
-pub use crate::kinds::{SampleStart as Start, SampleStepper as Stepper};
+pub use crate::kinds::{SampleMethod, SampleStart as Start};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SamplerSettings {
@@ -27,7 +27,7 @@ pub struct SamplerSettings {
     pub t_final: f64,
     pub t_min: f64,
     pub steps: usize,
-    pub stepper: Stepper,
+    pub stepper: SampleMethod,
     pub start: Start,
     pub samples: usize,
     pub seed: u64,
@@ -44,13 +44,13 @@ pub fn log_times(t_final: f64, t_min: f64, steps: usize) -> Vec<f64> {
 }
 
 /// (a, b) of the step X ← m + a (X − m) + b ξ between heat times t1 > t2.
-pub fn coefficients(stepper: Stepper, epsilon: f64, t1: f64, t2: f64) -> (f64, f64) {
+pub fn coefficients(stepper: SampleMethod, epsilon: f64, t1: f64, t2: f64) -> (f64, f64) {
     match stepper {
-        Stepper::Exponential => {
+        SampleMethod::Exponential => {
             let r = t2 / t1;
             (r.powf(0.5 * (1.0 + epsilon)), (2.0 * t2 * (1.0 - r.powf(epsilon))).max(0.0).sqrt())
         }
-        Stepper::Euler => {
+        SampleMethod::Euler => {
             (1.0 - (1.0 + epsilon) * (t1 - t2) / (2.0 * t1), (2.0 * epsilon * (t1 - t2)).sqrt())
         }
     }
@@ -85,7 +85,7 @@ pub fn start_positions(process: &LinearProcess, cloud: &PointCloud, s: &SamplerS
 }
 
 /// How the samples move (heat coordinates): the CPU twin or the device.
-pub trait SampleMover {
+pub trait SampleStepper {
     /// X ← m(t_h, X) + a (X − m) + b ξ(sample, step, 0).
     fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()>;
     /// The first `out.len() / dim` samples.
@@ -99,7 +99,7 @@ pub struct CpuSampler<'a> {
     pub seed: u64,
 }
 
-impl SampleMover for CpuSampler<'_> {
+impl SampleStepper for CpuSampler<'_> {
     fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
         let (cloud, seed, d) = (self.cloud, self.seed, self.cloud.dim);
         self.positions.par_chunks_mut(d).enumerate().for_each(|(i, x)| {
@@ -130,7 +130,7 @@ impl<'a> DeviceSampler<'a> {
     }
 }
 
-impl SampleMover for DeviceSampler<'_> {
+impl SampleStepper for DeviceSampler<'_> {
     fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
         self.sampler.step(self.ctx, t_h, a, b, step);
         Ok(())
@@ -160,7 +160,7 @@ pub fn run(
     process: &LinearProcess,
     dim: usize,
     s: &SamplerSettings,
-    mover: &mut dyn SampleMover,
+    mover: &mut dyn SampleStepper,
     start: &[f64],
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Sampled> {
@@ -225,8 +225,8 @@ mod tests {
     fn euler_is_the_exponential_step_to_first_order() {
         for eps in [0.0, 0.2, 1.0] {
             let (t1, t2) = (1.0, 1.0 - 1e-4);
-            let (ae, be) = coefficients(Stepper::Exponential, eps, t1, t2);
-            let (au, bu) = coefficients(Stepper::Euler, eps, t1, t2);
+            let (ae, be) = coefficients(SampleMethod::Exponential, eps, t1, t2);
+            let (au, bu) = coefficients(SampleMethod::Euler, eps, t1, t2);
             assert!((ae - au).abs() < 1e-7, "{eps}: {ae} vs {au}");
             assert!((be * be - bu * bu).abs() < 1e-7, "{eps}: {be} vs {bu}");
         }

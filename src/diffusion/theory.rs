@@ -1,4 +1,4 @@
-//! `fpgen check-theory`: the statements of MATH.md §4 that hold exactly for these scores,
+//! `fpgen check-theory`: the statements of docs/MATH.md §4 that hold exactly for these scores,
 //! evaluated numerically with their margins.
 //!
 //! - The box: the grid checks solve with walls, so u(T) must fit in the grid (mass outside
@@ -87,7 +87,7 @@ pub fn li_yau_margin(process: &LinearProcess, cloud: &PointCloud, grid: &Grid, t
 }
 
 /// ln of the L^p growth bound on ‖ρ(t)‖_p / ‖ρ(T)‖_p (`inv_p` = 1/p) for the backward
-/// solution. Heat equation (MATH.md §4): (T/t)^{(1+ε)d(1−1/p)/2}. Linear OU maps onto it:
+/// solution. Heat equation (docs/MATH.md §4): (T/t)^{(1+ε)d(1−1/p)/2}. Linear OU maps onto it:
 /// in heat coordinates y = e^{λt} x at heat time t_h the backward equation is the heat
 /// case's and ρ(t, x) = e^{dλt} ρ_h(t_h, e^{λt} x), so ‖ρ(t)‖_p = e^{dλt(1−1/p)} ‖ρ_h(t_h)‖_p
 /// and the bound is (T_h/t_h)^{(1+ε)d(1−1/p)/2} e^{−dλ(T−t)(1−1/p)}.

@@ -1,4 +1,4 @@
-//! The `Backend` trait: where the field lives and how it is stepped. The CPU reference
+//! The `ForwardStepper` trait: where the field lives and how it is stepped. The CPU reference
 //! implements it here; the GPU backend implements the same trait.
 
 pub mod cpu;
@@ -93,7 +93,7 @@ pub struct BackendInfo {
     pub threads: usize,
 }
 
-pub trait Backend {
+pub trait ForwardStepper {
     fn info(&self) -> BackendInfo;
     /// Replace the field (host values in f64) and set the time.
     fn upload(&mut self, field: &[f64], t: f64) -> Result<()>;
@@ -118,7 +118,7 @@ pub trait Backend {
 
 /// The forward backend of a problem on a resolved device: the GPU stepper (f32) when the
 /// device is a GPU, else the CPU reference in the problem's precision.
-pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn Backend>> {
+pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepper>> {
     use crate::config::Precision;
     let disc = &problem.disc;
     let bytes = (disc.grid.len() * 4) as u64;

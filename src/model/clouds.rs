@@ -1,4 +1,4 @@
-//! Point clouds for the score-based experiments (MATH.md §4): built-in shapes, sampled
+//! Point clouds for the score-based experiments (docs/MATH.md §4): built-in shapes, sampled
 //! (the training data of an empirical score) or, for curves, as dense quadrature of the
 //! curve measure (the "true" score). Random draws come from the shared Philox generator
 //! (counter (point, 0, draw)), so a seed gives the same cloud everywhere.

@@ -1,4 +1,4 @@
-//! Steady states f_θ, the critical mass M_c(γ, d) and θ(M) (MATH.md §1).
+//! Steady states f_θ, the critical mass M_c(γ, d) and θ(M) (docs/MATH.md §1).
 //!
 //! Work is done in canonical units (λ = β = D = 1) and scaled back:
 //! mass = β^{-1/γ} (D/λ)^{d/2} · canonical mass, box radius R = L √(λ/D).

@@ -1,4 +1,4 @@
-//! The nonlinear Ornstein–Uhlenbeck (Kaniadakis–Quarati) model (MATH.md §1):
+//! The nonlinear Ornstein–Uhlenbeck (Kaniadakis–Quarati) model (docs/MATH.md §1):
 //! ∂t f = ∇·(λ x f (1 + β f^γ)) + D Δf.
 
 use crate::error::ConfigError;
@@ -51,7 +51,7 @@ impl ModelParams {
     }
 
     /// The global positivity bound of the classic upwind scheme with forward Euler as
-    /// MATH.md §2a states it: Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h). The
+    /// docs/MATH.md §2a states it: Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h). The
     /// CPU backend uses its cell-local form, which is never smaller (tested).
     pub fn upwind_dt_bound_global(&self, grid: &Grid, max_density: f64) -> f64 {
         let d = grid.dim as f64;

@@ -2,7 +2,7 @@
 //!
 //! Both rules cluster nodes double-exponentially at the endpoints, so integrable
 //! algebraic endpoint singularities and slowly decaying tails converge fast — what the
-//! critical-mass integrals need (MATH.md §1: never the naive series).
+//! critical-mass integrals need (docs/MATH.md §1: never the naive series).
 
 use std::f64::consts::FRAC_PI_2;
 

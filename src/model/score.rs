@@ -1,4 +1,4 @@
-//! Exact scores of the linear cases (β = 0; MATH.md §4) for data given as a weighted point
+//! Exact scores of the linear cases (β = 0; docs/MATH.md §4) for data given as a weighted point
 //! cloud u_0 = Σ_j w_j δ_{y_j}.
 //!
 //! Linear OU ∂t u = ∇·(λ x u) + D Δu is the heat equation with D = 1 after the change of

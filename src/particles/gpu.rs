@@ -9,7 +9,7 @@ use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFO
 use crate::gpu::registry;
 use crate::grid::Grid;
 use crate::model::ModelParams;
-use crate::particles::{deposit, ParticleSettings, Stepper};
+use crate::particles::{deposit, ParticleMethod, ParticleSettings};
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -110,7 +110,7 @@ impl GpuParticles {
             cells: grid.cells as u32,
             power_kind: model.power().shader_kind(),
             key: crate::rng::key(settings.seed),
-            implicit: u32::from(settings.stepper == Stepper::DriftImplicit),
+            implicit: u32::from(settings.stepper == ParticleMethod::DriftImplicit),
             interacting: u32::from(model.beta != 0.0),
             half_width: grid.half_width as f32,
             inv_h: (1.0 / grid.h()) as f32,
@@ -287,5 +287,40 @@ impl GpuParticles {
         let mut c = [0u32; 4];
         context::read_buffer(ctx, &self.counter, &self.staging, bytemuck::cast_slice_mut(&mut c))?;
         Ok(c[0])
+    }
+}
+
+/// The particles on a device, with the context that runs them.
+pub struct OnDevice {
+    ctx: std::sync::Arc<GpuContext>,
+    particles: GpuParticles,
+}
+
+impl OnDevice {
+    pub fn new(ctx: std::sync::Arc<GpuContext>, particles: GpuParticles) -> Self {
+        Self { ctx, particles }
+    }
+}
+
+impl super::ParticleStepper for OnDevice {
+    fn step_n(&mut self, steps: u32) -> crate::error::Result<()> {
+        // bounded submissions, so that a long run does not build one huge command buffer
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(64);
+            self.particles.step_n(&self.ctx, batch);
+            left -= batch;
+        }
+        Ok(())
+    }
+    fn set_dt(&mut self, dt: f64) {
+        self.particles.set_dt(&self.ctx, dt);
+    }
+    fn positions(&mut self) -> crate::error::Result<Vec<f64>> {
+        Ok(self.particles.read_positions(&self.ctx)?.iter().map(|&x| x as f64).collect())
+    }
+    fn density(&mut self) -> crate::error::Result<Vec<f64>> {
+        self.particles.estimate_density(&self.ctx);
+        Ok(self.particles.read_density(&self.ctx)?.iter().map(|&x| x as f64).collect())
     }
 }

@@ -1,4 +1,4 @@
-//! The interacting particle system of MATH.md §1 on the CPU: N_p particles of mass M/N_p,
+//! The interacting particle system of docs/MATH.md §1 on the CPU: N_p particles of mass M/N_p,
 //! dX = −λX(1 + β f̂(X)^γ) dt + √(2D) dW, with f̂ the cloud-in-cell density of the
 //! particles themselves on the solver's grid (`deposit`), optionally smoothed, interpolated
 //! back with the same weights; Euler–Maruyama or the drift-implicit step; reflecting walls
@@ -12,7 +12,7 @@ pub mod sample;
 use rayon::prelude::*;
 
 use crate::grid::Grid;
-pub use crate::kinds::Stepper;
+pub use crate::kinds::ParticleMethod;
 use crate::model::{ModelParams, Power};
 use crate::real::Real;
 use crate::rng;
@@ -24,7 +24,7 @@ pub struct ParticleSettings {
     pub count: usize,
     pub seed: u64,
     pub dt: f64,
-    pub stepper: Stepper,
+    pub stepper: ParticleMethod,
     pub smoothing_sweeps: u32,
 }
 
@@ -137,7 +137,7 @@ impl<T: Real> ParticleSystem<T> {
         let power = Power::new(p.gamma);
         let l = self.grid.half_width;
         let (cic, density, seed, step) = (self.cic, &self.density, s.seed, self.step);
-        let implicit = s.stepper == Stepper::DriftImplicit;
+        let implicit = s.stepper == ParticleMethod::DriftImplicit;
         self.positions.par_chunks_mut(d).enumerate().for_each(|(id, x)| {
             let factor = if interacting {
                 let pos = position_f32(x, d, 0);
@@ -184,6 +184,33 @@ pub fn reflect(x: f64, l: f64) -> f64 {
     y.clamp(-l, l)
 }
 
+/// The particle system on either backend: the CPU twin (`ParticleSystem`) or the device
+/// (`gpu::OnDevice`).
+pub trait ParticleStepper {
+    fn step_n(&mut self, steps: u32) -> crate::error::Result<()>;
+    fn set_dt(&mut self, dt: f64);
+    fn positions(&mut self) -> crate::error::Result<Vec<f64>>;
+    fn density(&mut self) -> crate::error::Result<Vec<f64>>;
+}
+
+impl<T: Real> ParticleStepper for ParticleSystem<T> {
+    fn step_n(&mut self, steps: u32) -> crate::error::Result<()> {
+        for _ in 0..steps {
+            self.step();
+        }
+        Ok(())
+    }
+    fn set_dt(&mut self, dt: f64) {
+        ParticleSystem::set_dt(self, dt);
+    }
+    fn positions(&mut self) -> crate::error::Result<Vec<f64>> {
+        Ok(self.positions.iter().map(|x| x.as_f64()).collect())
+    }
+    fn density(&mut self) -> crate::error::Result<Vec<f64>> {
+        Ok(self.estimate_density().to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +230,7 @@ mod tests {
             count,
             seed: 7,
             dt: 1e-2,
-            stepper: Stepper::DriftImplicit,
+            stepper: ParticleMethod::DriftImplicit,
             smoothing_sweeps: 1,
         };
         ParticleSystem::new(&grid, &params, settings, 2.0, &x)

@@ -1,4 +1,4 @@
-//! The reverse step built from the forward scheme's own fluxes (MATH.md §3, "discretely
+//! The reverse step built from the forward scheme's own fluxes (docs/MATH.md §3, "discretely
 //! exact variant"), CPU, f64.
 //!
 //! A forward Euler step is f^{n+1} = f^n − Δt/h div F^n with F^n = F(f^n) the scheme's face

@@ -1,4 +1,4 @@
-//! Reverse time (MATH.md §3): generation from the asymptotic state and density filtering.
+//! Reverse time (docs/MATH.md §3): generation from the asymptotic state and density filtering.
 
 pub mod consistent;
 pub mod gpu_particles;

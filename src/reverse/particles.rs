@@ -1,4 +1,4 @@
-//! Reverse particles (MATH.md §3): the reverse SDE
+//! Reverse particles (docs/MATH.md §3): the reverse SDE
 //!
 //!   dY = [ λY (1 + β f^γ) + (D + η) ∇log f ] ds + √(2η) dW̄,   f = f(T − s, Y),
 //!
@@ -71,7 +71,7 @@ fn velocity_at(grid: &Grid, along: &[f64], across: &[f64], pos: &[f64], out: &mu
 
 /// Where the particles are and how a step moves them: the CPU twin (f64, rayon) or the
 /// device (`GpuReverseParticles`, f32).
-pub trait ParticleMover {
+pub trait ReverseStepper {
     /// One step of Δt with the face velocities `along` / `across`; `step` numbers the normals.
     fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()>;
 }
@@ -84,7 +84,7 @@ pub struct CpuMover<'a> {
     pub seed: u64,
 }
 
-impl ParticleMover for CpuMover<'_> {
+impl ReverseStepper for CpuMover<'_> {
     fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()> {
         move_particles(self.grid, along, across, dt, step, self.eta, self.seed, self.positions);
         Ok(())
@@ -111,7 +111,7 @@ impl<'a> DeviceMover<'a> {
     }
 }
 
-impl ParticleMover for DeviceMover<'_> {
+impl ReverseStepper for DeviceMover<'_> {
     fn step(&mut self, along: &[f64], across: &[f64], dt: f64, step: u32) -> Result<()> {
         self.particles.step(self.ctx, along, across, dt, step);
         Ok(())
@@ -151,7 +151,7 @@ pub fn run(
     store: &SnapshotStore,
     t_final: f64,
     settings: &ReverseParticleSettings,
-    mover: &mut dyn ParticleMover,
+    mover: &mut dyn ReverseStepper,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<u32> {
     let grid = &disc.grid;

@@ -1,4 +1,4 @@
-//! The stabilised reverse-time PDE (R_η) of MATH.md §3 on the grid, CPU:
+//! The stabilised reverse-time PDE (R_η) of docs/MATH.md §3 on the grid, CPU:
 //!
 //!   ∂s g = −∇·( g V ) + η Δg,   V = λ y (1 + β f^γ) + (D + η) ∇log f,   f = f(T − s)
 //!

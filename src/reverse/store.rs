@@ -1,4 +1,4 @@
-//! The forward snapshot store of the reverse-time solver (MATH.md §3): f at checkpoint
+//! The forward snapshot store of the reverse-time solver (docs/MATH.md §3): f at checkpoint
 //! times, kept in host memory up to a byte budget and spilled to disk (one raw
 //! little-endian f64 file per snapshot) beyond it, with linear interpolation in time.
 

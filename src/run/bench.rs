@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::{Integrator, Precision, SchemeKind};
 use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
-use crate::forward::{Backend, BackendInfo, DtPolicy, StepControl};
+use crate::forward::{BackendInfo, DtPolicy, ForwardStepper, StepControl};
 use crate::grid::Grid;
 use crate::model::data::InitialDensity;
 use crate::model::ModelParams;
@@ -77,7 +77,7 @@ fn measure<T: Real>(cells: usize, steps: u64, repeats: usize, threads: Option<us
 /// Warm up, then `repeats` times: reload the peer initial state and time `steps` steps.
 /// Returns the median wall time and the relative mass change of the last repeat.
 fn time_steps(
-    backend: &mut dyn Backend,
+    backend: &mut dyn ForwardStepper,
     cells: usize,
     ctl: &StepControl,
     steps: u64,
@@ -214,7 +214,7 @@ pub fn measure_particles(
     steps: u32,
     repeats: usize,
 ) -> Result<ParticleBenchRow> {
-    use crate::particles::{sample, ParticleSettings, ParticleSystem, Stepper};
+    use crate::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem};
     let grid = Grid::new(2, cells, 6.0)?;
     let params =
         ModelParams { lambda: 1.0, beta: if interacting { 1.0 } else { 0.0 }, gamma: 2.0, diffusion: 1.0 };
@@ -224,8 +224,13 @@ pub fn measure_particles(
         weights: vec![1.0, 1.0],
     };
     let x0 = sample::sample(&init, &grid, count, 1)?;
-    let settings =
-        ParticleSettings { count, seed: 1, dt: 1e-3, stepper: Stepper::DriftImplicit, smoothing_sweeps: 1 };
+    let settings = ParticleSettings {
+        count,
+        seed: 1,
+        dt: 1e-3,
+        stepper: ParticleMethod::DriftImplicit,
+        smoothing_sweeps: 1,
+    };
     let mut walls = Vec::with_capacity(repeats);
     if let Some(ctx) = device {
         use crate::particles::gpu::GpuParticles;
@@ -294,7 +299,7 @@ pub fn measure_score(
     steps: usize,
     repeats: usize,
 ) -> Result<ScoreBenchRow> {
-    use crate::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMover, Stepper};
+    use crate::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMethod, SampleStepper};
     use crate::model::clouds::{self, Shape, ShapeParams};
     use crate::model::score::LinearProcess;
     for (key, n) in [("data", data), ("samples", samples), ("steps", steps)] {
@@ -313,11 +318,11 @@ pub fn measure_score(
         })
         .collect();
     let times = sampler::log_times(1.0, 0.01, steps + 1);
-    let timed = |mover: &mut dyn SampleMover| -> Result<f64> {
+    let timed = |mover: &mut dyn SampleStepper| -> Result<f64> {
         let mut one = [0.0; 2];
-        let step = |k: usize, mover: &mut dyn SampleMover| {
+        let step = |k: usize, mover: &mut dyn SampleStepper| {
             let (t1, t2) = (heat.heat_time(times[k]), heat.heat_time(times[k + 1]));
-            let (a, b) = sampler::coefficients(Stepper::Exponential, 0.2, t1, t2);
+            let (a, b) = sampler::coefficients(SampleMethod::Exponential, 0.2, t1, t2);
             mover.step(t1, a, b, k as u32 + 1)
         };
         step(0, mover)?;

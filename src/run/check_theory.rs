@@ -1,4 +1,4 @@
-//! `fpgen check-theory`: the statements of MATH.md §4 that hold exactly for these scores,
+//! `fpgen check-theory`: the statements of docs/MATH.md §4 that hold exactly for these scores,
 //! evaluated numerically with their margins.
 //!
 //! - The box: the grid checks solve with walls, so u(T) must fit in the grid (mass outside

@@ -8,10 +8,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::progress::Progress;
-use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
+use super::simulation::{EndReason, ForwardRun, Moment, Observer, Schedule, Simulation};
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
-use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, Problem, StepControl, StopReason};
+use crate::forward::{BackendInfo, Diagnostics, DtPolicy, ForwardStepper, Problem, StepControl, StopReason};
 use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter, RunDir};
 use crate::model::equilibrium;
@@ -91,7 +91,7 @@ pub struct RunOptions {
 pub fn run(
     config: &Config,
     problem: &Problem,
-    backend: &mut dyn Backend,
+    backend: &mut dyn ForwardStepper,
     run_dir: &mut RunDir,
     opts: &RunOptions,
 ) -> Result<Summary> {
@@ -148,7 +148,7 @@ pub fn run(
         dt_bound_floor: problem.stop.dt_collapse_fraction * bound0,
         max_density: problem.stop.max_density,
     };
-    let mut stepper = ForwardStepper { backend, control };
+    let mut stepper = ForwardRun { backend, control };
     let end = simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?;
     let backend = stepper.backend;
     progress.bar.finish();
@@ -240,12 +240,12 @@ struct ProgressObserver {
     t_final: f64,
 }
 
-impl<'a> Observer<ForwardStepper<'a>> for ProgressObserver {
+impl<'a> Observer<ForwardRun<'a>> for ProgressObserver {
     fn schedules(&self) -> Vec<Schedule> {
         Vec::new()
     }
 
-    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardStepper<'a>) -> Result<()> {
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
         self.bar.update(at.t, self.t_final, at.step, at.dt_last);
         Ok(())
     }
@@ -258,19 +258,19 @@ struct DiagnosticsWriter {
     tracker: Tracker,
 }
 
-impl<'a> Observer<ForwardStepper<'a>> for DiagnosticsWriter {
+impl<'a> Observer<ForwardRun<'a>> for DiagnosticsWriter {
     fn schedules(&self) -> Vec<Schedule> {
         vec![Schedule::EverySteps(self.every)]
     }
 
-    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardStepper<'a>) -> Result<()> {
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
         if at.steps_in_chunk > 0 {
             self.tracker.dt(at.dt_last);
         }
         Ok(())
     }
 
-    fn on_steps(&mut self, at: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+    fn on_steps(&mut self, at: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
         let d = s.backend.diagnostics()?;
         self.tracker.record(&mut self.csv, at.step, at.dt_last, d)
     }
@@ -291,18 +291,18 @@ struct SnapshotWriter<'a> {
     last_step: Option<u64>,
 }
 
-impl<'b> Observer<ForwardStepper<'b>> for SnapshotWriter<'_> {
+impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
     fn schedules(&self) -> Vec<Schedule> {
         vec![Schedule::AtTimes(self.times_wanted.clone())]
     }
 
-    fn on_time(&mut self, at: &Moment, s: &mut ForwardStepper<'b>) -> Result<()> {
+    fn on_time(&mut self, at: &Moment, s: &mut ForwardRun<'b>) -> Result<()> {
         self.write(at.step, s.backend)
     }
 }
 
 impl SnapshotWriter<'_> {
-    fn write(&mut self, step: u64, backend: &mut dyn Backend) -> Result<()> {
+    fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
         let name = format!("f_{step:08}");
         let out = &self.config.output;
         if out.snapshots {

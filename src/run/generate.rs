@@ -1,4 +1,4 @@
-//! Generation (MATH.md §3): run the forward model to T keeping snapshots, then integrate
+//! Generation (docs/MATH.md §3): run the forward model to T keeping snapshots, then integrate
 //! (R_η) from s = 0 to T, starting from f(T) (`terminal`) or from the asymptotic state
 //! computed by the equilibrium calculator (`equilibrium`: f_θ on the grid, with the excess
 //! over M_c in the origin cell), and compare the result with f(0). CPU (f64) in every mode;
@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
+use super::simulation::{EndReason, ForwardRun, Moment, Observer, Schedule, Simulation};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
 use crate::forward::gpu::backend::GpuBackend;
-use crate::forward::{Backend, StepControl};
+use crate::forward::{ForwardStepper, StepControl};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
 pub use crate::kinds::{ReverseMode, Start};
@@ -140,7 +140,7 @@ pub fn generate_from(
 
     // forward, keeping snapshots
     let clock = Instant::now();
-    let mut forward: Box<dyn Backend> = match device {
+    let mut forward: Box<dyn ForwardStepper> = match device {
         Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc)?),
         None => Box::new(CpuBackend::<f64>::new(disc.clone(), config.run.threads)?),
     };
@@ -170,7 +170,7 @@ pub fn generate_from(
     };
     let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
     let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None };
-    let mut stepper = ForwardStepper { backend: forward.as_mut(), control };
+    let mut stepper = ForwardRun { backend: forward.as_mut(), control };
     let end = simulation.run(&mut stepper, &mut [&mut recorder])?;
     if let EndReason::Stopped(stop) = &end.reason {
         return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())));
@@ -374,12 +374,12 @@ struct ForwardRecorder<'s, 'p> {
     progress: &'p mut dyn FnMut(&str, f64),
 }
 
-impl<'a> Observer<ForwardStepper<'a>> for ForwardRecorder<'_, '_> {
+impl<'a> Observer<ForwardRun<'a>> for ForwardRecorder<'_, '_> {
     fn schedules(&self) -> Vec<Schedule> {
         vec![Schedule::EverySteps(self.chunk)]
     }
 
-    fn on_steps(&mut self, at: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+    fn on_steps(&mut self, at: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
         if at.stop.is_some() {
             return Ok(());
         }

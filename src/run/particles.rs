@@ -6,7 +6,6 @@
 //! at that time, the L1 distance between the two densities.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -16,66 +15,11 @@ use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
 use crate::forward::StepOutcome;
 use crate::gpu::Device;
-use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::{self, frames};
 use crate::particles::gpu::GpuParticles;
-use crate::particles::{sample, ParticleSettings, ParticleSystem};
-use crate::real::Real;
-
-/// Where the particles live.
-trait ParticleBackend {
-    fn step_n(&mut self, steps: u32) -> Result<()>;
-    fn set_dt(&mut self, dt: f64);
-    fn positions(&mut self) -> Result<Vec<f64>>;
-    fn density(&mut self) -> Result<Vec<f64>>;
-}
-
-impl<T: Real> ParticleBackend for ParticleSystem<T> {
-    fn step_n(&mut self, steps: u32) -> Result<()> {
-        for _ in 0..steps {
-            self.step();
-        }
-        Ok(())
-    }
-    fn set_dt(&mut self, dt: f64) {
-        ParticleSystem::set_dt(self, dt);
-    }
-    fn positions(&mut self) -> Result<Vec<f64>> {
-        Ok(self.positions.iter().map(|x| x.as_f64()).collect())
-    }
-    fn density(&mut self) -> Result<Vec<f64>> {
-        Ok(self.estimate_density().to_vec())
-    }
-}
-
-struct OnDevice {
-    ctx: Arc<GpuContext>,
-    particles: GpuParticles,
-}
-
-impl ParticleBackend for OnDevice {
-    fn step_n(&mut self, steps: u32) -> Result<()> {
-        // bounded submissions, so that a long run does not build one huge command buffer
-        let mut left = steps;
-        while left > 0 {
-            let batch = left.min(64);
-            self.particles.step_n(&self.ctx, batch);
-            left -= batch;
-        }
-        Ok(())
-    }
-    fn set_dt(&mut self, dt: f64) {
-        self.particles.set_dt(&self.ctx, dt);
-    }
-    fn positions(&mut self) -> Result<Vec<f64>> {
-        Ok(self.particles.read_positions(&self.ctx)?.iter().map(|&x| x as f64).collect())
-    }
-    fn density(&mut self) -> Result<Vec<f64>> {
-        self.particles.estimate_density(&self.ctx);
-        Ok(self.particles.read_density(&self.ctx)?.iter().map(|&x| x as f64).collect())
-    }
-}
+use crate::particles::gpu::OnDevice;
+use crate::particles::{sample, ParticleSettings, ParticleStepper, ParticleSystem};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ParticleOutput {
@@ -92,7 +36,7 @@ pub struct ParticleSummary {
     pub count: usize,
     pub backend: String,
     pub precision: String,
-    pub stepper: crate::kinds::Stepper,
+    pub stepper: crate::kinds::ParticleMethod,
     pub dt: f64,
     pub smoothing_sweeps: u32,
     pub seed: u64,
@@ -129,11 +73,11 @@ pub fn run(
     };
     let x0 = sample::sample(&config.initial_density()?, &grid, section.count, section.seed)?;
     let gpu = device.gpu_for_grid((grid.len() * 4) as u64, grid.dim)?;
-    let (mut backend, backend_name, precision): (Box<dyn ParticleBackend>, &str, &str) =
+    let (mut backend, backend_name, precision): (Box<dyn ParticleStepper>, &str, &str) =
         if let Some(ctx) = gpu {
             let ctx = ctx.clone();
             let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
-            (Box::new(OnDevice { ctx, particles }), "gpu", "f32")
+            (Box::new(OnDevice::new(ctx, particles)), "gpu", "f32")
         } else {
             match config.run.precision {
                 Precision::F64 => {
@@ -159,7 +103,7 @@ pub fn run(
     };
     writer.write(backend.as_mut(), 0.0, 0)?;
     let stepping = Instant::now();
-    let mut stepper = ParticleStepper { backend, steps: 0, t: 0.0, dt: section.dt, dt_now: section.dt };
+    let mut stepper = ParticleRun { backend, steps: 0, t: 0.0, dt: section.dt, dt_now: section.dt };
     let simulation = Simulation { t_final: config.run.t_final, max_steps: u64::MAX, wall_time_limit: None };
     let end = simulation.run(&mut stepper, &mut [&mut writer])?;
     let (t, step, outputs) = (end.t, end.steps, writer.outputs);
@@ -188,15 +132,15 @@ pub fn run(
 /// The particles under the loop: each stretch up to the next output time is split into
 /// equal steps no longer than `dt` (the run steps whole stretches: `max_steps` is not
 /// used).
-struct ParticleStepper {
-    backend: Box<dyn ParticleBackend>,
+struct ParticleRun {
+    backend: Box<dyn ParticleStepper>,
     steps: u64,
     t: f64,
     dt: f64,
     dt_now: f64,
 }
 
-impl Advance for ParticleStepper {
+impl Advance for ParticleRun {
     fn time(&self) -> f64 {
         self.t
     }
@@ -235,18 +179,18 @@ struct ParticleWriter<'a> {
     outputs: Vec<ParticleOutput>,
 }
 
-impl Observer<ParticleStepper> for ParticleWriter<'_> {
+impl Observer<ParticleRun> for ParticleWriter<'_> {
     fn schedules(&self) -> Vec<Schedule> {
         vec![Schedule::AtTimes(self.times.clone())]
     }
 
-    fn on_time(&mut self, at: &Moment, s: &mut ParticleStepper) -> Result<()> {
+    fn on_time(&mut self, at: &Moment, s: &mut ParticleRun) -> Result<()> {
         self.write(s.backend.as_mut(), at.t, at.step)
     }
 }
 
 impl ParticleWriter<'_> {
-    fn write(&mut self, backend: &mut dyn ParticleBackend, t: f64, step: u64) -> Result<()> {
+    fn write(&mut self, backend: &mut dyn ParticleStepper, t: f64, step: u64) -> Result<()> {
         let (dir, grid) = (self.dir, self.grid);
         let name = format!("{step:08}");
         let x = backend.positions()?;

@@ -28,7 +28,7 @@ pub struct SampleSummary {
     pub dim: usize,
     pub data_points: usize,
     pub epsilon: f64,
-    pub stepper: crate::diffusion::sampler::Stepper,
+    pub stepper: crate::diffusion::sampler::SampleMethod,
     pub start: crate::diffusion::sampler::Start,
     pub t_final: f64,
     pub samples: usize,

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crate::error::Result;
-use crate::forward::{Backend, StepControl, StepOutcome, StopReason};
+use crate::forward::{ForwardStepper, StepControl, StepOutcome, StopReason};
 
 /// When an observer fires.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,12 +221,12 @@ impl Simulation {
 }
 
 /// A forward backend under the loop, with the stop thresholds of its run.
-pub struct ForwardStepper<'a> {
-    pub backend: &'a mut dyn Backend,
+pub struct ForwardRun<'a> {
+    pub backend: &'a mut dyn ForwardStepper,
     pub control: StepControl,
 }
 
-impl Advance for ForwardStepper<'_> {
+impl Advance for ForwardRun<'_> {
     fn time(&self) -> f64 {
         self.backend.time()
     }

@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use super::simulation::{EndReason, ForwardStepper, Moment, Observer, Schedule, Simulation};
+use super::simulation::{EndReason, ForwardRun, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, Precision};
 use crate::error::{Error, Result};
-use crate::forward::{self, Backend, Diagnostics, Problem, StepControl};
+use crate::forward::{self, Diagnostics, ForwardStepper, Problem, StepControl};
 use crate::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// Tolerances (relative to the CPU reference of the pair), scaled by `--tol-scale`.
@@ -50,18 +50,18 @@ struct AtOutputTimes {
     seen: Vec<Diagnostics>,
 }
 
-impl<'a> Observer<ForwardStepper<'a>> for AtOutputTimes {
+impl<'a> Observer<ForwardRun<'a>> for AtOutputTimes {
     fn schedules(&self) -> Vec<Schedule> {
         vec![Schedule::AtTimes(self.times.clone())]
     }
 
-    fn on_time(&mut self, _: &Moment, s: &mut ForwardStepper<'a>) -> Result<()> {
+    fn on_time(&mut self, _: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
         self.seen.push(s.backend.diagnostics()?);
         Ok(())
     }
 }
 
-fn evolve(problem: &Problem, backend: &mut dyn Backend) -> Result<Trace> {
+fn evolve(problem: &Problem, backend: &mut dyn ForwardStepper) -> Result<Trace> {
     backend.upload(&problem.initial, 0.0)?;
     let bound0 = backend.dt_bound();
     let control = StepControl {
@@ -72,7 +72,7 @@ fn evolve(problem: &Problem, backend: &mut dyn Backend) -> Result<Trace> {
     let mut tracer = AtOutputTimes { times: problem.output_times.clone(), seen: Vec::new() };
     let simulation =
         Simulation { t_final: problem.t_final, max_steps: problem.max_steps, wall_time_limit: None };
-    let mut stepper = ForwardStepper { backend, control };
+    let mut stepper = ForwardRun { backend, control };
     let end = simulation.run(&mut stepper, &mut [&mut tracer])?;
     match end.reason {
         EndReason::Completed => {}

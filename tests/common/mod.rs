@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use fpgen::config::Config;
-use fpgen::forward::{self, Backend, Diagnostics, Problem, StepControl};
+use fpgen::forward::{self, Diagnostics, ForwardStepper, Problem, StepControl};
 use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
 
 /// A small config: Gaussian mixture in the box [-L, L]^d, adaptive Δt.
@@ -32,7 +32,7 @@ t_final = 1.0
 }
 
 /// The backend of `cfg` loaded with its initial density at t = 0.
-pub fn loaded(cfg: &Config) -> Box<dyn Backend> {
+pub fn loaded(cfg: &Config) -> Box<dyn ForwardStepper> {
     let mut b = forward::create(&problem(cfg), &Device::Cpu).expect("backend");
     let grid = cfg.grid().expect("grid");
     let f0 = cfg.initial_density().expect("initial").on_grid(&grid, cfg.initial.mass).expect("f0");
@@ -47,7 +47,7 @@ pub fn control(cfg: &Config, t_stop: f64) -> StepControl {
 
 /// Step one at a time until `t_stop` (or `max_steps`), collecting diagnostics after
 /// every step (the first entry is the initial state).
-pub fn history(b: &mut dyn Backend, ctl: &StepControl, max_steps: usize) -> Vec<Diagnostics> {
+pub fn history(b: &mut dyn ForwardStepper, ctl: &StepControl, max_steps: usize) -> Vec<Diagnostics> {
     let mut out = vec![b.diagnostics().expect("diagnostics")];
     for _ in 0..max_steps {
         let o = b.step_n(1, ctl).expect("step");
@@ -60,7 +60,7 @@ pub fn history(b: &mut dyn Backend, ctl: &StepControl, max_steps: usize) -> Vec<
     out
 }
 
-pub fn field(b: &mut dyn Backend, len: usize) -> Vec<f64> {
+pub fn field(b: &mut dyn ForwardStepper, len: usize) -> Vec<f64> {
     let mut f = vec![0.0; len];
     b.read_back(&mut f).expect("read back");
     f

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use self::schemes::{GradientFlow, PaddedRows, Upwind};
 use self::sweep::{max_and_sum, sweep_rows, FluxScheme, RowScratch};
 pub use super::problem::Discretisation;
-use super::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
+use super::{BackendInfo, Diagnostics, DtPolicy, ForwardStepper, StepControl, StepOutcome, StopReason};
 use crate::config::{Integrator, SchemeKind};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -123,7 +123,7 @@ impl<T: Real> CpuBackend<T> {
     fn bound(&mut self) -> f64 {
         match &self.scheme {
             Scheme::Upwind(_) => {
-                // The cell-local form of MATH.md §2a: each cell's own outward drift
+                // The cell-local form of docs/MATH.md §2a: each cell's own outward drift
                 // speed λ(|x| − h/2)⁺ per axis instead of λL for all (never smaller).
                 let (p, g) = (&self.disc.params, &self.disc.grid);
                 let h = g.h();
@@ -289,7 +289,7 @@ fn update<T: Real, S: FluxScheme<T>>(
 }
 
 /// max over cells with f > 0 of Σ_faces u⁺ m'(f)/h, computed from the outgoing face
-/// fluxes as (Σ F_out)/(h f) · m'(f) f/m(f) (gradient-flow scheme). MATH.md §2b bounds
+/// fluxes as (Σ F_out)/(h f) · m'(f) f/m(f) (gradient-flow scheme). docs/MATH.md §2b bounds
 /// Δt by the outflow rate with (1 + β f^γ), which keeps f ≥ 0 but lets forward Euler
 /// flip-flop at a maximum (the entropy then rises); the mobility's Lipschitz constant
 /// m'(f) = 1 + (1+γ) β f^γ, as in the upwind bound, removes that.
@@ -331,7 +331,7 @@ fn gradient_flow_rate<T: Real>(
     })
 }
 
-impl<T: Real> Backend for CpuBackend<T> {
+impl<T: Real> ForwardStepper for CpuBackend<T> {
     fn info(&self) -> BackendInfo {
         BackendInfo {
             backend: "cpu".into(),

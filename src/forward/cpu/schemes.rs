@@ -1,4 +1,4 @@
-//! The two finite-volume schemes of MATH.md §2 as (p, q, flux) triples for the sweep.
+//! The two finite-volume schemes of docs/MATH.md §2 as (p, q, flux) triples for the sweep.
 
 use super::sweep::FluxScheme;
 use crate::grid::Grid;

@@ -6,7 +6,7 @@ use super::*;
 use crate::model::data::InitialDensity;
 use crate::model::ModelParams;
 
-/// The cell-local upwind bound is never stricter than MATH.md §2a's global one.
+/// The cell-local upwind bound is never stricter than docs/MATH.md §2a's global one.
 #[test]
 fn local_upwind_bound_is_at_least_the_global_bound() {
     let grid = Grid::new(2, 31, 4.0).unwrap();

@@ -1,4 +1,4 @@
-//! `GpuBackend`: the `Backend` trait on the device, for both schemes (forward Euler or
+//! `GpuBackend`: the `ForwardStepper` trait on the device, for both schemes (forward Euler or
 //! SSP-RK2) in f32.
 //! The field and Δt stay on the device; the host reads a few floats per batch of steps
 //! (stop checks) and per diagnostics, and whole fields only at output times.
@@ -10,7 +10,9 @@ use super::render::GpuRenderer;
 use super::{GpuContext, GpuStepper};
 use crate::error::{Error, Result};
 use crate::forward::cpu::Discretisation;
-use crate::forward::{Backend, BackendInfo, Diagnostics, DtPolicy, StepControl, StepOutcome, StopReason};
+use crate::forward::{
+    BackendInfo, Diagnostics, DtPolicy, ForwardStepper, StepControl, StepOutcome, StopReason,
+};
 use crate::gpu::context::PassTimer;
 use crate::io::frames::FrameStyle;
 
@@ -75,7 +77,7 @@ impl GpuBackend {
     }
 }
 
-impl Backend for GpuBackend {
+impl ForwardStepper for GpuBackend {
     fn info(&self) -> BackendInfo {
         let s = &self.ctx.summary;
         BackendInfo {

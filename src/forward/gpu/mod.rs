@@ -1,7 +1,7 @@
 //! GPU host of the forward solver (wgpu): the step of either finite-volume scheme
 //! (forward Euler or SSP-RK2) with its time step kept on the device (adaptive or fixed),
 //! ping-pong buffers with their bind groups made once, many steps per submission;
-//! reductions (`reduce`) and the `Backend` implementation (`backend`).
+//! reductions (`reduce`) and the `ForwardStepper` implementation (`backend`).
 
 pub mod backend;
 pub mod reduce;
