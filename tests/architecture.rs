@@ -71,6 +71,51 @@ fn crate_references(text: &str) -> BTreeSet<String> {
     names
 }
 
+/// Top-level module -> the top-level modules it uses, from the source.
+fn module_graph() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graph = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for file in &files {
+        let top = top_module(&src, file);
+        if top == "main" || top == "cli" || top == "lib" {
+            continue;
+        }
+        let refs = crate_references(&std::fs::read_to_string(file).unwrap());
+        graph
+            .entry(top.clone())
+            .or_default()
+            .extend(refs.into_iter().filter(|r| *r != top && r != "uniform_layout"));
+    }
+    graph
+}
+
+fn top_module(src: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(src).unwrap();
+    relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string()
+}
+
+/// The graph written in ARCHITECTURE.md is the code's.
+#[test]
+fn architecture_md_graph_matches_the_code() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let start = doc.find("<!-- module graph").expect("ARCHITECTURE.md has a module graph block");
+    let end = doc.find("<!-- end of module graph -->").expect("the block ends");
+    let mut written = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for line in doc[start..end].lines().skip(1) {
+        let Some((from, to)) = line.trim().split_once(" -> ") else { continue };
+        let targets =
+            if to == "(none)" { BTreeSet::new() } else { to.split(", ").map(str::to_string).collect() };
+        written.insert(from.to_string(), targets);
+    }
+    let code = module_graph();
+    for (module, uses) in &code {
+        assert_eq!(written.get(module), Some(uses), "ARCHITECTURE.md: the line of `{module}`");
+    }
+    assert_eq!(written.len(), code.len(), "ARCHITECTURE.md lists modules the code does not have");
+}
+
 #[test]
 fn modules_import_only_lower_layers() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
