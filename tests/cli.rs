@@ -809,3 +809,31 @@ fn run_names_stay_inside_out_and_run_dirs_hold_only_outputs() {
     names.sort();
     assert_eq!(names, ["config.toml", "diagnostics.csv", "f_final.npy", "summary.json"]);
 }
+
+/// `run.wall_time_limit` stops a run at a step boundary with status `wall-time`, the final
+/// state and the summary written; a non-positive limit is refused naming the key.
+#[test]
+fn wall_time_limit_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let status = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "run.wall_time_limit=1e-9", "--set", "run.t_final=100.0"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = out.join("tiny");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "wall-time", "{summary}");
+    assert!(summary["t_final"].as_f64().unwrap() < 100.0);
+    assert!(run.join("f_final.npy").is_file());
+    let output = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--force"])
+        .args(["--set", "run.wall_time_limit=0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("run.wall_time_limit"));
+}

@@ -118,8 +118,10 @@ fn generation_on_the_device_matches_the_cpu() {
             particles: Some(ParticleOptions { count: 20_000, dt: 0.01, seed: 5 }),
         };
         let dir = tempfile::tempdir().unwrap();
-        let cpu = generate_from(&cfg, f0.clone(), &settings, dir.path(), None, &mut |_, _| {}).unwrap();
-        let gpu = generate_from(&cfg, f0, &settings, dir.path(), Some(&ctx), &mut |_, _| {}).unwrap();
+        let cpu =
+            generate_from(&problem(&cfg), f0.clone(), &settings, dir.path(), None, &mut |_, _| {}).unwrap();
+        let gpu =
+            generate_from(&problem(&cfg), f0, &settings, dir.path(), Some(&ctx), &mut |_, _| {}).unwrap();
         let err = rel_l1(&gpu.generated, &cpu.generated);
         eprintln!(
             "{dim}D {start:?}: GPU vs CPU relative L1 {err:.2e} ({} / {} reverse steps); rel L1 to f(0) {:.3e} / {:.3e}",

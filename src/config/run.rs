@@ -22,6 +22,9 @@ pub struct RunSection {
     pub diagnostics_every: u64,
     #[serde(default = "default_max_steps")]
     pub max_steps: u64,
+    /// Stop (status `wall-time`) at the first step boundary after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_time_limit: Option<f64>,
     /// Worker threads for the CPU backend (default: all cores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,

@@ -54,6 +54,14 @@ impl Config {
         if self.run.diagnostics_every == 0 {
             return Err(ConfigError::new("run.diagnostics_every", "must be at least 1"));
         }
+        if let Some(limit) = self.run.wall_time_limit {
+            if !(limit.is_finite() && limit > 0.0) {
+                return Err(ConfigError::new(
+                    "run.wall_time_limit",
+                    format!("must be > 0 seconds (got {limit})"),
+                ));
+            }
+        }
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
         }

@@ -6,6 +6,7 @@ use crate::config::{Config, Integrator, Precision, SchemeKind};
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::kinds::DtPolicy;
+use crate::model::data::InitialDensity;
 use crate::model::ModelParams;
 
 /// Everything that fixes the discrete evolution.
@@ -49,6 +50,8 @@ pub struct StopThresholds {
 pub struct Problem {
     pub name: String,
     pub disc: Discretisation,
+    /// The initial density as described (particles sample from it).
+    pub density: InitialDensity,
     /// f(0) on the grid, rescaled to the requested mass.
     pub initial: Vec<f64>,
     /// The requested initial mass.
@@ -60,16 +63,20 @@ pub struct Problem {
     pub output_times: Vec<f64>,
     pub diagnostics_every: u64,
     pub max_steps: u64,
+    /// Seconds of wall time after which the run stops at a step boundary.
+    pub wall_time_limit: Option<f64>,
     pub stop: StopThresholds,
 }
 
 impl Problem {
     pub fn from_config(config: &Config) -> Result<Self> {
         let disc = Discretisation::from_config(config)?;
-        let initial = config.initial_density()?.on_grid(&disc.grid, config.initial.mass)?;
+        let density = config.initial_density()?;
+        let initial = density.on_grid(&disc.grid, config.initial.mass)?;
         Ok(Self {
             name: config.name.clone(),
             disc,
+            density,
             initial,
             mass: config.initial.mass,
             precision: config.run.precision,
@@ -78,6 +85,7 @@ impl Problem {
             output_times: config.output_times(),
             diagnostics_every: config.run.diagnostics_every,
             max_steps: config.run.max_steps,
+            wall_time_limit: config.run.wall_time_limit,
             stop: StopThresholds {
                 dt_collapse_fraction: config.stop.dt_collapse_fraction,
                 max_density: config.stop.max_density,

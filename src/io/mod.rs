@@ -81,6 +81,29 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     write_text(path, &(text + "\n"))
 }
 
+/// A row type of a CSV file: its header is its field names, in order.
+pub trait CsvRow {
+    const HEADER: &'static [&'static str];
+    fn values(&self) -> Vec<f64>;
+}
+
+/// Define a struct of numeric fields that is a `CsvRow`: the header is generated from the
+/// field names, so the two cannot drift apart.
+#[macro_export]
+macro_rules! csv_row {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
+
+        impl $crate::io::CsvRow for $name {
+            const HEADER: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn values(&self) -> Vec<f64> {
+                vec![$(self.$field as f64),*]
+            }
+        }
+    };
+}
+
 /// A CSV file written row by row (flushed at each row so a killed run keeps its rows).
 pub struct CsvWriter {
     path: PathBuf,
@@ -96,6 +119,15 @@ impl CsvWriter {
         let mut w = Self { path: path.to_path_buf(), file: std::io::BufWriter::new(file) };
         w.line(&header.join(","))?;
         Ok(w)
+    }
+
+    /// A file of `R` rows, its header from the row type.
+    pub fn for_rows<R: CsvRow>(path: &Path) -> Result<Self> {
+        Self::create(path, R::HEADER)
+    }
+
+    pub fn write<R: CsvRow>(&mut self, row: &R) -> Result<()> {
+        self.row(&row.values())
     }
 
     pub fn row(&mut self, values: &[f64]) -> Result<()> {

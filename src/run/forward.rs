@@ -16,28 +16,22 @@ use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter, RunDir};
 use crate::model::equilibrium;
 
-pub const DIAGNOSTICS_HEADER: [&str; 11] = [
-    "step",
-    "t",
-    "dt",
-    "mass",
-    "rel_mass_drift",
-    "min",
-    "max",
-    "l2",
-    "entropy",
-    "second_moment",
-    "origin_mass",
-];
-
-/// One row of diagnostics.csv.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct DiagnosticsRow {
-    pub step: u64,
-    pub dt: f64,
-    pub rel_mass_drift: f64,
-    #[serde(flatten)]
-    pub values: Diagnostics,
+crate::csv_row! {
+    /// One row of diagnostics.csv (its header is these names).
+    #[derive(Clone, Copy, Debug, Serialize)]
+    pub struct DiagnosticsRow {
+        pub step: u64,
+        pub t: f64,
+        pub dt: f64,
+        pub mass: f64,
+        pub rel_mass_drift: f64,
+        pub min: f64,
+        pub max: f64,
+        pub l2: f64,
+        pub entropy: f64,
+        pub second_moment: f64,
+        pub origin_mass: f64,
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -117,7 +111,7 @@ pub fn run(
         }
     }
     io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
-    let csv = CsvWriter::create(&run_dir.join("diagnostics.csv"), &DIAGNOSTICS_HEADER)?;
+    let csv = CsvWriter::for_rows::<DiagnosticsRow>(&run_dir.join("diagnostics.csv"))?;
     let mut field = vec![0.0; grid.len()];
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
     let mut snapshots = SnapshotWriter {
@@ -142,7 +136,8 @@ pub fn run(
 
     let t_final = problem.t_final;
     let mut progress = ProgressObserver { bar: Progress::new(opts.quiet), t_final };
-    let simulation = Simulation { t_final, max_steps: problem.max_steps, wall_time_limit: None };
+    let simulation =
+        Simulation { t_final, max_steps: problem.max_steps, wall_time_limit: problem.wall_time_limit };
     let control = StepControl {
         t_stop: t_final,
         dt_bound_floor: problem.stop.dt_collapse_fraction * bound0,
@@ -174,7 +169,13 @@ pub fn run(
                 problem.max_steps
             ),
         ),
-        EndReason::WallTime => ("wall-time", format!("stopped at the wall-clock limit with t = {t:.6e}")),
+        EndReason::WallTime => (
+            "wall-time",
+            format!(
+                "stopped at run.wall_time_limit = {} s with t = {t:.6e} < t_final = {t_final}",
+                problem.wall_time_limit.unwrap_or(0.0)
+            ),
+        ),
         EndReason::Completed => ("completed", format!("reached t = {t:.6e} in {step} steps")),
         EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
@@ -360,19 +361,19 @@ impl Tracker {
         let drift = (d.mass - self.mass0) / self.mass0;
         self.max_drift = self.max_drift.max(drift.abs());
         self.min_density = self.min_density.min(d.min);
-        csv.row(&[
-            step as f64,
-            d.t,
+        csv.write(&DiagnosticsRow {
+            step,
+            t: d.t,
             dt,
-            d.mass,
-            drift,
-            d.min,
-            d.max,
-            d.l2,
-            d.entropy,
-            d.second_moment,
-            d.origin_mass,
-        ])
+            mass: d.mass,
+            rel_mass_drift: drift,
+            min: d.min,
+            max: d.max,
+            l2: d.l2,
+            entropy: d.entropy,
+            second_moment: d.second_moment,
+            origin_mass: d.origin_mass,
+        })
     }
 }
 
@@ -395,11 +396,11 @@ pub fn run_config(
 ) -> Result<RunReport> {
     let device = crate::forward::device_for(config, choice, device);
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
+    let problem = Problem::from_config(config)?;
     let grid = if only_particles {
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
     } else {
-        let problem = Problem::from_config(config)?;
         let mut backend = crate::forward::create(&problem, &device)?;
         let info = backend.info();
         log::info!(
@@ -425,7 +426,7 @@ pub fn run_config(
                     s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
                 })
                 .unwrap_or_default();
-            Some(crate::run::particles::run(config, run_dir.path(), &device, &snapshots)?)
+            Some(crate::run::particles::run(config, &problem, run_dir.path(), &device, &snapshots)?)
         }
         None => None,
     };

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
 use crate::forward::gpu::backend::GpuBackend;
-use crate::forward::{ForwardStepper, StepControl};
+use crate::forward::{ForwardStepper, Problem, StepControl};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
 pub use crate::kinds::{ReverseMode, Start};
@@ -107,15 +107,14 @@ pub struct Generation {
 /// Forward to run.t_final from the config's initial density, then reverse; spills
 /// snapshots into `spill_dir` beyond the budget.
 pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -> Result<Generation> {
-    let grid = config.grid()?;
-    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
-    generate_from(config, f0, settings, spill_dir, None, &mut |_, _| {})
+    let problem = Problem::from_config(config)?;
+    generate_from(&problem, problem.initial.clone(), settings, spill_dir, None, &mut |_, _| {})
 }
 
-/// As `generate`, from the density `f0` (cell values on the config's grid);
+/// As `generate` for a built problem, from the density `f0` (cell values on its grid);
 /// `progress(phase, fraction)` is called as the run goes (phase "forward" / "reverse").
 pub fn generate_from(
-    config: &Config,
+    problem: &Problem,
     f0: Vec<f64>,
     settings: &ReverseSettings,
     spill_dir: &Path,
@@ -131,18 +130,18 @@ pub fn generate_from(
             ),
         )));
     }
-    let disc = Discretisation::from_config(config)?;
+    let disc = problem.disc.clone();
     let grid: Grid = disc.grid.clone();
     let params = disc.params;
     let vol = grid.cell_volume();
     let mass = f0.iter().sum::<f64>() * vol;
-    let t_final = config.run.t_final;
+    let t_final = problem.t_final;
 
     // forward, keeping snapshots
     let clock = Instant::now();
     let mut forward: Box<dyn ForwardStepper> = match device {
         Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc)?),
-        None => Box::new(CpuBackend::<f64>::new(disc.clone(), config.run.threads)?),
+        None => Box::new(CpuBackend::<f64>::new(disc.clone(), problem.threads)?),
     };
     forward.upload(&f0, 0.0)?;
     let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir);

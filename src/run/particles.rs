@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::simulation::{Advance, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
-use crate::forward::StepOutcome;
+use crate::forward::{Problem, StepOutcome};
 use crate::gpu::Device;
 use crate::grid::Grid;
 use crate::io::{self, frames};
@@ -52,6 +52,7 @@ pub struct ParticleSummary {
 /// are the grid solver's (t, .npy path) pairs, for the L1 distances.
 pub fn run(
     config: &Config,
+    problem: &Problem,
     run_dir: &Path,
     device: &Device,
     grid_snapshots: &[(f64, PathBuf)],
@@ -61,9 +62,9 @@ pub fn run(
         .as_ref()
         .ok_or_else(|| Error::Unsupported("the config has no [particles] section".into()))?;
     let wall = Instant::now();
-    let grid: Grid = config.grid()?;
-    let params = config.model_params();
-    let mass = config.initial.mass;
+    let grid: Grid = problem.grid().clone();
+    let params = *problem.params();
+    let mass = problem.mass;
     let settings = ParticleSettings {
         count: section.count,
         seed: section.seed,
@@ -71,7 +72,7 @@ pub fn run(
         stepper: section.stepper,
         smoothing_sweeps: section.smoothing_sweeps,
     };
-    let x0 = sample::sample(&config.initial_density()?, &grid, section.count, section.seed)?;
+    let x0 = sample::sample(&problem.density, &grid, section.count, section.seed)?;
     let gpu = device.gpu_for_grid((grid.len() * 4) as u64, grid.dim)?;
     let (mut backend, backend_name, precision): (Box<dyn ParticleStepper>, &str, &str) =
         if let Some(ctx) = gpu {
@@ -79,7 +80,7 @@ pub fn run(
             let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
             (Box::new(OnDevice::new(ctx, particles)), "gpu", "f32")
         } else {
-            match config.run.precision {
+            match problem.precision {
                 Precision::F64 => {
                     (Box::new(ParticleSystem::<f64>::new(&grid, &params, settings, mass, &x0)), "cpu", "f64")
                 }
@@ -89,22 +90,24 @@ pub fn run(
             }
         };
     let dir = run_dir.join("particles");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let f0 = config.initial_density()?.on_grid(&grid, mass)?;
-    let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
+    let style = frames::FrameStyle::covering(&config.output, [problem.initial.as_slice()]);
     let mut writer = ParticleWriter {
         dir: &dir,
         config,
         grid: &grid,
         style,
         grid_snapshots,
-        times: config.output_times(),
+        times: problem.output_times.clone(),
         outputs: Vec::new(),
     };
     writer.write(backend.as_mut(), 0.0, 0)?;
     let stepping = Instant::now();
     let mut stepper = ParticleRun { backend, steps: 0, t: 0.0, dt: section.dt, dt_now: section.dt };
-    let simulation = Simulation { t_final: config.run.t_final, max_steps: u64::MAX, wall_time_limit: None };
+    let simulation = Simulation {
+        t_final: problem.t_final,
+        max_steps: u64::MAX,
+        wall_time_limit: problem.wall_time_limit,
+    };
     let end = simulation.run(&mut stepper, &mut [&mut writer])?;
     let (t, step, outputs) = (end.t, end.steps, writer.outputs);
     let seconds = stepping.elapsed().as_secs_f64();

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::forward::Problem;
 use crate::io::RunDir;
 use crate::io::{self, frames};
 use crate::reverse::metrics::{self, Comparison};
@@ -74,11 +75,12 @@ pub fn generate_run(
 ) -> Result<GenerateSummary> {
     let dir = run_dir.path().to_path_buf();
     let dir = dir.as_path();
-    let grid = config.grid()?;
-    let f0 = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    let problem = Problem::from_config(config)?;
+    let grid = problem.grid().clone();
+    let f0 = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
     let mut progress = phase_progress(quiet);
-    let g = generate_from(config, f0, &settings, &spill_dir(dir), device, &mut progress)?;
+    let g = generate_from(&problem, f0, &settings, &spill_dir(dir), device, &mut progress)?;
     remove_spill_dir(dir);
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
 
@@ -160,8 +162,9 @@ pub fn filter_run(
     if iterations == 0 {
         return Err(Error::Numerics("--iterations must be at least 1".into()));
     }
-    let grid = config.grid()?;
-    let input = config.initial_density()?.on_grid(&grid, config.initial.mass)?;
+    let problem = Problem::from_config(config)?;
+    let grid = problem.grid().clone();
+    let input = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
     let vol = grid.cell_volume();
@@ -197,7 +200,7 @@ pub fn filter_run(
         }
         let mut progress = phase_progress(quiet);
         let previous = iterates.last().cloned().unwrap_or_default();
-        let g = generate_from(config, previous.clone(), &settings, &spill_dir(dir), device, &mut progress)?;
+        let g = generate_from(&problem, previous.clone(), &settings, &spill_dir(dir), device, &mut progress)?;
         let seconds = g.forward_seconds + g.reverse_seconds;
         rows.push(row(k, &g.generated, &previous, seconds));
         iterates.push(g.generated);
