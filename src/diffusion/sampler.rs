@@ -190,10 +190,10 @@ pub fn run(
     Ok(Sampled { samples, times, trajectories })
 }
 
-impl crate::config::DiffusionConfig {
-    /// The sampler's settings for one stopping time.
-    pub fn sampler_settings(&self, t_min: f64) -> SamplerSettings {
-        let s = &self.sampler;
+impl SamplerSettings {
+    /// The settings of a config's sampler for one stopping time.
+    pub fn from_config(config: &crate::config::DiffusionConfig, t_min: f64) -> Self {
+        let s = &config.sampler;
         SamplerSettings {
             epsilon: s.epsilon,
             t_final: s.t_final,

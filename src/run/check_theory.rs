@@ -159,7 +159,7 @@ pub fn check_theory(
     let t_mins = cfg.check.concentration_t_mins.clone().unwrap_or_else(|| log_times(0.1 * t_final, t_min, 5));
     let mut rms = Vec::new();
     for &t in &t_mins {
-        let mut settings = cfg.sampler_settings(t);
+        let mut settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t);
         settings.samples = cfg.check.concentration_samples;
         settings.trajectories = 0;
         let sampled = sample_once(&process, &cloud, &settings, device, &mut |_, _| {})?;

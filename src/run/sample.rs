@@ -163,7 +163,7 @@ pub fn sample_run(
     }
     let mut stops = Vec::new();
     for (k, t_min) in cfg.t_mins().into_iter().enumerate() {
-        let settings = cfg.sampler_settings(t_min);
+        let settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t_min);
         if !quiet {
             log::info!(
                 "sampling to t_min = {t_min} ({} samples, {} steps)",
