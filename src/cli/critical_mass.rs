@@ -47,6 +47,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(m) = mass {
         anyhow::ensure!(m.is_finite() && m > 0.0, "--mass must be > 0 (got {m})");
     }
+    if let Err(why) = equilibrium::check_certified_gamma(gamma, dim) {
+        anyhow::bail!("--gamma: {why}");
+    }
     let report = equilibrium::critical_mass_report(&p, dim, box_half_width, mass);
     let mut json = serde_json::to_value(&report)?;
     if let (Some(path), Some(m), Some(l), Some(n)) = (profile, mass, box_half_width, cells) {

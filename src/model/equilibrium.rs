@@ -14,50 +14,86 @@ use crate::model::ModelParams;
 
 const TOL: f64 = 1e-14;
 
+/// ln(e^z − 1) for z > 0 without overflow (z + ln(1 − e^{−z}) for large z).
+fn ln_exp_m1(z: f64) -> f64 {
+    if z > 1.0 {
+        z + (-(-z).exp()).ln_1p()
+    } else {
+        z.exp_m1().ln()
+    }
+}
+
+/// The canonical profile (e^{γ(u+θ)} − 1)^{-1/γ} at u = |x|²/2, in log form: e^{γ(u+θ)}
+/// overflows once γ(u + θ) > 709, while the profile itself is then ≈ e^{−(u+θ)}.
+fn canonical_profile_at(u: f64, theta: f64, gamma: f64) -> f64 {
+    (-ln_exp_m1(gamma * (u + theta)) / gamma).exp()
+}
+
 /// Mass of the canonical profile (e^{γ(|x|²/2+θ)} − 1)^{-1/γ} on ℝ^d (`radius` None)
 /// or on the box [-R, R]^d. Infinite when θ = 0 and γ ≤ 2/d.
+///
+/// In u = |x|²/2 the mass is |S^{d−1}| 2^{d/2−1} ∫ u^{d/2−1} (e^{γ(u+θ)} − 1)^{−1/γ} du:
+/// the variable in which the profile decays like e^{−u} for every γ (in v = γu the tail
+/// stretches over γ and the quadrature loses it for large γ). With a = d/2 − 1/γ > 0,
+/// u = s^{1/a} turns the integrand into (u / (e^{γ(u+θ)} − 1))^{1/γ} / a, bounded and
+/// smooth on [0, 1] for every θ ≥ 0 (its limit at u = 0, θ = 0 is γ^{−1/γ}).
 pub fn canonical_mass(theta: f64, dim: usize, gamma: f64, radius: Option<f64>) -> f64 {
     let d = dim as f64;
-    let gt = gamma * theta;
-    let surface = if dim == 1 { 2.0f64.sqrt() / gamma.sqrt() } else { 2.0 * PI / gamma };
-    let v_end = radius.map_or(f64::INFINITY, |r| 0.5 * gamma * r * r);
-    // v = γ r²/2; the radial integrand is v^{d/2-1} (e^{v+γθ} − 1)^{-1/γ}.
-    let v_split = v_end.min(1.0);
+    let surface = if dim == 1 { 2.0f64.sqrt() } else { 2.0 * PI };
+    let u_end = radius.map_or(f64::INFINITY, |r| 0.5 * r * r);
     let a = 0.5 * d - 1.0 / gamma;
-    let inner = if a > 0.0 {
-        // v = u^{1/a} removes the singularity at 0: the integrand becomes
-        // (v / (e^{v+γθ} − 1))^{1/γ} / a, bounded on [0, 1] for every θ ≥ 0.
-        let g = |u: f64| {
-            let v = u.powf(1.0 / a);
-            if v == 0.0 && gt == 0.0 {
-                1.0
-            } else {
-                (v / (v + gt).exp_m1()).powf(1.0 / gamma)
+    let (power, integrand): (f64, Box<dyn Fn(f64) -> f64>) = if a > 0.0 {
+        let g = move |s: f64| {
+            if s == 0.0 {
+                return if theta == 0.0 { gamma.powf(-1.0 / gamma) } else { 0.0 };
             }
+            // ln u from ln s: u = s^{1/a} leaves the normal range long before s does
+            let ln_u = s.ln() / a;
+            let u = ln_u.exp();
+            if !u.is_finite() {
+                return 0.0;
+            }
+            let z = gamma * (u + theta);
+            let ln_ratio = if theta == 0.0 && z < 1e-5 {
+                // ln(u / (e^{γu} − 1)) = −ln γ − z/2 − z²/24 + O(z⁴), free of cancellation
+                -gamma.ln() - 0.5 * z - z * z / 24.0
+            } else {
+                ln_u - ln_exp_m1(z)
+            };
+            (ln_ratio / gamma).exp()
         };
-        tanh_sinh(g, 0.0, v_split.powf(a), TOL) / a
+        (a, Box::new(g))
     } else if theta <= 0.0 {
         return f64::INFINITY;
     } else {
-        // v = u^{2/d} removes v^{d/2-1}; (e^{v+γθ} − 1)^{-1/γ} is bounded for θ > 0.
+        // u = s^{2/d} removes u^{d/2−1}; the profile is bounded for θ > 0.
         let p = 0.5 * d;
-        let g = |u: f64| (u.powf(1.0 / p) + gt).exp_m1().powf(-1.0 / gamma);
-        tanh_sinh(g, 0.0, v_split.powf(p), TOL) / p
+        (
+            p,
+            Box::new(move |s: f64| match s.powf(1.0 / p) {
+                u if u.is_finite() => canonical_profile_at(u, theta, gamma),
+                _ => 0.0,
+            }),
+        )
     };
-    let tail = |v: f64| v.powf(0.5 * d - 1.0) * (v + gt).exp_m1().powf(-1.0 / gamma);
-    let outer = if v_end <= 1.0 {
+    // [0, 1] in s (u ≤ 1, where the substitution matters); the tail in u itself, where
+    // the integrand u^{d/2−1} e^{−(u+θ)}(…) is smooth and decays exponentially for every γ.
+    let inner = tanh_sinh(&integrand, 0.0, u_end.min(1.0).powf(power), TOL) / power;
+    let tail = |u: f64| u.powf(0.5 * d - 1.0) * canonical_profile_at(u, theta, gamma);
+    let outer = if u_end <= 1.0 {
         0.0
-    } else if v_end.is_finite() {
-        tanh_sinh(tail, 1.0, v_end, TOL)
+    } else if u_end.is_finite() {
+        tanh_sinh(tail, 1.0, u_end, TOL)
     } else {
         exp_sinh(tail, 1.0, TOL)
     };
     let mut mass = surface * (inner + outer);
     if let (2, Some(r)) = (dim, radius) {
         // The corners of the square outside the disc of radius R: the circle of
-        // radius r ∈ (R, R√2) meets the square in an angle 2π − 8 arccos(R/r).
-        let profile = |rho: f64| (gamma * (0.5 * rho * rho + theta)).exp_m1().powf(-1.0 / gamma);
-        let corner = |rho: f64| (2.0 * PI - 8.0 * (r / rho).acos()) * rho * profile(rho);
+        // radius ρ ∈ (R, R√2) meets the square in an angle 2π − 8 arccos(R/ρ).
+        let corner = |rho: f64| {
+            (2.0 * PI - 8.0 * (r / rho).acos()) * rho * canonical_profile_at(0.5 * rho * rho, theta, gamma)
+        };
         mass += tanh_sinh(corner, r, r * 2.0f64.sqrt(), TOL);
     }
     mass
@@ -77,9 +113,27 @@ pub fn has_critical_mass(p: &ModelParams, dim: usize) -> bool {
     p.beta > 0.0 && p.lambda > 0.0 && p.gamma > 2.0 / dim as f64
 }
 
-/// M_c on ℝ^d (`half_width` None) or on the box [-L, L]^d; None when infinite.
+/// The smallest γ/(2/d) and the largest γ for which the M_c quadrature is certified
+/// (1e-10 relative, tested against the 2D closed form, measured ≤ 6e-12 at the edges).
+pub const CERTIFIED_GAMMA_OVER_CRITICAL: f64 = 1.0 + 1e-5;
+pub const CERTIFIED_GAMMA_MAX: f64 = 1e15;
+
+/// Whether the quadrature of M_c is certified for this γ; the error says the range.
+pub fn check_certified_gamma(gamma: f64, dim: usize) -> Result<(), String> {
+    let lowest = CERTIFIED_GAMMA_OVER_CRITICAL * 2.0 / dim as f64;
+    if gamma > 2.0 / dim as f64 && (gamma < lowest || gamma > CERTIFIED_GAMMA_MAX) {
+        return Err(format!(
+            "gamma = {gamma} is outside the range where the critical mass is computed to 1e-10 in {dim}D: [{lowest}, {CERTIFIED_GAMMA_MAX:e}] (as gamma approaches 2/d = {} the critical mass diverges)",
+            2.0 / dim as f64
+        ));
+    }
+    Ok(())
+}
+
+/// M_c on ℝ^d (`half_width` None) or on the box [-L, L]^d; None when infinite, and when
+/// γ is outside the certified range (`check_certified_gamma` says why).
 pub fn critical_mass(p: &ModelParams, dim: usize, half_width: Option<f64>) -> Option<f64> {
-    if !has_critical_mass(p, dim) {
+    if !has_critical_mass(p, dim) || check_certified_gamma(p.gamma, dim).is_err() {
         return None;
     }
     let r = canonical_radius(p, half_width);
@@ -183,6 +237,7 @@ pub fn critical_mass_report(
     mass: Option<f64>,
 ) -> CriticalMassReport {
     let finite = has_critical_mass(p, dim);
+    let certified = check_certified_gamma(p.gamma, dim);
     let mc = critical_mass(p, dim, None);
     let mc_box = half_width.and_then(|l| critical_mass(p, dim, Some(l)));
     let threshold = if half_width.is_some() { mc_box } else { mc };
@@ -197,6 +252,8 @@ pub fn critical_mass_report(
             2.0 / dim as f64,
             dim
         )
+    } else if let Err(why) = &certified {
+        format!("M_c is finite but not computed: {why}")
     } else {
         "finite critical mass: masses above condenses_for_mass_above form a Dirac at the origin".to_string()
     };
@@ -218,7 +275,8 @@ pub fn critical_mass_report(
         critical_mass: mc,
         critical_mass_box: mc_box,
         condenses_for_mass_above: threshold,
-        critical_mass_canonical: finite.then(|| canonical_mass(0.0, dim, p.gamma, None)),
+        critical_mass_canonical: (finite && certified.is_ok())
+            .then(|| canonical_mass(0.0, dim, p.gamma, None)),
         note,
         mass,
         theta,
@@ -236,10 +294,11 @@ mod tests {
 
     #[test]
     fn critical_mass_2d_matches_closed_form() {
-        for gamma in [1.5, 2.0, 3.0] {
+        for gamma in [1.00001, 1.0001, 1.01, 1.1, 1.5, 2.0, 3.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e10, 1e15]
+        {
             let got = critical_mass(&canonical(gamma), 2, None).unwrap();
             let exact = critical_mass_2d_closed_form(gamma);
-            assert!((got - exact).abs() <= 1e-8 * exact, "gamma={gamma}: {got} vs {exact}");
+            assert!((got - exact).abs() <= 1e-10 * exact, "gamma={gamma}: {got} vs {exact}");
         }
     }
 
@@ -267,7 +326,7 @@ mod tests {
 
     #[test]
     fn box_masses_are_smaller_and_converge_to_the_full_space() {
-        for (dim, gamma) in [(1, 3.0), (2, 2.0)] {
+        for (dim, gamma) in [(1, 3.0), (2, 2.0), (1, 1e3), (2, 1e3)] {
             let p = canonical(gamma);
             let full = critical_mass(&p, dim, None).unwrap();
             let small = critical_mass(&p, dim, Some(2.0)).unwrap();
@@ -289,6 +348,32 @@ mod tests {
         }
         let got = profile_mass(&p, 2, theta, Some(2.0));
         assert!((s * h * h - got).abs() < 1e-5 * got, "{} vs {got}", s * h * h);
+    }
+
+    /// 1D against a 40-digit evaluation of the same integral (mpmath), from γ near 2 to the
+    /// large-γ limit √(2π); and the range outside which M_c is refused.
+    #[test]
+    fn critical_mass_1d_holds_from_near_critical_to_large_gamma() {
+        for (gamma, reference) in [
+            (2.001, 4001.625981577635),
+            (2.01, 401.6294250964582),
+            (3.0, 5.872100154556979),
+            (10.0, 2.754622252073398),
+            (1000.0, 2.506835667283037),
+            (1e6, 2.5066282811792645),
+        ] {
+            let got = critical_mass(&canonical(gamma), 1, None).unwrap();
+            assert!((got - reference).abs() <= 1e-10 * reference, "gamma={gamma}: {got} vs {reference}");
+        }
+        assert!(
+            check_certified_gamma(2.00001, 1).is_err()
+                && critical_mass(&canonical(2.00001), 1, None).is_none()
+        );
+        assert!(
+            check_certified_gamma(1e16, 2).is_err() && critical_mass(&canonical(1e16), 2, None).is_none()
+        );
+        let r = critical_mass_report(&canonical(1e16), 2, None, None);
+        assert!(r.finite && r.critical_mass.is_none() && r.note.contains("outside the range"), "{}", r.note);
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub fn run(
             1 << grid.dim
         );
     }
+    if let Err(why) = equilibrium::check_certified_gamma(problem.params().gamma, grid.dim) {
+        log::warn!("summary.json has no critical mass: {why}");
+    }
     let f0 = &problem.initial;
     backend.upload(f0, 0.0)?;
     let bound0 = backend.dt_bound();
