@@ -52,6 +52,35 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+
+    /// The process exit code of this class of failure (documented in the README):
+    /// 2 bad input, 3 numerical failure, 4 no usable GPU, 5 I/O.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_)
+            | Error::ConfigSyntax { .. }
+            | Error::Data { .. }
+            | Error::RunDirExists(_)
+            | Error::Unsupported(_) => exit::BAD_INPUT,
+            Error::Numerics(_) => exit::NUMERICAL,
+            Error::Gpu(_) => exit::GPU,
+            Error::Io { .. } => exit::IO,
+        }
+    }
+}
+
+/// Exit codes by class of failure.
+pub mod exit {
+    /// A config key, a flag or an input file is wrong (clap's usage errors are 2 too).
+    pub const BAD_INPUT: i32 = 2;
+    /// The numbers failed: NaN/Inf, an unstable fixed Δt, lost mass, a non-finite sample.
+    pub const NUMERICAL: i32 = 3;
+    /// No usable GPU: no adapter, no adapter of the name asked for, a grid over its limits.
+    pub const GPU: i32 = 4;
+    /// Reading or writing a file failed (permissions, a full disk).
+    pub const IO: i32 = 5;
+    /// A check ran and failed: `verify` above tolerance, a `check-theory` check.
+    pub const CHECK_FAILED: i32 = 6;
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

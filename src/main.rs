@@ -17,6 +17,6 @@ fn main() {
         .init();
     if let Err(e) = cli::dispatch(cli::Cli::parse()) {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        std::process::exit(cli::exit_code(&e));
     }
 }

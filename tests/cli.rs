@@ -94,7 +94,7 @@ fn run_writes_a_complete_run_directory() {
         .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
         .output()
         .unwrap();
-    assert!(!again.status.success());
+    assert_eq!(again.status.code(), Some(2), "an existing run directory is bad input");
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     let forced = fpgen()
         .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--force"])
@@ -129,7 +129,7 @@ fn config_errors_name_the_key() {
     let cfg = write_config(dir.path(), &TINY.replace("beta = 1.0", "beta = 1.0\nbeat = 2.0"));
     let o =
         fpgen().args(["run", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]).output().unwrap();
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("beat"), "{err}");
 
@@ -138,7 +138,7 @@ fn config_errors_name_the_key() {
         .args(["run", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap(), "--set", "scheme.dt=1.0"])
         .output()
         .unwrap();
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("`scheme.dt`") && err.contains("positivity bound"), "{err}");
 }
@@ -269,7 +269,7 @@ fn render_redraws_snapshots_with_one_range() {
 
     // a bad range names the key
     let o = fpgen().args(["render", run.to_str().unwrap(), "--range", "2", "1"]).output().unwrap();
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("color_range"));
 }
 
@@ -310,7 +310,11 @@ fn batch_runs_configs_on_one_device() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "one run failed, so the batch must fail: {stderr}");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "one run failed (bad input), so the batch exits with its code: {stderr}"
+    );
     assert!(stderr.contains("1 run(s) failed") && stderr.contains("c.toml"), "{stderr}");
     let csv = std::fs::read_to_string(out.join("batch.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -362,7 +366,7 @@ fn verify_compares_backends_and_can_fail() {
     assert_eq!(first["pair"], "gpu-f32 vs cpu-f32");
     assert!(first["rel_l1"].as_f64().unwrap() <= 1e-5);
     let o = fpgen().args(["verify", cfg.to_str().unwrap(), "--tol-scale", "1e-9"]).output().unwrap();
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(6), "a failed check");
     assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
 }
 
@@ -504,7 +508,7 @@ fn generate_writes_reconstruction_samples_and_metrics() {
         .args(["--set", "reverse.eta=-1"])
         .output()
         .unwrap();
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("reverse.eta"));
 }
 
@@ -619,7 +623,7 @@ fn check_theory_passes_and_fails_loudly() {
     assert!(o.status.success(), "{table}\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(table.contains("Li–Yau") && table.contains("L^∞ growth") && !table.contains("FAIL"), "{table}");
     let o = base(&["--set", "grid.half_width=8.0"]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(6), "a failed check");
     assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL"));
     // linear OU (λ = 1) holds u(T) in that box, and every check, L^p included, runs and passes
     let o = base(&["--set", "grid.half_width=8.0", "--set", "process.lambda=1.0"]);
@@ -757,7 +761,7 @@ fn auto_skips_software_adapters_unless_named() {
 }
 
 /// `--backend gpu` with a WGPU_ADAPTER_NAME that matches nothing is an error naming the
-/// variable (exit 1), not a panic (exit 101).
+/// variable (exit 4), not a panic (exit 101).
 #[test]
 fn gpu_with_an_unmatched_adapter_name_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -768,7 +772,7 @@ fn gpu_with_an_unmatched_adapter_name_is_an_error() {
         .env("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(4), "no usable GPU");
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("WGPU_ADAPTER_NAME") && err.contains("no-such-adapter-anywhere"), "{err}");
     assert!(!out.join("tiny").exists(), "a run that cannot start leaves no directory");
@@ -836,4 +840,77 @@ fn wall_time_limit_stops_the_run() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("run.wall_time_limit"));
+}
+
+fn exit_code_of(args: &[&str]) -> (Option<i32>, String) {
+    let o = fpgen().args(args).output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Exit codes by class: a fixed Δt that turns unstable during the run and an f32 mass that
+/// underflows are numerical failures (3, after the summary says `failed`); an initial
+/// density above stop.max_density and unsorted check times are bad input (2).
+#[test]
+fn failures_exit_with_their_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    // a fixed Δt just under the bound at t = 0: the density gathers, the bound falls
+    // below the step and the run fails
+    let gathering = "[model]\ndim = 1\ngamma = 3.0\n[grid]\nhalf_width = 6.0\ncells = 121\n[initial]\nkind = \"uniform-box\"\nmass = 11.7\nlower = -5.0\nupper = 5.0\n[run]\nt_final = 10.0\n[stop]\nmax_density = 1e30\ndt_collapse_fraction = 1e-12\n";
+    let gathering_path = dir.path().join("unstable.toml");
+    std::fs::write(&gathering_path, gathering).unwrap();
+    let problem = fpgen::forward::Problem::from_config(
+        &fpgen::config::Config::from_toml_str(gathering, "unstable", &[]).unwrap(),
+    )
+    .unwrap();
+    let mut backend = fpgen::forward::create(&problem, &fpgen::gpu::Device::Cpu).unwrap();
+    backend.upload(&problem.initial, 0.0).unwrap();
+    let dt = format!("scheme.dt={:e}", 0.99 * backend.dt_bound());
+    let (code, err) =
+        exit_code_of(&["run", gathering_path.to_str().unwrap(), "--out", o, "--quiet", "--set", &dt]);
+    assert_eq!(code, Some(3), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("unstable/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "failed", "{summary}");
+    // an f32 field whose mass underflows is not "completed"
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--set",
+        "name=\"tiny_mass\"",
+        "--set",
+        "run.precision=\"f32\"",
+        "--set",
+        "initial.mass=1e-44",
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("mass not conserved"), "{err}");
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--set",
+        "name=\"dense\"",
+        "--set",
+        "stop.max_density=1e-3",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("stop.max_density"), "{err}");
+    let (code, err) = exit_code_of(&[
+        "check-theory",
+        "configs/score_three_diracs_1d.toml",
+        "--out",
+        o,
+        "--set",
+        "check.times=[0.1, 0.5]",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("check.times"), "{err}");
 }

@@ -75,6 +75,37 @@ pub fn reverse_unsupported(cfg: &Config) -> Option<String> {
         .then(|| format!("reverse.mode = {:?}: the GPU runs the log-score mode only", cfg.reverse.mode))
 }
 
+/// A failure the command itself decides, with its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Exit {
+    pub fn check_failed(message: impl Into<String>) -> Self {
+        Self { code: fpgen::error::exit::CHECK_FAILED, message: message.into() }
+    }
+}
+
+/// The exit code of a command's error: its own (`Exit`), else that of the library error
+/// in the chain, else 2 (the command line was wrong).
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    if let Some(exit) = error.downcast_ref::<Exit>() {
+        return exit.code;
+    }
+    error
+        .chain()
+        .find_map(|cause| {
+            cause
+                .downcast_ref::<fpgen::Error>()
+                .map(fpgen::Error::exit_code)
+                .or_else(|| cause.downcast_ref::<fpgen::error::GpuError>().map(|_| fpgen::error::exit::GPU))
+        })
+        .unwrap_or(fpgen::error::exit::BAD_INPUT)
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum PrecisionArg {
     F32,

@@ -29,6 +29,12 @@ pub fn run(args: Args) -> Result<()> {
         runs.len(),
         out.join("batch.csv").display()
     );
-    anyhow::ensure!(failed.is_empty(), "batch: {} run(s) failed:\n  {}", failed.len(), failed.join("\n  "));
+    if let Some(first) = runs.iter().find(|r| r.code != 0) {
+        return Err(Exit {
+            code: first.code,
+            message: format!("batch: {} run(s) failed:\n  {}", failed.len(), failed.join("\n  ")),
+        }
+        .into());
+    }
     Ok(())
 }

@@ -37,6 +37,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     log::info!("details in {}", dir.join("check.json").display());
     let failed = report.checks.iter().filter(|c| !c.pass).count();
-    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    if failed > 0 {
+        return Err(Exit::check_failed(format!("{failed} check(s) failed")).into());
+    }
     Ok(())
 }

@@ -71,6 +71,8 @@ enum Command {
     Bench(bench::Args),
 }
 
+pub use args::exit_code;
+
 /// Run the parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::args::*;
 use anyhow::{Context, Result};
 
 use fpgen::config::Config;
@@ -54,6 +55,8 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     }
-    anyhow::ensure!(report.pass, "verify: differences above tolerance (see the table)");
+    if !report.pass {
+        return Err(Exit::check_failed("verify: differences above tolerance (see the table)").into());
+    }
     Ok(())
 }

@@ -51,6 +51,8 @@ pub struct BatchRun {
     pub run_dir: PathBuf,
     /// What the run produced, or why it failed.
     pub outcome: std::result::Result<RunReport, String>,
+    /// The exit code of the run's failure class (0 when it finished).
+    pub code: i32,
 }
 
 impl BatchRun {
@@ -138,7 +140,9 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
             path.display(),
             dir.display()
         );
-        let outcome = run_one(cfg, &dir, opts, &device).map_err(|e| e.to_string());
+        let result = run_one(cfg, &dir, opts, &device);
+        let code = result.as_ref().err().map_or(0, Error::exit_code);
+        let outcome = result.map_err(|e| e.to_string());
         match &outcome {
             Ok(RunReport { grid: Some(s), .. }) => {
                 log::info!("batch [{}/{}] `{}`: {}: {}", i + 1, loaded.len(), cfg.name, s.status, s.message)
@@ -148,7 +152,7 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
             }
             Err(e) => log::error!("batch [{}/{}] `{}` failed: {e}", i + 1, loaded.len(), cfg.name),
         }
-        let run = BatchRun { config: path.clone(), run_dir: dir, outcome };
+        let run = BatchRun { config: path.clone(), run_dir: dir, outcome, code };
         csv.text_row(&run.csv_fields(&cfg.name))?;
         runs.push(run);
     }

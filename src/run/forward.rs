@@ -16,6 +16,10 @@ use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter, RunDir};
 use crate::model::equilibrium;
 
+/// The largest relative change of the mass a run may show before it counts as failed
+/// (f64 runs keep it to 1e-12, f32 runs to about 1e-6).
+const MAX_MASS_DRIFT: f64 = 1e-3;
+
 crate::csv_row! {
     /// One row of diagnostics.csv (its header is these names).
     #[derive(Clone, Copy, Debug, Serialize)]
@@ -132,6 +136,16 @@ pub fn run(
     };
     let d0 = backend.diagnostics()?;
     let mass0 = d0.mass;
+    if d0.max > problem.stop.max_density {
+        return Err(ConfigError::new(
+            "stop.max_density",
+            format!(
+                "{:e} is below the initial density's maximum {:e}: the run would stop at once; raise it",
+                problem.stop.max_density, d0.max
+            ),
+        )
+        .into());
+    }
     let mut diagnostics =
         DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
     diagnostics.tracker.record(&mut diagnostics.csv, 0, 0.0, d0)?;
@@ -186,6 +200,23 @@ pub fn run(
         EndReason::Stopped(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
     };
     let tracker = &diagnostics.tracker;
+    // A conservative scheme keeps the mass to round-off; losing it (an f32 field that
+    // underflows, an overflow) is a failure whatever else the run reached.
+    // (also at the upload: an f32 field of tiny values rounds to subnormals or zero)
+    let upload_loss = ((mass0 - problem.mass) / problem.mass).abs();
+    let drift = ((d.mass - mass0) / mass0).abs().max(tracker.max_drift).max(upload_loss);
+    let conserved = drift <= MAX_MASS_DRIFT; // false for NaN too
+    let (status, message) = if status != "failed" && !conserved {
+        (
+            "failed",
+            format!(
+                "mass not conserved: {:e} requested, {mass0:e} at t = 0, {:e} at t = {t:.6e} (relative drift {drift:e} > {MAX_MASS_DRIFT:e}); try run.precision = \"f64\"",
+                problem.mass, d.mass
+            ),
+        )
+    } else {
+        (status, message)
+    };
     let params = problem.params();
     let stepping = end.stepping_seconds;
     let summary = Summary {
@@ -228,7 +259,7 @@ pub fn run(
     };
     run_dir.add_summary(None, &summary)?;
     run_dir.write_summary()?;
-    if matches!(stop, Some(StopReason::NonFinite)) {
+    if summary.status == "failed" {
         return Err(Error::Numerics(format!(
             "{} — the last state is in {}",
             summary.message,

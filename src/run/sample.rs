@@ -179,6 +179,13 @@ pub fn sample_run(
         })?;
         let seconds = clock.elapsed().as_secs_f64();
         bar.finish();
+        if let Some(bad) = sampled.samples.iter().position(|x| !x.is_finite()) {
+            return Err(Error::Numerics(format!(
+                "sample {} is not finite at t_min = {t_min:e}: the score or the sampler step overflowed (sampler.t_final = {}; with linear OU, λ·T beyond a few hundred leaves no signal of the data)",
+                bad / d,
+                cfg.sampler.t_final
+            )));
+        }
         let (tube_fraction, memorised_fraction, rms) =
             support_measures(&process, &cloud, &support, t_min, &sampled.samples);
         let name = format!("samples_{k}");
