@@ -32,7 +32,7 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Data { path: PathBuf, message: String },
-    #[error("run directory {0} already exists (pass --force to overwrite it)")]
+    #[error("{0} already exists (pass --force to replace it)")]
     RunDirExists(PathBuf),
     #[error("numerical failure: {0}")]
     Numerics(String),

@@ -914,3 +914,40 @@ fn failures_exit_with_their_class() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("check.times"), "{err}");
 }
+
+/// `--force` replaces an old run only once the new one has started: a new run that fails
+/// at its start (a bad fixed Δt) leaves the old results in place and no stub; a batch
+/// re-run without --force does not overwrite batch.csv.
+#[test]
+fn force_keeps_old_results_when_the_new_run_fails_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    assert_eq!(exit_code_of(&["run", c, "--out", o, "--quiet"]).0, Some(0));
+    let old = std::fs::read(out.join("tiny/f_final.npy")).unwrap();
+    let (code, err) = exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "scheme.dt=1.0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(std::fs::read(out.join("tiny/f_final.npy")).unwrap(), old, "the old run is intact");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["tiny"], "no temporary sibling is left");
+    // a started run replaces it
+    let (code, err) =
+        exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "run.t_final=0.03"]);
+    assert_eq!(code, Some(0), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["t_final_requested"], 0.03);
+    // batch.csv is not overwritten without --force
+    let batch_out = dir.path().join("batch");
+    let b = batch_out.to_str().unwrap();
+    assert_eq!(exit_code_of(&["batch", c, "--out", b, "--quiet"]).0, Some(0));
+    let csv = std::fs::read_to_string(batch_out.join("batch.csv")).unwrap();
+    let (code, err) = exit_code_of(&["batch", c, "--out", b, "--quiet"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("batch.csv"), "{err}");
+    assert_eq!(std::fs::read_to_string(batch_out.join("batch.csv")).unwrap(), csv);
+}

@@ -17,14 +17,17 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
-    let (cfg, device, dir) = opts.prepare_diffusion(&config)?;
-    let report = fpgen::run::check_theory::check_theory(
+    let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
+    // the checks compute from here on; whatever they write is kept
+    dir.mark_started();
+    let result = fpgen::run::check_theory::check_theory(
         &cfg,
         dir.path(),
         opts.quiet,
         device.gpu().map(|c| c.as_ref()),
-    )
-    .with_context(|| format!("check-theory `{}`", cfg.name))?;
+    );
+    let target = dir.finish()?;
+    let report = result.with_context(|| format!("check-theory `{}`", cfg.name))?;
     println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");
     for c in &report.checks {
         println!(
@@ -35,7 +38,7 @@ pub fn run(args: Args) -> Result<()> {
             if c.pass { "pass" } else { "FAIL" }
         );
     }
-    log::info!("details in {}", dir.join("check.json").display());
+    log::info!("details in {}", target.join("check.json").display());
     let failed = report.checks.iter().filter(|c| !c.pass).count();
     if failed > 0 {
         return Err(Exit::check_failed(format!("{failed} check(s) failed")).into());

@@ -20,8 +20,9 @@ pub fn run(args: Args) -> Result<()> {
     let Args { config, iterations, opts } = args;
     anyhow::ensure!(iterations >= 1, "--iterations must be at least 1 (got {iterations})");
     let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
-    let s = fpgen::run::reverse::filter_run(&cfg, &mut dir, iterations, opts.quiet, device.gpu())
-        .with_context(|| format!("filter `{}`", cfg.name))?;
+    let result = fpgen::run::reverse::filter_run(&cfg, &mut dir, iterations, opts.quiet, device.gpu());
+    let target = dir.finish()?;
+    let s = result.with_context(|| format!("filter `{}`", cfg.name))?;
     println!(
         "{:>9} {:>12} {:>14} {:>12} {:>12} {:>12}",
         "iteration", "L1_to_input", "L1_to_previous", "TV", "entropy", "max"
@@ -32,6 +33,6 @@ pub fn run(args: Args) -> Result<()> {
             r.iteration, r.l1_to_input, r.l1_to_previous, r.total_variation, r.entropy, r.max
         );
     }
-    log::info!("outputs in {}", dir.path().display());
+    log::info!("outputs in {}", target.display());
     Ok(())
 }

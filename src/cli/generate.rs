@@ -18,8 +18,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
-    let s = fpgen::run::reverse::generate_run(&cfg, &mut dir, opts.quiet, device.gpu())
-        .with_context(|| format!("generate `{}`", cfg.name))?;
+    let result = fpgen::run::reverse::generate_run(&cfg, &mut dir, opts.quiet, device.gpu());
+    let target = dir.finish()?;
+    let s = result.with_context(|| format!("generate `{}`", cfg.name))?;
     let (g, c) = (&s.generation, &s.generated_vs_initial);
     log::info!(
         "on {}: {} steps forward ({:.2} s), {} back ({:.2} s), mode {:?}, start {:?}, eta {}",
@@ -45,6 +46,6 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(p) = &s.samples_vs_initial {
         log::info!("{} samples vs f(0): relative L1 {:.3e}, W1 {:.3e}", g.particle_count, p.rel_l1, p.w1);
     }
-    log::info!("outputs in {}", dir.path().display());
+    log::info!("outputs in {}", target.display());
     Ok(())
 }

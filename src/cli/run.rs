@@ -21,9 +21,10 @@ pub fn run(args: Args) -> Result<()> {
         (cfg.run.precision == Precision::F64)
             .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
     })?;
-    let report =
-        fpgen::run::run_config(&cfg, opts.backend, &mut dir, &RunOptions { quiet: opts.quiet }, &device)
-            .with_context(|| format!("run `{}`", cfg.name))?;
+    let result =
+        fpgen::run::run_config(&cfg, opts.backend, &mut dir, &RunOptions { quiet: opts.quiet }, &device);
+    dir.finish()?;
+    let report = result.with_context(|| format!("run `{}`", cfg.name))?;
     if let Some(summary) = &report.grid {
         log::info!("{}: {}", summary.status, summary.message);
         log::info!(

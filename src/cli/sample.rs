@@ -19,8 +19,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let Args { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
-    let s = fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, device.gpu().map(|c| c.as_ref()))
-        .with_context(|| format!("sample `{}`", cfg.name))?;
+    let result = fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, device.gpu().map(|c| c.as_ref()));
+    let target = dir.finish()?;
+    let s = result.with_context(|| format!("sample `{}`", cfg.name))?;
     log::info!(
         "on {}: {} samples, {} data points, epsilon {}",
         s.device,
@@ -48,6 +49,6 @@ pub fn run(args: Args) -> Result<()> {
             "concentration: log-log slope of the RMS distance to K against t_min = {slope:.3} (theory: 0.5)"
         );
     }
-    log::info!("outputs in {}", dir.path().display());
+    log::info!("outputs in {}", target.display());
     Ok(())
 }

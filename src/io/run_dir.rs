@@ -9,7 +9,16 @@ use serde::Serialize;
 use crate::error::{ConfigError, Error, Result};
 
 pub struct RunDir {
+    /// Where the run writes: the run directory itself, or (with `--force` over an
+    /// existing run) a temporary sibling that replaces it when the run is done.
     path: PathBuf,
+    /// `<out>/<name>`.
+    target: PathBuf,
+    /// This run created `path` (so an unstarted run removes it).
+    created: bool,
+    /// The run got under way: its outputs are kept whatever happens next.
+    started: bool,
+    finished: bool,
     summary: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -32,23 +41,69 @@ pub fn check_run_name(name: &str) -> Result<(), ConfigError> {
 
 impl RunDir {
     /// `<out>/<name>`, created. An existing non-empty directory is refused unless
-    /// `force`, in which case it is emptied first.
+    /// `force`; then the run writes into a temporary sibling, and the old directory is
+    /// replaced only when the new run has started and finishes (`finish`): a run that
+    /// fails before it starts leaves the old results as they were, and nothing else.
     pub fn create(out: &Path, name: &str, force: bool) -> Result<Self> {
         check_run_name(name)?;
-        let path = out.join(name);
-        if path.exists() {
-            let non_empty = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?.next().is_some();
-            if non_empty {
-                if !force {
-                    return Err(Error::RunDirExists(path));
-                }
-                std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        let target = out.join(name);
+        let non_empty = target.exists()
+            && std::fs::read_dir(&target).map_err(|e| Error::io(&target, e))?.next().is_some();
+        let path = if non_empty {
+            if !force {
+                return Err(Error::RunDirExists(target));
             }
-        }
+            let sibling = out.join(format!(".{name}.new"));
+            if sibling.exists() {
+                std::fs::remove_dir_all(&sibling).map_err(|e| Error::io(&sibling, e))?;
+            }
+            sibling
+        } else {
+            target.clone()
+        };
+        let created = !path.exists();
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Self { path, summary: serde_json::Map::new() })
+        Ok(Self { path, target, created, started: false, finished: false, summary: serde_json::Map::new() })
     }
 
+    /// The run is under way (set up and validated): from here on its outputs are kept.
+    pub fn mark_started(&mut self) {
+        self.started = true;
+    }
+
+    /// Put the run in its place: a started run replaces the old directory (when there
+    /// was one); an unstarted one removes what it created. Returns `<out>/<name>`.
+    pub fn finish(&mut self) -> Result<PathBuf> {
+        if self.finished {
+            return Ok(self.target.clone());
+        }
+        self.finished = true;
+        if !self.started {
+            if self.created {
+                std::fs::remove_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
+            }
+            return Ok(self.target.clone());
+        }
+        if self.path != self.target {
+            let name = self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let old = self.target.with_file_name(format!(".{name}.old"));
+            if old.exists() {
+                std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+            }
+            std::fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, e))?;
+            std::fs::rename(&self.path, &self.target).map_err(|e| Error::io(&self.path, e))?;
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+            self.path = self.target.clone();
+        }
+        Ok(self.target.clone())
+    }
+
+    /// `<out>/<name>`, where the run ends up.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Where the run writes now (see `create`).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -78,9 +133,19 @@ impl RunDir {
         Ok(())
     }
 
-    /// Write summary.json with everything added so far (atomically).
-    pub fn write_summary(&self) -> Result<()> {
+    /// Write summary.json with everything added so far (atomically); the run has started.
+    pub fn write_summary(&mut self) -> Result<()> {
+        self.started = true;
         super::write_json(&self.join("summary.json"), &self.summary)
+    }
+}
+
+impl Drop for RunDir {
+    /// A run directory left without `finish` (an early return) is finished here.
+    fn drop(&mut self) {
+        if let Err(e) = self.finish() {
+            log::error!("{e}");
+        }
     }
 }
 
@@ -116,5 +181,33 @@ mod tests {
         assert!(matches!(RunDir::create(out.path(), "r", false), Err(Error::RunDirExists(_))));
         assert!(RunDir::create(out.path(), "..", true).is_err());
         assert!(out.path().exists(), "--force with a bad name removes nothing");
+    }
+
+    /// --force keeps the old run until the new one has started and finished; a run that
+    /// fails before it starts leaves the old results, and a fresh one leaves nothing.
+    #[test]
+    fn force_replaces_only_a_started_run() {
+        let out = tempfile::tempdir().unwrap();
+        let mut first = RunDir::create(out.path(), "r", false).unwrap();
+        std::fs::write(first.join("f.txt"), "old").unwrap();
+        first.write_summary().unwrap();
+        first.finish().unwrap();
+        // a replacement that fails before it starts: the old run stays
+        let mut failed = RunDir::create(out.path(), "r", true).unwrap();
+        std::fs::write(failed.join("f.txt"), "half").unwrap();
+        drop(failed.finish());
+        assert_eq!(std::fs::read_to_string(out.path().join("r/f.txt")).unwrap(), "old");
+        // one that starts replaces it
+        let mut second = RunDir::create(out.path(), "r", true).unwrap();
+        assert_ne!(second.path(), second.target());
+        std::fs::write(second.join("f.txt"), "new").unwrap();
+        second.mark_started();
+        assert_eq!(second.finish().unwrap(), out.path().join("r"));
+        assert_eq!(std::fs::read_to_string(out.path().join("r/f.txt")).unwrap(), "new");
+        let names: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("r")], "no sibling is left");
+        // a fresh run that fails before it starts leaves nothing
+        drop(RunDir::create(out.path(), "fresh", false).unwrap());
+        assert!(!out.path().join("fresh").exists());
     }
 }

@@ -127,8 +127,12 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
     }
     let largest = loaded.iter().filter_map(|(_, c)| c.grid().ok()).map(|g| g.len() * 4).max().unwrap_or(0);
     let device = Device::resolve(opts.backend, DeviceNeeds { buffer_bytes: largest as u64, grid_dim: None })?;
+    let csv_path = opts.out.join("batch.csv");
+    if csv_path.exists() && !opts.force {
+        return Err(Error::RunDirExists(csv_path));
+    }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
-    let mut csv = CsvWriter::create(&opts.out.join("batch.csv"), &BATCH_HEADER)?;
+    let mut csv = CsvWriter::create(&csv_path, &BATCH_HEADER)?;
     let mut runs = Vec::with_capacity(loaded.len());
     for (i, (path, cfg)) in loaded.iter().enumerate() {
         let dir = opts.out.join(&cfg.name);
@@ -161,6 +165,9 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
 
 fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &Device) -> Result<RunReport> {
     let mut run_dir = io::RunDir::create(&opts.out, &cfg.name, opts.force)?;
-    debug_assert_eq!(run_dir.path(), dir);
-    crate::run::run_config(cfg, opts.backend, &mut run_dir, &RunOptions { quiet: opts.quiet }, device)
+    debug_assert_eq!(run_dir.target(), dir);
+    let result =
+        crate::run::run_config(cfg, opts.backend, &mut run_dir, &RunOptions { quiet: opts.quiet }, device);
+    run_dir.finish()?;
+    result
 }

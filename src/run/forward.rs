@@ -117,6 +117,19 @@ pub fn run(
             .into());
         }
     }
+    let d0 = backend.diagnostics()?;
+    let mass0 = d0.mass;
+    if d0.max > problem.stop.max_density {
+        return Err(ConfigError::new(
+            "stop.max_density",
+            format!(
+                "{:e} is below the initial density's maximum {:e}: the run would stop at once; raise it",
+                problem.stop.max_density, d0.max
+            ),
+        )
+        .into());
+    }
+    run_dir.mark_started();
     io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
     let csv = CsvWriter::for_rows::<DiagnosticsRow>(&run_dir.join("diagnostics.csv"))?;
     let mut field = vec![0.0; grid.len()];
@@ -134,18 +147,6 @@ pub fn run(
         drawn_on: None,
         last_step: None,
     };
-    let d0 = backend.diagnostics()?;
-    let mass0 = d0.mass;
-    if d0.max > problem.stop.max_density {
-        return Err(ConfigError::new(
-            "stop.max_density",
-            format!(
-                "{:e} is below the initial density's maximum {:e}: the run would stop at once; raise it",
-                problem.stop.max_density, d0.max
-            ),
-        )
-        .into());
-    }
     let mut diagnostics =
         DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
     diagnostics.tracker.record(&mut diagnostics.csv, 0, 0.0, d0)?;
@@ -432,6 +433,7 @@ pub fn run_config(
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
     let problem = Problem::from_config(config)?;
     let grid = if only_particles {
+        run_dir.mark_started();
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
     } else {

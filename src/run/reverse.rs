@@ -82,6 +82,7 @@ pub fn generate_run(
     let mut progress = phase_progress(quiet);
     let g = generate_from(&problem, f0, &settings, &spill_dir(dir), device, &mut progress)?;
     remove_spill_dir(dir);
+    run_dir.mark_started();
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
 
     let directions = config.reverse.sliced_w1_directions;
@@ -166,6 +167,7 @@ pub fn filter_run(
     let grid = problem.grid().clone();
     let input = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
+    run_dir.mark_started();
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
     let vol = grid.cell_volume();
     let l1 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() * vol;

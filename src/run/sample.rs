@@ -155,6 +155,7 @@ pub fn sample_run(
     let support = cfg.support()?;
     let grid = cfg.grid()?;
     let d = cloud.dim;
+    run_dir.mark_started();
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
     io::write_positions(&dir.join("data.npy"), &cloud.points, d)?;
     let mut outputs = vec!["config.toml".to_string(), "data.npy".to_string()];
