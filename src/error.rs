@@ -40,6 +40,8 @@ pub enum Error {
     Gpu(#[from] GpuError),
     #[error("not supported: {0}")]
     Unsupported(String),
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl From<ConfigError> for Error {
@@ -54,7 +56,7 @@ impl Error {
     }
 
     /// The process exit code of this class of failure (documented in the README):
-    /// 2 bad input, 3 numerical failure, 4 no usable GPU, 5 I/O.
+    /// 2 bad input, 3 numerical failure, 4 no usable GPU, 5 I/O, 130 interrupted.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_)
@@ -65,6 +67,7 @@ impl Error {
             Error::Numerics(_) => exit::NUMERICAL,
             Error::Gpu(_) => exit::GPU,
             Error::Io { .. } => exit::IO,
+            Error::Interrupted(_) => exit::INTERRUPTED,
         }
     }
 }
@@ -81,6 +84,8 @@ pub mod exit {
     pub const IO: i32 = 5;
     /// A check ran and failed: `verify` above tolerance, a `check-theory` check.
     pub const CHECK_FAILED: i32 = 6;
+    /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -951,3 +951,40 @@ fn force_keeps_old_results_when_the_new_run_fails_to_start() {
     assert!(err.contains("batch.csv"), "{err}");
     assert_eq!(std::fs::read_to_string(batch_out.join("batch.csv")).unwrap(), csv);
 }
+
+/// SIGINT stops a run at the next step boundary: exit 130, summary.json with status
+/// `interrupted`, the state at that time in f_final.npy, complete CSV rows.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_a_run_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let mut child = fpgen()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "run.t_final=1e9", "--set", "run.output_times=[]", "--set", "grid.cells=101"])
+        .args(["--set", "output.frames=false", "--set", "stop.dt_collapse_fraction=1e-300"])
+        .spawn()
+        .unwrap();
+    // wait until the run has started (its diagnostics file exists), then interrupt it
+    let csv = out.join("tiny/diagnostics.csv");
+    for _ in 0..200 {
+        if csv.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "interrupted", "{summary}");
+    assert!(summary["steps"].as_u64().unwrap() > 0);
+    assert!(out.join("tiny/f_final.npy").is_file());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let last = text.lines().last().unwrap();
+    assert_eq!(last.split(',').count(), 11, "the last row is complete: {last}");
+}

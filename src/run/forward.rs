@@ -195,6 +195,7 @@ pub fn run(
             ),
         ),
         EndReason::Completed => ("completed", format!("reached t = {t:.6e} in {step} steps")),
+        EndReason::Interrupted => ("interrupted", format!("interrupted at t = {t:.6e} (step {step})")),
         EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
         }
@@ -260,6 +261,13 @@ pub fn run(
     };
     run_dir.add_summary(None, &summary)?;
     run_dir.write_summary()?;
+    if summary.status == "interrupted" {
+        return Err(Error::Interrupted(format!(
+            "{}; the state at that time is in {}",
+            summary.message,
+            run_dir.join("f_final.npy").display()
+        )));
+    }
     if summary.status == "failed" {
         return Err(Error::Numerics(format!(
             "{} — the last state is in {}",
@@ -466,12 +474,21 @@ pub fn run_config(
         }
         None => None,
     };
+    let interrupted = super::interrupt::requested();
     if let Some(p) = &particles {
         if grid.is_none() {
             run_dir.add_summary(None, &serde_json::json!({ "name": config.name, "status": "completed" }))?;
         }
         run_dir.add_summary(Some("particles"), p)?;
+        if interrupted {
+            run_dir.add_summary(None, &serde_json::json!({ "status": "interrupted" }))?;
+        }
         run_dir.write_summary()?;
+    }
+    if interrupted {
+        return Err(Error::Interrupted(
+            "the particles stopped at an output time; their outputs so far are written".into(),
+        ));
     }
     Ok(RunReport { grid, particles })
 }

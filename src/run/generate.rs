@@ -171,8 +171,12 @@ pub fn generate_from(
     let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None };
     let mut stepper = ForwardRun { backend: forward.as_mut(), control };
     let end = simulation.run(&mut stepper, &mut [&mut recorder])?;
-    if let EndReason::Stopped(stop) = &end.reason {
-        return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())));
+    match &end.reason {
+        EndReason::Stopped(stop) => {
+            return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())))
+        }
+        EndReason::Interrupted => return Err(interrupted("the forward run", end.t)),
+        _ => {}
     }
     let ForwardRecorder { times, dts, field, progress, .. } = recorder;
     let steps_done = end.steps;
@@ -279,6 +283,9 @@ fn retrace_forward_steps(
     let mut before = vec![0.0; g.len()];
     store.interpolate(times[dts.len()], &mut after)?;
     for n in (0..dts.len()).rev() {
+        if super::interrupt::requested() {
+            return Err(interrupted("the reverse run", times[n + 1]));
+        }
         store.interpolate(times[n], &mut before)?;
         op.set_transport(&before, &after);
         op.transport(g, dts[n], &mut next);
@@ -323,6 +330,9 @@ fn reverse_log_score(
     let mut steps = 0u64;
     for k in (0..times.len().saturating_sub(1)).rev() {
         let (a, b) = (times[k], times[k + 1]);
+        if super::interrupt::requested() {
+            return Err(interrupted("the reverse run", b));
+        }
         store.interpolate(0.5 * (a + b), &mut field)?;
         pde.set_forward(&field);
         let count = ((b - a) / (settings.safety * pde.bound())).ceil().max(1.0);
@@ -395,4 +405,8 @@ impl<'a> Observer<ForwardRun<'a>> for ForwardRecorder<'_, '_> {
         }
         Ok(())
     }
+}
+
+fn interrupted(phase: &str, t: f64) -> Error {
+    Error::Interrupted(format!("{phase} at forward time t = {t:.6e}; nothing was generated"))
 }

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod check_theory;
 pub mod forward;
 pub mod generate;
+pub mod interrupt;
 pub mod particles;
 pub mod progress;
 pub mod reverse;

@@ -128,21 +128,26 @@ pub fn generate_run(
     Ok(summary)
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct FilterIteration {
-    pub iteration: usize,
-    pub l1_to_input: f64,
-    pub l1_to_previous: f64,
-    pub total_variation: f64,
-    pub entropy: f64,
-    pub max: f64,
-    pub mass: f64,
-    pub seconds: f64,
+crate::csv_row! {
+    /// One row of filter.csv (its header is these names).
+    #[derive(Clone, Debug, Serialize)]
+    pub struct FilterIteration {
+        pub iteration: usize,
+        pub l1_to_input: f64,
+        pub l1_to_previous: f64,
+        pub total_variation: f64,
+        pub entropy: f64,
+        pub max: f64,
+        pub mass: f64,
+        pub seconds: f64,
+    }
 }
 
 #[derive(Serialize)]
 pub struct FilterSummary {
     pub name: String,
+    /// `completed`, or `interrupted` (the iterates finished before the signal are kept).
+    pub status: String,
     pub iterations: Vec<FilterIteration>,
     pub eta: f64,
     pub start: crate::kinds::Start,
@@ -181,53 +186,52 @@ pub fn filter_run(
         mass: f.iter().sum::<f64>() * vol,
         seconds,
     };
-    let mut csv = io::CsvWriter::create(
-        &dir.join("filter.csv"),
-        &[
-            "iteration",
-            "l1_to_input",
-            "l1_to_previous",
-            "total_variation",
-            "entropy",
-            "max",
-            "mass",
-            "seconds",
-        ],
-    )?;
+    // each iterate is written as it finishes, so an interrupted filter keeps them
+    let mut csv = io::CsvWriter::for_rows::<FilterIteration>(&dir.join("filter.csv"))?;
+    let mut outputs = vec!["filter.csv".to_string(), "strip.png".to_string()];
+    let mut write = |k: usize, f: &[f64], r: &FilterIteration| -> Result<()> {
+        csv.write(r)?;
+        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, f)?;
+        outputs.push(format!("iterate_{k}.npy"));
+        Ok(())
+    };
     let mut rows = vec![row(0, &input, &input, 0.0)];
+    write(0, &input, &rows[0])?;
     let mut iterates = vec![input.clone()];
+    let mut stop = None;
     for k in 1..=iterations {
         if !quiet {
             log::info!("filter iteration {k} of {iterations}");
         }
         let mut progress = phase_progress(quiet);
         let previous = iterates.last().cloned().unwrap_or_default();
-        let g = generate_from(&problem, previous.clone(), &settings, &spill_dir(dir), device, &mut progress)?;
+        let g = match generate_from(
+            &problem,
+            previous.clone(),
+            &settings,
+            &spill_dir(dir),
+            device,
+            &mut progress,
+        ) {
+            Ok(g) => g,
+            Err(Error::Interrupted(why)) => {
+                stop = Some(format!("iteration {k}: {why}"));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         let seconds = g.forward_seconds + g.reverse_seconds;
         rows.push(row(k, &g.generated, &previous, seconds));
+        write(k, &g.generated, &rows[k])?;
         iterates.push(g.generated);
     }
     remove_spill_dir(dir);
-    let mut outputs = vec!["filter.csv".to_string(), "strip.png".to_string()];
-    for (k, (f, r)) in iterates.iter().zip(&rows).enumerate() {
-        csv.row(&[
-            r.iteration as f64,
-            r.l1_to_input,
-            r.l1_to_previous,
-            r.total_variation,
-            r.entropy,
-            r.max,
-            r.mass,
-            r.seconds,
-        ])?;
-        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, f)?;
-        outputs.push(format!("iterate_{k}.npy"));
-    }
     let style = frames::FrameStyle::covering(&config.output, iterates.iter().map(|f| f.as_slice()));
     let images: Vec<image::RgbImage> = iterates.iter().map(|f| frames::render(&grid, f, &style)).collect();
     io::save_png(&dir.join("strip.png"), &strip(&images))?;
     let summary = FilterSummary {
         name: config.name.clone(),
+        status: if stop.is_some() { "interrupted" } else { "completed" }.to_string(),
         iterations: rows,
         eta: settings.eta,
         start: settings.start,
@@ -236,6 +240,9 @@ pub fn filter_run(
     };
     run_dir.add_summary(None, &summary)?;
     run_dir.write_summary()?;
+    if let Some(why) = stop {
+        return Err(Error::Interrupted(format!("{why}; the finished iterates are written")));
+    }
     Ok(summary)
 }
 

@@ -164,6 +164,11 @@ pub fn sample_run(
     }
     let mut stops = Vec::new();
     for (k, t_min) in cfg.t_mins().into_iter().enumerate() {
+        if super::interrupt::requested() {
+            return Err(Error::Interrupted(format!(
+                "before stopping time {k} (t_min = {t_min:e}); the samples of the earlier ones are written"
+            )));
+        }
         let settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t_min);
         if !quiet {
             log::info!(

@@ -1,8 +1,8 @@
 //! The one time loop of every pipeline: it drives a stepper to the times its observers
 //! ask for (landing exactly on them), in chunks no longer than their step schedules
 //! allow, and calls them on their schedules; it stops at the end time, at a stop the
-//! stepper reports (condensation, NaN/Inf, an unstable fixed Δt), at `max_steps`, or at
-//! the wall-clock limit.
+//! stepper reports (condensation, NaN/Inf, an unstable fixed Δt), at `max_steps`, at the
+//! wall-clock limit, or at a signal (`interrupt`), always at a step boundary.
 
 use std::time::Instant;
 
@@ -71,6 +71,8 @@ pub enum EndReason {
     MaxSteps,
     /// The wall-clock limit passed.
     WallTime,
+    /// SIGINT or SIGTERM (`interrupt`).
+    Interrupted,
 }
 
 #[derive(Clone, Debug)]
@@ -169,6 +171,10 @@ impl Simulation {
                 }
                 if self.wall_time_limit.is_some_and(|limit| clock.elapsed().as_secs_f64() > limit) {
                     reason = EndReason::WallTime;
+                    break 'outer;
+                }
+                if super::interrupt::requested() {
+                    reason = EndReason::Interrupted;
                     break 'outer;
                 }
                 let todo = step_every
