@@ -5,6 +5,9 @@
 
 use crate::error::ConfigError;
 
+/// The most cells a grid may have (2^31: indices stay within u32 everywhere).
+pub const MAX_CELLS: u64 = 1 << 31;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grid {
     pub dim: usize,
@@ -19,6 +22,13 @@ impl Grid {
         }
         if cells < 3 {
             return Err(ConfigError::new("grid.cells", format!("must be at least 3 (got {cells})")));
+        }
+        // cell indices are u32 on the device and N^d must not wrap
+        if (cells as u128).pow(dim as u32) > MAX_CELLS as u128 {
+            return Err(ConfigError::new(
+                "grid.cells",
+                format!("{cells}^{dim} cells is more than the {MAX_CELLS} a grid may have"),
+            ));
         }
         if !(half_width.is_finite() && half_width > 0.0) {
             return Err(ConfigError::new(

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grid;
 pub mod kinds;
 pub mod real;
+pub mod resources;
 pub mod rng;
 // Physics as pure functions.
 pub mod model;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules by layer, bottom first; a module may use the modules of its own
 /// row to its left and every row below.
 const LAYERS: &[&[&str]] = &[
-    &["error", "real", "grid", "rng", "kinds"],
+    &["error", "real", "grid", "rng", "kinds", "resources"],
     &["model"],
     &["config"],
     &["gpu"],

@@ -988,3 +988,58 @@ fn sigint_stops_a_run_cleanly() {
     let last = text.lines().last().unwrap();
     assert_eq!(last.split(',').count(), 11, "the last row is complete: {last}");
 }
+
+/// Sizes that would wrap, abort or spin are refused before anything is allocated, each
+/// naming its key (exit 2): N^d beyond 2^31, a grid over the memory budget, snapshot and
+/// pixel counts, thread counts, particle and data counts over the budget.
+#[test]
+fn resource_limits_are_refused_with_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    for (set, key) in [
+        ("grid.cells=4294967296", "grid.cells"),
+        ("grid.cells=1000001", "grid.cells"),
+        ("run.output_every=1e-300", "run.output_every"),
+        ("output.min_pixels=200000", "output.min_pixels"),
+        ("run.threads=100000", "run.threads"),
+    ] {
+        let (code, err) = exit_code_of(&["run", c, "--out", o, "--quiet", "--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        assert!(err.contains(&format!("`{key}`")), "{set}: {err}");
+    }
+    // a budget set by --max-memory
+    let (code, err) =
+        exit_code_of(&["run", c, "--out", o, "--quiet", "--max-memory", "1M", "--set", "grid.cells=1001"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`grid.cells`") && err.contains("GiB"), "{err}");
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--max-memory",
+        "1G",
+        "--set",
+        "particles.count=4000000000",
+        "--set",
+        "particles.dt=0.01",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`particles.count`"), "{err}");
+    let (code, err) = exit_code_of(&[
+        "sample",
+        "configs/score_lemniscate_empirical.toml",
+        "--out",
+        o,
+        "--max-memory",
+        "1G",
+        "--set",
+        "data.count=1000000000000",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`data.count`"), "{err}");
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "nothing was created");
+}

@@ -27,6 +27,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Refuse runs whose estimated memory exceeds this (e.g. 8G, 512M; default: the
+    /// machine's available memory).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = fpgen::resources::parse_size)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -75,6 +79,9 @@ pub use args::exit_code;
 
 /// Run the parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Some(bytes) = cli.max_memory {
+        fpgen::resources::set_limit(bytes);
+    }
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Batch(args) => batch::run(args),

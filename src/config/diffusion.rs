@@ -265,6 +265,12 @@ impl DiffusionConfig {
                 format!("must be in [1, 2^32) (got {})", s.samples),
             ));
         }
+        // positions, posterior means and a start copy, f64, d ≤ MAX_DIM
+        crate::resources::check_memory(
+            "sampler.samples",
+            &format!("{} samples", s.samples),
+            s.samples as f64 * MAX_DIM as f64 * 8.0 * 4.0,
+        )?;
         let p = &self.process;
         if !(p.lambda.is_finite() && p.lambda >= 0.0) {
             return Err(ConfigError::new("process.lambda", format!("must be >= 0 (got {})", p.lambda)));
@@ -317,6 +323,12 @@ impl DiffusionConfig {
         if d.count == 0 {
             return Err(ConfigError::new("data.count", "must be at least 1"));
         }
+        crate::resources::check_memory(
+            "data.count",
+            &format!("{} data points", d.count),
+            d.count as f64 * (MAX_DIM as f64 * 8.0 * 2.0 + 16.0),
+        )?;
+        super::validate::check_output(&self.output)?;
         Ok(())
     }
 

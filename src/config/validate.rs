@@ -13,7 +13,13 @@ impl Config {
             ));
         }
         self.model_params().validate()?;
-        self.grid()?;
+        let grid = self.grid()?;
+        // the CPU's two fields, the f64 initial field, read-back and geometry per cell
+        crate::resources::check_memory(
+            "grid.cells",
+            &format!("a grid of {} cells", grid.len()),
+            grid.len() as f64 * 64.0,
+        )?;
         self.check_initial()?;
         let positive = |key: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
@@ -50,7 +56,21 @@ impl Config {
         }
         if let Some(every) = self.run.output_every {
             positive("run.output_every", every)?;
+            let count = self.run.t_final / every;
+            if count > MAX_OUTPUTS as f64 {
+                return Err(ConfigError::new(
+                    "run.output_every",
+                    format!("{every:e} gives {count:.3e} snapshots up to run.t_final; at most {MAX_OUTPUTS}"),
+                ));
+            }
         }
+        if self.run.output_times.len() > MAX_OUTPUTS {
+            return Err(ConfigError::new(
+                "run.output_times",
+                format!("{} times; at most {MAX_OUTPUTS}", self.run.output_times.len()),
+            ));
+        }
+        check_output(&self.output)?;
         if self.run.diagnostics_every == 0 {
             return Err(ConfigError::new("run.diagnostics_every", "must be at least 1"));
         }
@@ -65,9 +85,7 @@ impl Config {
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
         }
-        if self.run.threads == Some(0) {
-            return Err(ConfigError::new("run.threads", "must be at least 1"));
-        }
+        check_threads(self.run.threads)?;
         let f = self.stop.dt_collapse_fraction;
         if !(f > 0.0 && f < 1.0) {
             return Err(ConfigError::new(
@@ -123,6 +141,12 @@ impl Config {
                     format!("must be in [1, 2^32) (got {})", p.count),
                 ));
             }
+            // positions, their deposit weights and density reads, f64 on the host
+            crate::resources::check_memory(
+                "particles.count",
+                &format!("{} particles", p.count),
+                p.count as f64 * (self.model.dim as f64 * 8.0 * 3.0 + 16.0),
+            )?;
             positive("particles.dt", p.dt)?;
             if p.dt > self.run.t_final {
                 return Err(ConfigError::new(
@@ -132,5 +156,32 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// The most snapshots (and frames) a run may ask for.
+pub const MAX_OUTPUTS: usize = 100_000;
+/// The largest side of a frame, in pixels.
+pub const MAX_PIXELS: u32 = 16_384;
+/// The most CPU worker threads a run may ask for.
+pub const MAX_THREADS: usize = 1024;
+
+/// The output section's sizes (shared by the forward and diffusion configs).
+pub(super) fn check_output(o: &OutputSection) -> Result<(), ConfigError> {
+    if o.min_pixels == 0 || o.min_pixels > MAX_PIXELS {
+        return Err(ConfigError::new(
+            "output.min_pixels",
+            format!("must be in [1, {MAX_PIXELS}] (got {})", o.min_pixels),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn check_threads(threads: Option<usize>) -> Result<(), ConfigError> {
+    match threads {
+        Some(t) if t == 0 || t > MAX_THREADS => {
+            Err(ConfigError::new("run.threads", format!("must be in [1, {MAX_THREADS}] (got {t})")))
+        }
+        _ => Ok(()),
     }
 }
