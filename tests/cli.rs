@@ -1043,3 +1043,48 @@ fn resource_limits_are_refused_with_their_key() {
     assert!(err.contains("`data.count`"), "{err}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "nothing was created");
 }
+
+/// A run whose simulated time stops advancing (β = 1e30: a step bound of ~1e-32) ends with
+/// status `stalled` and exit 3 instead of crawling for hours; `run.stall_steps = 0` turns
+/// the watchdog off.
+#[test]
+fn a_stalled_run_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--set",
+        "model.beta=1e30",
+        "--set",
+        "run.stall_steps=500",
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "stalled", "{summary}");
+    assert_eq!(summary["steps"], 500);
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--force",
+        "--set",
+        "model.beta=1e30",
+        "--set",
+        "run.stall_steps=0",
+        "--set",
+        "run.max_steps=700",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "max-steps", "{summary}");
+}

@@ -63,3 +63,11 @@ pub(super) fn default_reverse_safety() -> f64 {
 pub(super) fn default_sliced_directions() -> usize {
     64
 }
+
+pub(super) fn default_stall_steps() -> u64 {
+    100_000
+}
+
+pub(super) fn default_stall_fraction() -> f64 {
+    1e-6
+}

@@ -22,6 +22,12 @@ pub struct RunSection {
     pub diagnostics_every: u64,
     #[serde(default = "default_max_steps")]
     pub max_steps: u64,
+    /// Stop (status `stalled`) when simulated time advances by less than
+    /// `stall_fraction` × t_final over this many steps (0: never).
+    #[serde(default = "default_stall_steps")]
+    pub stall_steps: u64,
+    #[serde(default = "default_stall_fraction")]
+    pub stall_fraction: f64,
     /// Stop (status `wall-time`) at the first step boundary after this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_time_limit: Option<f64>,

@@ -82,6 +82,10 @@ impl Config {
                 ));
             }
         }
+        let f = self.run.stall_fraction;
+        if !(f.is_finite() && (0.0..1.0).contains(&f)) {
+            return Err(ConfigError::new("run.stall_fraction", format!("must be in [0, 1) (got {f})")));
+        }
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
         }

@@ -65,6 +65,8 @@ pub struct Problem {
     pub max_steps: u64,
     /// Seconds of wall time after which the run stops at a step boundary.
     pub wall_time_limit: Option<f64>,
+    /// The progress watchdog: (window of steps, least advance of t over it).
+    pub stall: Option<(u64, f64)>,
     pub stop: StopThresholds,
 }
 
@@ -86,6 +88,8 @@ impl Problem {
             diagnostics_every: config.run.diagnostics_every,
             max_steps: config.run.max_steps,
             wall_time_limit: config.run.wall_time_limit,
+            stall: (config.run.stall_steps > 0)
+                .then_some((config.run.stall_steps, config.run.stall_fraction * config.run.t_final)),
             stop: StopThresholds {
                 dt_collapse_fraction: config.stop.dt_collapse_fraction,
                 max_density: config.stop.max_density,

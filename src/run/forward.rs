@@ -2,41 +2,22 @@
 //! (diagnostics every k steps, snapshots and frames at output times, progress), then the
 //! particles when the config has them; the summary.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-use serde::Serialize;
-
+use super::observers::{DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker};
 use super::progress::Progress;
-use super::simulation::{EndReason, ForwardRun, Moment, Observer, Schedule, Simulation};
+use super::simulation::{EndReason, ForwardRun, Simulation};
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
-use crate::forward::{BackendInfo, Diagnostics, DtPolicy, ForwardStepper, Problem, StepControl, StopReason};
+use crate::forward::{BackendInfo, DtPolicy, ForwardStepper, Problem, StepControl, StopReason};
 use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter, RunDir};
 use crate::model::equilibrium;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
 
 /// The largest relative change of the mass a run may show before it counts as failed
 /// (f64 runs keep it to 1e-12, f32 runs to about 1e-6).
 const MAX_MASS_DRIFT: f64 = 1e-3;
-
-crate::csv_row! {
-    /// One row of diagnostics.csv (its header is these names).
-    #[derive(Clone, Copy, Debug, Serialize)]
-    pub struct DiagnosticsRow {
-        pub step: u64,
-        pub t: f64,
-        pub dt: f64,
-        pub mass: f64,
-        pub rel_mass_drift: f64,
-        pub min: f64,
-        pub max: f64,
-        pub l2: f64,
-        pub entropy: f64,
-        pub second_moment: f64,
-        pub origin_mass: f64,
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -154,8 +135,12 @@ pub fn run(
 
     let t_final = problem.t_final;
     let mut progress = ProgressObserver { bar: Progress::new(opts.quiet), t_final };
-    let simulation =
-        Simulation { t_final, max_steps: problem.max_steps, wall_time_limit: problem.wall_time_limit };
+    let simulation = Simulation {
+        t_final,
+        max_steps: problem.max_steps,
+        wall_time_limit: problem.wall_time_limit,
+        stall: problem.stall,
+    };
     let control = StepControl {
         t_stop: t_final,
         dt_bound_floor: problem.stop.dt_collapse_fraction * bound0,
@@ -196,6 +181,13 @@ pub fn run(
         ),
         EndReason::Completed => ("completed", format!("reached t = {t:.6e} in {step} steps")),
         EndReason::Interrupted => ("interrupted", format!("interrupted at t = {t:.6e} (step {step})")),
+        EndReason::Stalled { steps, advanced, least } => (
+            "stalled",
+            format!(
+                "stalled: t advanced by {advanced:.3e} over the last {steps} steps, less than run.stall_fraction × t_final = {least:.3e} (the step bound is {:.3e}) at t = {t:.6e}; raise run.stall_steps or set it to 0 to go on regardless",
+                backend.dt_bound()
+            ),
+        ),
         EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
         }
@@ -268,7 +260,7 @@ pub fn run(
             run_dir.join("f_final.npy").display()
         )));
     }
-    if summary.status == "failed" {
+    if summary.status == "failed" || summary.status == "stalled" {
         return Err(Error::Numerics(format!(
             "{} — the last state is in {}",
             summary.message,
@@ -276,148 +268,6 @@ pub fn run(
         )));
     }
     Ok(summary)
-}
-
-/// The progress line.
-struct ProgressObserver {
-    bar: Progress,
-    t_final: f64,
-}
-
-impl<'a> Observer<ForwardRun<'a>> for ProgressObserver {
-    fn schedules(&self) -> Vec<Schedule> {
-        Vec::new()
-    }
-
-    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
-        self.bar.update(at.t, self.t_final, at.step, at.dt_last);
-        Ok(())
-    }
-}
-
-/// diagnostics.csv every `every` steps, at output times and at a stop.
-struct DiagnosticsWriter {
-    csv: CsvWriter,
-    every: u64,
-    tracker: Tracker,
-}
-
-impl<'a> Observer<ForwardRun<'a>> for DiagnosticsWriter {
-    fn schedules(&self) -> Vec<Schedule> {
-        vec![Schedule::EverySteps(self.every)]
-    }
-
-    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
-        if at.steps_in_chunk > 0 {
-            self.tracker.dt(at.dt_last);
-        }
-        Ok(())
-    }
-
-    fn on_steps(&mut self, at: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
-        let d = s.backend.diagnostics()?;
-        self.tracker.record(&mut self.csv, at.step, at.dt_last, d)
-    }
-}
-
-/// Writes snapshots/f_<step>.npy and frames/f_<step>.png at output times.
-struct SnapshotWriter<'a> {
-    dir: &'a Path,
-    config: &'a Config,
-    grid: &'a crate::grid::Grid,
-    style: frames::FrameStyle,
-    times_wanted: Vec<f64>,
-    field: &'a mut [f64],
-    names: Vec<String>,
-    times: Vec<f64>,
-    frames: Vec<String>,
-    drawn_on: Option<&'static str>,
-    last_step: Option<u64>,
-}
-
-impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
-    fn schedules(&self) -> Vec<Schedule> {
-        vec![Schedule::AtTimes(self.times_wanted.clone())]
-    }
-
-    fn on_time(&mut self, at: &Moment, s: &mut ForwardRun<'b>) -> Result<()> {
-        self.write(at.step, s.backend)
-    }
-}
-
-impl SnapshotWriter<'_> {
-    fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
-        let name = format!("f_{step:08}");
-        let out = &self.config.output;
-        if out.snapshots {
-            backend.read_back(self.field)?;
-            io::write_field_npy(
-                &self.dir.join("snapshots").join(format!("{name}.npy")),
-                self.grid,
-                self.field,
-            )?;
-            self.names.push(format!("snapshots/{name}.npy"));
-            self.times.push(backend.time());
-        }
-        if out.frames {
-            let image = match backend.render_frame(&self.style)? {
-                Some(image) => {
-                    self.drawn_on = Some("device");
-                    image
-                }
-                None => {
-                    if !out.snapshots {
-                        backend.read_back(self.field)?;
-                    }
-                    self.drawn_on = Some("host");
-                    frames::render(self.grid, self.field, &self.style)
-                }
-            };
-            io::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
-            self.frames.push(format!("frames/{name}.png"));
-        }
-        self.last_step = Some(step);
-        Ok(())
-    }
-}
-
-/// Running extremes over the diagnostics and Δt history.
-struct Tracker {
-    mass0: f64,
-    max_drift: f64,
-    min_density: f64,
-    dt_min: f64,
-    dt_max: f64,
-}
-
-impl Tracker {
-    fn new(mass0: f64) -> Self {
-        Self { mass0, max_drift: 0.0, min_density: f64::INFINITY, dt_min: f64::INFINITY, dt_max: 0.0 }
-    }
-
-    fn dt(&mut self, dt: f64) {
-        self.dt_min = self.dt_min.min(dt);
-        self.dt_max = self.dt_max.max(dt);
-    }
-
-    fn record(&mut self, csv: &mut CsvWriter, step: u64, dt: f64, d: Diagnostics) -> Result<()> {
-        let drift = (d.mass - self.mass0) / self.mass0;
-        self.max_drift = self.max_drift.max(drift.abs());
-        self.min_density = self.min_density.min(d.min);
-        csv.write(&DiagnosticsRow {
-            step,
-            t: d.t,
-            dt,
-            mass: d.mass,
-            rel_mass_drift: drift,
-            min: d.min,
-            max: d.max,
-            l2: d.l2,
-            entropy: d.entropy,
-            second_moment: d.second_moment,
-            origin_mass: d.origin_mass,
-        })
-    }
 }
 
 /// What one config produced: the grid run and/or the particle run.

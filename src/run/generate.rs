@@ -168,7 +168,7 @@ pub fn generate_from(
         progress,
     };
     let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
-    let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None };
+    let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None, stall: problem.stall };
     let mut stepper = ForwardRun { backend: forward.as_mut(), control };
     let end = simulation.run(&mut stepper, &mut [&mut recorder])?;
     match &end.reason {
@@ -176,6 +176,11 @@ pub fn generate_from(
             return Err(Error::Numerics(format!("forward run stopped: {}", stop.message())))
         }
         EndReason::Interrupted => return Err(interrupted("the forward run", end.t)),
+        EndReason::Stalled { steps, advanced, .. } => {
+            return Err(Error::Numerics(format!(
+                "the forward run stalled: t advanced by {advanced:.3e} over {steps} steps (run.stall_steps, run.stall_fraction)"
+            )))
+        }
         _ => {}
     }
     let ForwardRecorder { times, dts, field, progress, .. } = recorder;

@@ -10,6 +10,7 @@ pub mod check_theory;
 pub mod forward;
 pub mod generate;
 pub mod interrupt;
+mod observers;
 pub mod particles;
 pub mod progress;
 pub mod reverse;

@@ -107,6 +107,7 @@ pub fn run(
         t_final: problem.t_final,
         max_steps: u64::MAX,
         wall_time_limit: problem.wall_time_limit,
+        stall: None,
     };
     let end = simulation.run(&mut stepper, &mut [&mut writer])?;
     let (t, step, outputs) = (end.t, end.steps, writer.outputs);

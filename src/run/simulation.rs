@@ -73,6 +73,8 @@ pub enum EndReason {
     WallTime,
     /// SIGINT or SIGTERM (`interrupt`).
     Interrupted,
+    /// Simulated time advanced by less than the watchdog's least advance over its window.
+    Stalled { steps: u64, advanced: f64, least: f64 },
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +93,9 @@ pub struct Simulation {
     pub max_steps: u64,
     /// Seconds of wall time after which the loop ends at the next chunk boundary.
     pub wall_time_limit: Option<f64>,
+    /// The progress watchdog: over every window of this many steps, t must advance by at
+    /// least this much (None: no watchdog).
+    pub stall: Option<(u64, f64)>,
 }
 
 impl Simulation {
@@ -154,6 +159,7 @@ impl Simulation {
             .collect();
         let mut step = 0u64;
         let mut stepping = 0.0;
+        let mut window_start = (0u64, stepper.time());
         let mut reason = EndReason::Completed;
         'outer: for &target in &landing {
             let mut last = Moment {
@@ -208,6 +214,16 @@ impl Simulation {
                 if let Some(stop) = out.stop {
                     reason = EndReason::Stopped(stop);
                     break 'outer;
+                }
+                if let Some((window, least)) = self.stall {
+                    if step - window_start.0 >= window {
+                        let advanced = t - window_start.1;
+                        if advanced < least {
+                            reason = EndReason::Stalled { steps: step - window_start.0, advanced, least };
+                            break 'outer;
+                        }
+                        window_start = (step, t);
+                    }
                 }
                 if out.steps == 0 {
                     break;
@@ -309,7 +325,7 @@ mod tests {
     /// Step schedules fire at multiples and at landing times; time schedules land exactly.
     #[test]
     fn schedules_fire_where_they_should() {
-        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: None };
+        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: None, stall: None };
         let mut every3 = Log { schedules: vec![Schedule::EverySteps(3)], ..Log::default() };
         let mut at = Log { schedules: vec![Schedule::AtTimes(vec![0.25, 1.0])], ..Log::default() };
         let mut every_half = Log { schedules: vec![Schedule::EveryTime(0.5)], ..Log::default() };
@@ -326,11 +342,11 @@ mod tests {
 
     #[test]
     fn max_steps_and_stops_end_the_loop() {
-        let sim = Simulation { t_final: 1.0, max_steps: 4, wall_time_limit: None };
+        let sim = Simulation { t_final: 1.0, max_steps: 4, wall_time_limit: None, stall: None };
         let mut log = Log { schedules: vec![Schedule::EverySteps(10)], ..Log::default() };
         let end = sim.run(&mut ticker(0.1), &mut [&mut log]).unwrap();
         assert_eq!((end.steps, end.reason), (4, EndReason::MaxSteps));
-        let sim = Simulation { t_final: 1.0, max_steps: 100, wall_time_limit: None };
+        let sim = Simulation { t_final: 1.0, max_steps: 100, wall_time_limit: None, stall: None };
         let mut s = Ticker { stop_at_step: Some(5), ..ticker(0.1) };
         let mut log = Log { schedules: vec![Schedule::EverySteps(2)], ..Log::default() };
         let end = sim.run(&mut s, &mut [&mut log]).unwrap();
@@ -341,7 +357,7 @@ mod tests {
 
     #[test]
     fn wall_time_limit_ends_the_loop() {
-        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: Some(0.0) };
+        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: Some(0.0), stall: None };
         let mut log = Log { schedules: vec![Schedule::EverySteps(1)], ..Log::default() };
         let mut s = ticker(0.1);
         let end = sim.run(&mut s, &mut [&mut log]).unwrap();

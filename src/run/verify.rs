@@ -70,8 +70,12 @@ fn evolve(problem: &Problem, backend: &mut dyn ForwardStepper) -> Result<Trace> 
         max_density: problem.stop.max_density,
     };
     let mut tracer = AtOutputTimes { times: problem.output_times.clone(), seen: Vec::new() };
-    let simulation =
-        Simulation { t_final: problem.t_final, max_steps: problem.max_steps, wall_time_limit: None };
+    let simulation = Simulation {
+        t_final: problem.t_final,
+        max_steps: problem.max_steps,
+        wall_time_limit: None,
+        stall: problem.stall,
+    };
     let mut stepper = ForwardRun { backend, control };
     let end = simulation.run(&mut stepper, &mut [&mut tracer])?;
     match end.reason {

@@ -1,0 +1,174 @@
+//! The observers of the forward run: the progress line, diagnostics.csv (every k steps,
+//! at output times and at a stop) with the running extremes for the summary, and the
+//! snapshots and frames at output times.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::progress::Progress;
+use super::simulation::{ForwardRun, Moment, Observer, Schedule};
+use crate::config::Config;
+use crate::error::Result;
+use crate::forward::{Diagnostics, ForwardStepper};
+use crate::io::{self, frames, CsvWriter};
+
+crate::csv_row! {
+    /// One row of diagnostics.csv (its header is these names).
+    #[derive(Clone, Copy, Debug, Serialize)]
+    pub struct DiagnosticsRow {
+        pub step: u64,
+        pub t: f64,
+        pub dt: f64,
+        pub mass: f64,
+        pub rel_mass_drift: f64,
+        pub min: f64,
+        pub max: f64,
+        pub l2: f64,
+        pub entropy: f64,
+        pub second_moment: f64,
+        pub origin_mass: f64,
+    }
+}
+
+/// The progress line.
+pub(super) struct ProgressObserver {
+    pub(super) bar: Progress,
+    pub(super) t_final: f64,
+}
+
+impl<'a> Observer<ForwardRun<'a>> for ProgressObserver {
+    fn schedules(&self) -> Vec<Schedule> {
+        Vec::new()
+    }
+
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
+        self.bar.update(at.t, self.t_final, at.step, at.dt_last);
+        Ok(())
+    }
+}
+
+/// diagnostics.csv every `every` steps, at output times and at a stop.
+pub(super) struct DiagnosticsWriter {
+    pub(super) csv: CsvWriter,
+    pub(super) every: u64,
+    pub(super) tracker: Tracker,
+}
+
+impl<'a> Observer<ForwardRun<'a>> for DiagnosticsWriter {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::EverySteps(self.every)]
+    }
+
+    fn on_chunk(&mut self, at: &Moment, _: &mut ForwardRun<'a>) -> Result<()> {
+        if at.steps_in_chunk > 0 {
+            self.tracker.dt(at.dt_last);
+        }
+        Ok(())
+    }
+
+    fn on_steps(&mut self, at: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
+        let d = s.backend.diagnostics()?;
+        self.tracker.record(&mut self.csv, at.step, at.dt_last, d)
+    }
+}
+
+/// Writes snapshots/f_<step>.npy and frames/f_<step>.png at output times.
+pub(super) struct SnapshotWriter<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) config: &'a Config,
+    pub(super) grid: &'a crate::grid::Grid,
+    pub(super) style: frames::FrameStyle,
+    pub(super) times_wanted: Vec<f64>,
+    pub(super) field: &'a mut [f64],
+    pub(super) names: Vec<String>,
+    pub(super) times: Vec<f64>,
+    pub(super) frames: Vec<String>,
+    pub(super) drawn_on: Option<&'static str>,
+    pub(super) last_step: Option<u64>,
+}
+
+impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::AtTimes(self.times_wanted.clone())]
+    }
+
+    fn on_time(&mut self, at: &Moment, s: &mut ForwardRun<'b>) -> Result<()> {
+        self.write(at.step, s.backend)
+    }
+}
+
+impl SnapshotWriter<'_> {
+    pub(super) fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
+        let name = format!("f_{step:08}");
+        let out = &self.config.output;
+        if out.snapshots {
+            backend.read_back(self.field)?;
+            io::write_field_npy(
+                &self.dir.join("snapshots").join(format!("{name}.npy")),
+                self.grid,
+                self.field,
+            )?;
+            self.names.push(format!("snapshots/{name}.npy"));
+            self.times.push(backend.time());
+        }
+        if out.frames {
+            let image = match backend.render_frame(&self.style)? {
+                Some(image) => {
+                    self.drawn_on = Some("device");
+                    image
+                }
+                None => {
+                    if !out.snapshots {
+                        backend.read_back(self.field)?;
+                    }
+                    self.drawn_on = Some("host");
+                    frames::render(self.grid, self.field, &self.style)
+                }
+            };
+            io::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;
+            self.frames.push(format!("frames/{name}.png"));
+        }
+        self.last_step = Some(step);
+        Ok(())
+    }
+}
+
+/// Running extremes over the diagnostics and Δt history.
+pub(super) struct Tracker {
+    pub(super) mass0: f64,
+    pub(super) max_drift: f64,
+    pub(super) min_density: f64,
+    pub(super) dt_min: f64,
+    pub(super) dt_max: f64,
+}
+
+impl Tracker {
+    pub(super) fn new(mass0: f64) -> Self {
+        Self { mass0, max_drift: 0.0, min_density: f64::INFINITY, dt_min: f64::INFINITY, dt_max: 0.0 }
+    }
+
+    pub(super) fn dt(&mut self, dt: f64) {
+        self.dt_min = self.dt_min.min(dt);
+        self.dt_max = self.dt_max.max(dt);
+    }
+
+    pub(super) fn record(&mut self, csv: &mut CsvWriter, step: u64, dt: f64, d: Diagnostics) -> Result<()> {
+        let drift = (d.mass - self.mass0) / self.mass0;
+        self.max_drift = self.max_drift.max(drift.abs());
+        self.min_density = self.min_density.min(d.min);
+        csv.write(&DiagnosticsRow {
+            step,
+            t: d.t,
+            dt,
+            mass: d.mass,
+            rel_mass_drift: drift,
+            min: d.min,
+            max: d.max,
+            l2: d.l2,
+            entropy: d.entropy,
+            second_moment: d.second_moment,
+            origin_mass: d.origin_mass,
+        })
+    }
+}
