@@ -228,7 +228,7 @@ impl DiffusionConfig {
     /// Load a config file; a relative data path is resolved against its folder and the name
     /// defaults to the file stem.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = super::overrides::read_config_text(path)?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
         super::fill_name_and_path(path, &mut config.name, config.data.path.as_mut());
         Ok(config)

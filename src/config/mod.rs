@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ConfigError, Error, Result};
+use crate::error::{ConfigError, Result};
 use crate::grid::Grid;
 use crate::model::ModelParams;
 
@@ -70,7 +70,7 @@ impl Config {
     /// Load a config file; relative data paths are resolved against its folder and the
     /// name defaults to the file stem.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = overrides::read_config_text(path)?;
         let mut config = Self::from_toml_str(&text, &path.display().to_string(), overrides)?;
         fill_name_and_path(path, &mut config.name, config.initial.path.as_mut());
         Ok(config)

@@ -67,3 +67,12 @@ fn apply_override(doc: &mut toml::Table, item: &str) -> Result<(), ConfigError> 
     table.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
 }
+
+/// The text of a config file; a file that cannot be read is bad input (exit 2), not an
+/// I/O failure of the run.
+pub fn read_config_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::Data {
+        path: path.to_path_buf(),
+        message: format!("cannot read the config: {e}"),
+    })
+}
