@@ -1088,3 +1088,42 @@ fn a_stalled_run_stops() {
         serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["status"], "max-steps", "{summary}");
 }
+
+/// The sampler at λT = 300 (the largest accepted) gives finite samples; beyond, the config
+/// is refused naming sampler.t_final instead of writing NaN samples with exit 0.
+#[test]
+fn large_lambda_t_samples_are_finite_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let args = |t: &str| {
+        let t_final = format!("sampler.t_final={t}");
+        vec![
+            "sample".to_string(),
+            "configs/score_two_diracs_ode.toml".into(),
+            "--out".into(),
+            o.into(),
+            "--quiet".into(),
+            "--force".into(),
+            "--set".into(),
+            "process.lambda=1.0".into(),
+            "--set".into(),
+            t_final,
+            "--set".into(),
+            "sampler.samples=200".into(),
+        ]
+    };
+    let run = |t: &str| {
+        let a = args(t);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        exit_code_of(&refs)
+    };
+    let (code, err) = run("300.0");
+    assert_eq!(code, Some(0), "{err}");
+    let samples: ndarray::Array2<f64> =
+        ndarray_npy::read_npy(out.join("score_two_diracs_ode/samples_0.npy")).unwrap();
+    assert!(samples.iter().all(|x| x.is_finite()));
+    let (code, err) = run("350.0");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`sampler.t_final`"), "{err}");
+}

@@ -112,6 +112,7 @@ fn generation_on_the_device_matches_the_cpu() {
             mode: ReverseMode::LogScore,
             store_every: 4,
             memory_budget_bytes: 1 << 30,
+            disk_budget_bytes: u64::MAX,
             safety: 0.9,
             log_floor: 1e-30,
             flux: fpgen::reverse::pde::FaceFlux::Upwind,

@@ -71,3 +71,7 @@ pub(super) fn default_stall_steps() -> u64 {
 pub(super) fn default_stall_fraction() -> f64 {
     1e-6
 }
+
+pub(super) fn default_disk_budget_mib() -> f64 {
+    10240.0
+}

@@ -12,6 +12,9 @@ use crate::kinds::{FaceFlux, SampleMethod, SampleStart as Start};
 use crate::model::clouds::{self, Shape, ShapeParams};
 use crate::model::score::{LinearProcess, PointCloud, MAX_DIM};
 
+/// The largest λ·T the samplers accept (e^{2λT} must stay finite with room to spare).
+pub const MAX_LAMBDA_T: f64 = 300.0;
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DiffusionConfig {
@@ -274,6 +277,17 @@ impl DiffusionConfig {
         let p = &self.process;
         if !(p.lambda.is_finite() && p.lambda >= 0.0) {
             return Err(ConfigError::new("process.lambda", format!("must be >= 0 (got {})", p.lambda)));
+        }
+        // the samplers work in heat coordinates: scale e^{λt} and time D(e^{2λt} − 1)/(2λ);
+        // e^{2λT} overflows near λT = 354, and long before that u(T) holds no trace of the data
+        if p.lambda * s.t_final > MAX_LAMBDA_T {
+            return Err(ConfigError::new(
+                "sampler.t_final",
+                format!(
+                    "process.lambda × sampler.t_final = {:e} exceeds {MAX_LAMBDA_T}: e^(2λT) overflows in the heat coordinates of the sampler; use a smaller T",
+                    p.lambda * s.t_final
+                ),
+            ));
         }
         positive("process.diffusion", p.diffusion)?;
         if self.grid.cells < 3 {

@@ -24,6 +24,9 @@ pub struct ReverseSection {
     /// Snapshots beyond this many MiB go to disk (under the run directory, removed after).
     #[serde(default = "default_memory_budget_mib")]
     pub memory_budget_mib: f64,
+    /// Snapshots beyond the memory budget spill to disk up to this many MiB.
+    #[serde(default = "default_disk_budget_mib")]
+    pub disk_budget_mib: f64,
     /// Δt = safety × positivity bound (log-score mode; the others retrace the forward steps).
     #[serde(default = "default_reverse_safety")]
     pub safety: f64,
@@ -54,6 +57,7 @@ impl Default for ReverseSection {
             mode: default_reverse_mode(),
             store_every: default_store_every(),
             memory_budget_mib: default_memory_budget_mib(),
+            disk_budget_mib: default_disk_budget_mib(),
             safety: default_reverse_safety(),
             flux: Default::default(),
             sliced_w1_directions: default_sliced_directions(),

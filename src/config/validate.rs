@@ -117,6 +117,12 @@ impl Config {
         if r.store_every == 0 {
             return Err(ConfigError::new("reverse.store_every", "must be at least 1"));
         }
+        if !(r.disk_budget_mib.is_finite() && r.disk_budget_mib >= 0.0) {
+            return Err(ConfigError::new(
+                "reverse.disk_budget_mib",
+                format!("must be >= 0 (got {})", r.disk_budget_mib),
+            ));
+        }
         if !(r.memory_budget_mib.is_finite() && r.memory_budget_mib >= 0.0) {
             return Err(ConfigError::new(
                 "reverse.memory_budget_mib",

@@ -20,6 +20,9 @@ pub struct SnapshotStore {
     stored: Vec<Stored>,
     memory_bytes: u64,
     disk_bytes: u64,
+    disk_budget_bytes: u64,
+    /// The store made `spill_dir` (and so removes it).
+    made_spill_dir: bool,
 }
 
 impl SnapshotStore {
@@ -34,7 +37,15 @@ impl SnapshotStore {
             stored: Vec::new(),
             memory_bytes: 0,
             disk_bytes: 0,
+            disk_budget_bytes: u64::MAX,
+            made_spill_dir: false,
         }
+    }
+
+    /// Refuse to spill more than `bytes` to disk (`reverse.disk_budget_mib`).
+    pub fn with_disk_budget(mut self, bytes: u64) -> Self {
+        self.disk_budget_bytes = bytes;
+        self
     }
 
     /// Add f(t); times must increase strictly.
@@ -56,7 +67,20 @@ impl SnapshotStore {
             self.stored.push(Stored::Memory(field.to_vec()));
             self.memory_bytes += bytes;
         } else {
-            std::fs::create_dir_all(&self.spill_dir).map_err(|e| Error::io(&self.spill_dir, e))?;
+            if self.disk_bytes + bytes > self.disk_budget_bytes {
+                return Err(crate::error::ConfigError::new(
+                    "reverse.disk_budget_mib",
+                    format!(
+                        "the forward snapshots need more than {:.1} MiB on disk beyond reverse.memory_budget_mib; raise either budget or reverse.store_every",
+                        self.disk_budget_bytes as f64 / 1048576.0
+                    ),
+                )
+                .into());
+            }
+            if !self.spill_dir.exists() {
+                std::fs::create_dir_all(&self.spill_dir).map_err(|e| Error::io(&self.spill_dir, e))?;
+                self.made_spill_dir = true;
+            }
             let path = self.spill_dir.join(format!("snapshot_{:08}.f64", self.stored.len()));
             let raw: Vec<u8> = field.iter().flat_map(|v| v.to_le_bytes()).collect();
             std::fs::write(&path, raw).map_err(|e| Error::io(&path, e))?;
@@ -124,11 +148,15 @@ impl SnapshotStore {
 }
 
 impl Drop for SnapshotStore {
+    /// The spill files and their folder go with the store, on every exit path.
     fn drop(&mut self) {
         for s in &self.stored {
             if let Stored::Disk(path) = s {
                 let _ = std::fs::remove_file(path);
             }
+        }
+        if self.made_spill_dir {
+            let _ = std::fs::remove_dir(&self.spill_dir);
         }
     }
 }
@@ -139,6 +167,26 @@ mod tests {
 
     fn field(t: f64) -> Vec<f64> {
         (0..5).map(|i| 1.0 + i as f64 * t).collect()
+    }
+
+    /// Spilling past the disk budget is refused naming the key; dropping the store removes
+    /// its files and its folder.
+    #[test]
+    fn disk_budget_is_kept_and_the_spill_folder_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = dir.path().join("spill");
+        let mut s = SnapshotStore::new(5, 40, &spill).with_disk_budget(80);
+        for k in 0..3 {
+            s.push(k as f64, &field(k as f64)).unwrap();
+        }
+        assert_eq!(s.disk_bytes(), 80);
+        match s.push(3.0, &field(3.0)) {
+            Err(Error::Config(e)) => assert_eq!(e.key, "reverse.disk_budget_mib"),
+            other => panic!("expected the disk budget error, got {:?}", other.err()),
+        }
+        assert!(spill.exists());
+        drop(s);
+        assert!(!spill.exists(), "the spill folder goes with the store");
     }
 
     /// Fields linear in t are interpolated exactly, from memory and from spilled files; the

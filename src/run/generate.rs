@@ -34,6 +34,7 @@ pub struct ReverseSettings {
     /// Keep a forward snapshot every this many steps (1: every step).
     pub store_every: u64,
     pub memory_budget_bytes: u64,
+    pub disk_budget_bytes: u64,
     pub safety: f64,
     pub log_floor: f64,
     /// Face flux of the log-score step.
@@ -58,6 +59,7 @@ impl ReverseSettings {
             mode: r.mode,
             store_every: r.store_every,
             memory_budget_bytes: (r.memory_budget_mib * 1024.0 * 1024.0) as u64,
+            disk_budget_bytes: (r.disk_budget_mib * 1024.0 * 1024.0) as u64,
             safety: r.safety,
             flux: r.flux,
             log_floor: config.scheme.log_floor,
@@ -144,7 +146,8 @@ pub fn generate_from(
         None => Box::new(CpuBackend::<f64>::new(disc.clone(), problem.threads)?),
     };
     forward.upload(&f0, 0.0)?;
-    let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir);
+    let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir)
+        .with_disk_budget(settings.disk_budget_bytes);
     store.push(0.0, &f0)?;
     if settings.mode == ReverseMode::Exact && disc.integrator != crate::config::Integrator::Euler {
         return Err(Error::Numerics(
