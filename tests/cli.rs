@@ -1127,3 +1127,31 @@ fn large_lambda_t_samples_are_finite_or_refused() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("`sampler.t_final`"), "{err}");
 }
+
+/// A NaN stop on the CPU keeps the last finite state: f_final.npy is finite, the summary
+/// names its time and step, and no snapshot time repeats.
+#[test]
+fn a_nan_stop_keeps_the_last_finite_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &TINY
+            .replace("mass = 2.0", "mass = 1e150")
+            .replace("diagnostics_every = 5", "diagnostics_every = 5\n[stop]\nmax_density = 1e300"),
+    );
+    let out = dir.path().join("out");
+    let (code, err) =
+        exit_code_of(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, Some(3), "{err}");
+    let run = out.join("tiny");
+    let f: ndarray::Array2<f64> = ndarray_npy::read_npy(run.join("f_final.npy")).unwrap();
+    assert!(f.iter().all(|v| v.is_finite()), "f_final.npy holds the last finite state");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "failed");
+    assert!(summary["message"].as_str().unwrap().contains("last finite state"), "{summary}");
+    let times: Vec<f64> =
+        summary["snapshot_times"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[1] > w[0]), "snapshot times repeat: {times:?}");
+    assert!(err.contains(&run.join("f_final.npy").display().to_string()), "{err}");
+}

@@ -107,7 +107,10 @@ fn nan_in_the_field_stops_the_run() {
     b.upload(&f, 0.0).unwrap();
     let out = b.step_n(10, &control(&cfg, 1.0)).unwrap();
     assert_eq!(out.stop, Some(StopReason::NonFinite));
-    assert_eq!(out.steps, 1);
+    // the step whose result is not finite is not taken: t and the field stay as they were
+    assert_eq!((out.steps, b.time()), (0, 0.0));
+    let after = field(b.as_mut(), 41);
+    assert!(after.iter().zip(&f).all(|(a, e)| a.to_bits() == e.to_bits()));
 }
 
 #[test]

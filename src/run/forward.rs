@@ -191,6 +191,10 @@ pub fn run(
         EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
         }
+        EndReason::Stopped(StopReason::NonFinite) if backend.info().backend == "cpu" => (
+            "failed",
+            format!("NaN or Inf in the step after t = {t:.6e} (step {step}); f_final.npy holds the last finite state"),
+        ),
         EndReason::Stopped(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
     };
     let tracker = &diagnostics.tracker;
@@ -257,14 +261,14 @@ pub fn run(
         return Err(Error::Interrupted(format!(
             "{}; the state at that time is in {}",
             summary.message,
-            run_dir.join("f_final.npy").display()
+            run_dir.target().join("f_final.npy").display()
         )));
     }
     if summary.status == "failed" || summary.status == "stalled" {
         return Err(Error::Numerics(format!(
             "{} — the last state is in {}",
             summary.message,
-            run_dir.join("f_final.npy").display()
+            run_dir.target().join("f_final.npy").display()
         )));
     }
     Ok(summary)

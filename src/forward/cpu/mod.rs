@@ -63,6 +63,10 @@ struct UpdateStats {
 impl UpdateStats {
     const ZERO: Self = Self { max: 0.0, sum: 0.0, rate_weight: 0.0 };
 
+    fn finite(&self) -> bool {
+        self.sum.is_finite() && self.max.is_finite()
+    }
+
     fn merge(self, o: Self) -> Self {
         Self {
             max: self.max.max(o.max),
@@ -159,15 +163,22 @@ impl<T: Real> CpuBackend<T> {
             dt_over_h: T::from_f64(dt / self.disc.grid.h()),
         };
         let (field, other) = (&mut self.field, &mut self.other);
+        // A step whose output is not finite is not taken where that is free (Euler, and the
+        // first SSP-RK2 stage): the field keeps the last finite state.
         match self.disc.integrator {
             Integrator::Euler => {
                 let stats = kernel.apply(field, other, false);
-                std::mem::swap(field, other);
+                if stats.finite() {
+                    std::mem::swap(field, other);
+                }
                 stats
             }
             Integrator::SspRk2 => {
                 // f1 = f + Δt L(f);  f ← ½ f + ½ (f1 + Δt L(f1)), written in place.
-                kernel.apply(field, other, false);
+                let stage = kernel.apply(field, other, false);
+                if !stage.finite() {
+                    return stage;
+                }
                 kernel.apply(other, field, true)
             }
         }
@@ -389,15 +400,17 @@ impl<T: Real> ForwardStepper for CpuBackend<T> {
                 dt = remaining;
             }
             let stats = self.step(dt);
+            if !stats.finite() {
+                // not counted: t and the field stay those of the last finite state (but
+                // for a NaN in the second SSP-RK2 stage, which is written in place)
+                outcome.stop = Some(StopReason::NonFinite);
+                break;
+            }
             self.t = if lands { ctl.t_stop } else { self.t + dt };
             outcome.steps += 1;
             outcome.dt_last = dt;
             self.max_density = stats.max;
             self.max_rate_weight = stats.rate_weight;
-            if !stats.sum.is_finite() || !stats.max.is_finite() {
-                outcome.stop = Some(StopReason::NonFinite);
-                break;
-            }
             if stats.max > ctl.max_density {
                 outcome.stop =
                     Some(StopReason::DensityBound { max_density: stats.max, bound: ctl.max_density });
