@@ -56,8 +56,7 @@ fn run_writes_a_complete_run_directory() {
     let frames = std::fs::read_dir(run.join("frames")).unwrap().count();
     assert_eq!((snaps, frames), (3, 3));
     // Summary fields and values.
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     for key in [
         "backend",
         "precision",
@@ -114,8 +113,7 @@ fn condensation_stop_is_recorded() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["status"], "condensed");
     let t = summary["condensation_time"].as_f64().unwrap();
     assert!(t > 0.0 && t < 2.0);
@@ -210,8 +208,7 @@ fn gpu_run_writes_a_run_directory() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["backend"], "gpu");
     assert_eq!(summary["precision"], "f32");
     assert_eq!(summary["status"], "completed");
@@ -385,8 +382,7 @@ fn particles_run_alongside_or_instead_of_the_grid() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let run = out.join("tiny");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     assert_eq!(summary["status"], "completed");
     let p = &summary["particles"];
     assert_eq!(p["count"], 2000);
@@ -413,8 +409,7 @@ fn particles_run_alongside_or_instead_of_the_grid() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     assert!(summary.get("mass_initial").is_none(), "no grid run");
     assert!(summary["particles"]["outputs"][1]["l1_to_grid"].is_null());
     assert!(!run.join("f_final.npy").exists());
@@ -459,8 +454,7 @@ fn gpu_particles_run() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     let p = &summary["particles"];
     assert_eq!(p["backend"], "gpu");
     assert_eq!(p["steps"], 10);
@@ -582,8 +576,7 @@ fn sample_writes_samples_and_measures() {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     assert!(!run.join("frames").exists());
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     let stops = summary["stops"].as_array().unwrap();
     assert_eq!(stops.len(), 2);
     let tube = stops[1]["tube_fraction"].as_f64().unwrap();
@@ -718,8 +711,7 @@ fn printing_into_a_closed_pipe_does_not_panic() {
 
 /// The `backend` field of a finished run's summary.json.
 fn summary_backend(run: &Path) -> String {
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     summary["backend"].as_str().unwrap().to_string()
 }
 
@@ -828,8 +820,7 @@ fn wall_time_limit_stops_the_run() {
         .unwrap();
     assert!(status.success());
     let run = out.join("tiny");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     assert_eq!(summary["status"], "wall-time", "{summary}");
     assert!(summary["t_final"].as_f64().unwrap() < 100.0);
     assert!(run.join("f_final.npy").is_file());
@@ -871,8 +862,7 @@ fn failures_exit_with_their_class() {
     let (code, err) =
         exit_code_of(&["run", gathering_path.to_str().unwrap(), "--out", o, "--quiet", "--set", &dt]);
     assert_eq!(code, Some(3), "{err}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("unstable/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("unstable/summary.json"));
     assert_eq!(summary["status"], "failed", "{summary}");
     // an f32 field whose mass underflows is not "completed"
     let (code, err) = exit_code_of(&[
@@ -938,8 +928,7 @@ fn force_keeps_old_results_when_the_new_run_fails_to_start() {
     let (code, err) =
         exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "run.t_final=0.03"]);
     assert_eq!(code, Some(0), "{err}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["t_final_requested"], 0.03);
     // batch.csv is not overwritten without --force
     let batch_out = dir.path().join("batch");
@@ -979,8 +968,7 @@ fn sigint_stops_a_run_cleanly() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["status"], "interrupted", "{summary}");
     assert!(summary["steps"].as_u64().unwrap() > 0);
     assert!(out.join("tiny/f_final.npy").is_file());
@@ -1065,8 +1053,7 @@ fn a_stalled_run_stops() {
         "run.stall_steps=500",
     ]);
     assert_eq!(code, Some(3), "{err}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["status"], "stalled", "{summary}");
     assert_eq!(summary["steps"], 500);
     let (code, err) = exit_code_of(&[
@@ -1084,8 +1071,7 @@ fn a_stalled_run_stops() {
         "run.max_steps=700",
     ]);
     assert_eq!(code, Some(0), "{err}");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("tiny/summary.json")).unwrap()).unwrap();
+    let summary = json_at(&out.join("tiny/summary.json"));
     assert_eq!(summary["status"], "max-steps", "{summary}");
 }
 
@@ -1146,12 +1132,16 @@ fn a_nan_stop_keeps_the_last_finite_state() {
     let run = out.join("tiny");
     let f: ndarray::Array2<f64> = ndarray_npy::read_npy(run.join("f_final.npy")).unwrap();
     assert!(f.iter().all(|v| v.is_finite()), "f_final.npy holds the last finite state");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = json_at(&run.join("summary.json"));
     assert_eq!(summary["status"], "failed");
     assert!(summary["message"].as_str().unwrap().contains("last finite state"), "{summary}");
     let times: Vec<f64> =
         summary["snapshot_times"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[1] > w[0]), "snapshot times repeat: {times:?}");
     assert!(err.contains(&run.join("f_final.npy").display().to_string()), "{err}");
+}
+
+/// A JSON file of a run (summary.json, check.json), parsed.
+fn json_at(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
