@@ -240,3 +240,98 @@ fn malformed_command_lines_exit_2_without_panics_or_stray_files() {
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no run directory was left");
     }
 }
+
+/// The audit: hostile runs (not just bad input) end with the exit code of their class,
+/// within a time limit, and every outcome is counted: panics (101), aborts (signals),
+/// hangs (over the limit), wrong codes. Prints the table; fails on any but the expected.
+#[test]
+fn audit_hostile_runs_end_with_their_class() {
+    let work = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = |name: &str| root.join("configs").join(name).to_str().unwrap().to_string();
+    let tiny = |extra: &[&str]| {
+        let mut a = vec!["run".to_string(), cfg("subcritical_1d.toml"), "--quiet".into(), "--force".into()];
+        a.extend([
+            "--set".to_string(),
+            "grid.cells=41".to_string(),
+            "--set".into(),
+            "run.t_final=0.05".into(),
+        ]);
+        for e in extra {
+            a.extend(["--set".to_string(), e.to_string()]);
+        }
+        a
+    };
+    // (what, arguments, expected exit code)
+    let cases: Vec<(&str, Vec<String>, i32)> = vec![
+        ("completes", tiny(&[]), 0),
+        ("beta = 1e30 stalls", tiny(&["model.beta=1e30", "run.stall_steps=300", "run.t_final=1.0"]), 3),
+        ("mass 1e150 overflows to NaN", tiny(&["initial.mass=1e150", "stop.max_density=1e300"]), 3),
+        ("f32 mass underflows", tiny(&["run.precision=\"f32\"", "initial.mass=1e-44"]), 3),
+        ("initial above max_density", tiny(&["stop.max_density=1e-6"]), 2),
+        ("2^32 cells", tiny(&["grid.cells=4294967296"]), 2),
+        ("1e-300 output spacing", tiny(&["run.output_every=1e-300"]), 2),
+        ("200000-pixel frames", tiny(&["output.min_pixels=200000"]), 2),
+        ("100000 threads", tiny(&["run.threads=100000"]), 2),
+        ("4e9 particles", tiny(&["particles.count=4000000000", "particles.dt=0.01"]), 2),
+        (
+            "lambda T = 1000",
+            vec![
+                "sample".into(),
+                cfg("score_two_diracs_ode.toml"),
+                "--quiet".into(),
+                "--force".into(),
+                "--set".into(),
+                "process.lambda=1.0".into(),
+                "--set".into(),
+                "sampler.t_final=1000.0".into(),
+            ],
+            2,
+        ),
+        (
+            "gamma = 1e16",
+            vec!["critical-mass".into(), "--dim".into(), "2".into(), "--gamma".into(), "1e16".into()],
+            2,
+        ),
+    ];
+    let out = work.path().join("out");
+    let mut report = Vec::new();
+    for (what, args, expected) in &cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fpgen"))
+            .args(args)
+            .args(["--out", out.to_str().unwrap(), "--max-memory", "2G"])
+            .current_dir(work.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let clock = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if clock.elapsed().as_secs() > 60 {
+                let _ = child.kill();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let outcome = match status.and_then(|s| s.code()) {
+            None if status.is_none() => "HANG".to_string(),
+            None => "ABORT".to_string(),
+            Some(101) => "PANIC".to_string(),
+            Some(code) if code == *expected => format!("ok ({code})"),
+            Some(code) => format!("WRONG CODE {code}, expected {expected}"),
+        };
+        report.push(format!("{what:<32} {outcome}"));
+    }
+    eprintln!("audit:\n  {}", report.join("\n  "));
+    let bad: Vec<&String> = report.iter().filter(|r| !r.ends_with(')') || !r.contains("ok (")).collect();
+    assert!(bad.is_empty(), "audit failures: {bad:?}");
+    let mut made: Vec<String> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    made.sort();
+    assert!(made.is_empty() || made == ["out"], "files outside --out: {made:?}");
+}
