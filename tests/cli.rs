@@ -1145,3 +1145,109 @@ fn a_nan_stop_keeps_the_last_finite_state() {
 fn json_at(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// A run stopped at a random step and resumed equals, byte for byte, the run that went
+/// through: f_final.npy, diagnostics.csv, the snapshots, and every summary field but the
+/// timings (CPU f64 and f32; on lavapipe, see the device case below).
+#[test]
+fn a_resumed_run_equals_the_run_that_went_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace("cells = 21", "cells = 41")
+        .replace("t_final = 0.05", "t_final = 0.3")
+        .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]");
+    let cfg = write_config(dir.path(), &text);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    // steps 17 and 34 land on output times; the whole run takes 51 steps
+    for (precision, stop_at) in [("f64", 37), ("f32", 23), ("f64", 17), ("f32", 34), ("f64", 1)] {
+        let p = format!("run.precision=\"{precision}\"");
+        let (code, err) = exit_code_of(&[
+            "run",
+            c,
+            "--out",
+            o,
+            "--quiet",
+            "--force",
+            "--set",
+            &p,
+            "--set",
+            "name=\"whole\"",
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        let stop = format!("run.max_steps={stop_at}");
+        let (code, err) = exit_code_of(&[
+            "run",
+            c,
+            "--out",
+            o,
+            "--quiet",
+            "--force",
+            "--set",
+            &p,
+            "--set",
+            "name=\"parts\"",
+            "--set",
+            &stop,
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(
+            json_at(&out.join("parts/summary.json"))["status"],
+            "max-steps",
+            "{precision}, stop at {stop_at}: {err}"
+        );
+        let parts = out.join("parts");
+        let (code, err) =
+            exit_code_of(&["resume", parts.to_str().unwrap(), "--quiet", "--set", "run.max_steps=100000000"]);
+        assert_eq!(code, Some(0), "{err}");
+        let whole = out.join("whole");
+        let same =
+            |file: &str| std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap();
+        assert!(same("f_final.npy"), "{precision}, stop at {stop_at}: f_final.npy");
+        assert_eq!(
+            std::fs::read_to_string(whole.join("diagnostics.csv")).unwrap(),
+            std::fs::read_to_string(parts.join("diagnostics.csv")).unwrap(),
+            "{precision}, stop at {stop_at}"
+        );
+        let (mut a, mut b) = (json_at(&whole.join("summary.json")), json_at(&parts.join("summary.json")));
+        for v in [&mut a, &mut b] {
+            let m = v.as_object_mut().unwrap();
+            for timing in ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second"] {
+                m.remove(timing);
+            }
+        }
+        assert_eq!(a, b, "{precision}, stop at {stop_at}: summary");
+        for name in a["snapshots"].as_array().unwrap() {
+            let name = name.as_str().unwrap();
+            assert!(same(name), "{precision}, stop at {stop_at}: {name}");
+        }
+    }
+    // the periodic checkpoint (every 10 steps: the last at step 50 of 51) resumes the same
+    let (code, err) = exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "name=\"whole\""]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--force",
+        "--set",
+        "name=\"periodic\"",
+        "--set",
+        "run.checkpoint_every=10",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let periodic = out.join("periodic");
+    let state = std::fs::read_to_string(periodic.join("checkpoint/state.json")).unwrap();
+    assert!(state.contains("\"step\": 50"), "{state}");
+    let (code, err) = exit_code_of(&["resume", periodic.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, Some(0), "{err}");
+    for file in ["f_final.npy", "diagnostics.csv"] {
+        assert_eq!(
+            std::fs::read(out.join("whole").join(file)).unwrap(),
+            std::fs::read(periodic.join(file)).unwrap(),
+            "periodic: {file}"
+        );
+    }
+}

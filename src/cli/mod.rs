@@ -12,6 +12,7 @@ mod filter;
 mod generate;
 mod info;
 mod render;
+mod resume;
 mod run;
 mod sample;
 mod verify;
@@ -69,6 +70,9 @@ enum Command {
     /// Score pair evaluations/s (samples × data points × steps per second) of the reverse
     /// sampler: lemniscate data, heat equation, exponential steps.
     BenchScore(bench_score::Args),
+    /// Continue a forward run from its checkpoint (run.checkpoint_every, or where it was
+    /// interrupted or stopped at a limit), to the config's run.t_final or --t-final.
+    Resume(resume::Args),
     /// Version and available backends.
     Info,
     /// Cell-updates/s on the peer problem (2D, γ = 2, upwind, explicit Euler).
@@ -94,6 +98,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::BenchParticles(args) => bench_particles::run(args),
         Command::BenchScore(args) => bench_score::run(args),
+        Command::Resume(args) => resume::run(args),
         Command::Info => info::run(),
         Command::Bench(args) => bench::run(args),
     }

@@ -28,6 +28,9 @@ pub struct RunSection {
     pub stall_steps: u64,
     #[serde(default = "default_stall_fraction")]
     pub stall_fraction: f64,
+    /// Write a checkpoint every this many steps (a multiple of diagnostics_every).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_every: Option<u64>,
     /// Stop (status `wall-time`) at the first step boundary after this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_time_limit: Option<f64>,

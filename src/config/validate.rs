@@ -86,6 +86,15 @@ impl Config {
         if !(f.is_finite() && (0.0..1.0).contains(&f)) {
             return Err(ConfigError::new("run.stall_fraction", format!("must be in [0, 1) (got {f})")));
         }
+        if let Some(every) = self.run.checkpoint_every {
+            let k = self.run.diagnostics_every.max(1);
+            if every == 0 || every % k != 0 {
+                return Err(ConfigError::new(
+                    "run.checkpoint_every",
+                    format!("must be a positive multiple of run.diagnostics_every = {k} (got {every})"),
+                ));
+            }
+        }
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
         }

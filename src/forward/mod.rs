@@ -114,6 +114,12 @@ pub trait ForwardStepper {
     fn render_frame(&mut self, _style: &crate::io::frames::FrameStyle) -> Result<Option<image::RgbImage>> {
         Ok(None)
     }
+    /// What the stepper caches from its last step besides the field (the step bound's
+    /// inputs), for a checkpoint: restored as is, the next steps are the same bits.
+    fn cached_state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    fn restore_cached_state(&mut self, _state: &[f64]) {}
 }
 
 /// The forward backend of a problem on a resolved device: the GPU stepper (f32) when the

@@ -67,6 +67,8 @@ pub struct Problem {
     pub wall_time_limit: Option<f64>,
     /// The progress watchdog: (window of steps, least advance of t over it).
     pub stall: Option<(u64, f64)>,
+    /// Steps between checkpoints.
+    pub checkpoint_every: Option<u64>,
     pub stop: StopThresholds,
 }
 
@@ -88,6 +90,7 @@ impl Problem {
             diagnostics_every: config.run.diagnostics_every,
             max_steps: config.run.max_steps,
             wall_time_limit: config.run.wall_time_limit,
+            checkpoint_every: config.run.checkpoint_every,
             stall: (config.run.stall_steps > 0)
                 .then_some((config.run.stall_steps, config.run.stall_fraction * config.run.t_final)),
             stop: StopThresholds {

@@ -121,6 +121,12 @@ impl CsvWriter {
         Ok(w)
     }
 
+    /// An existing CSV, continued at its end (a resumed run).
+    pub fn append(path: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), file: std::io::BufWriter::new(file) })
+    }
+
     /// A file of `R` rows, its header from the row type.
     pub fn for_rows<R: CsvRow>(path: &Path) -> Result<Self> {
         Self::create(path, R::HEADER)

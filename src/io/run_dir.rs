@@ -66,6 +66,24 @@ impl RunDir {
         Ok(Self { path, target, created, started: false, finished: false, summary: serde_json::Map::new() })
     }
 
+    /// An existing run directory, continued in place (`fpgen resume`).
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        if !path.join("config.toml").is_file() {
+            return Err(Error::Data {
+                path: path.to_path_buf(),
+                message: "not a run directory (no config.toml)".into(),
+            });
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            target: path.to_path_buf(),
+            created: false,
+            started: true,
+            finished: false,
+            summary: serde_json::Map::new(),
+        })
+    }
+
     /// The run is under way (set up and validated): from here on its outputs are kept.
     pub fn mark_started(&mut self) {
         self.started = true;

@@ -2,6 +2,7 @@
 //! (diagnostics every k steps, snapshots and frames at output times, progress), then the
 //! particles when the config has them; the summary.
 
+use super::checkpoint::{self, Checkpoint, CheckpointWriter};
 use super::observers::{DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker};
 use super::progress::Progress;
 use super::simulation::{EndReason, ForwardRun, Simulation};
@@ -73,6 +74,7 @@ pub fn run(
     backend: &mut dyn ForwardStepper,
     run_dir: &mut RunDir,
     opts: &RunOptions,
+    resume: Option<(Checkpoint, Vec<f64>)>,
 ) -> Result<Summary> {
     let wall = Instant::now();
     let grid = problem.grid();
@@ -112,7 +114,15 @@ pub fn run(
     }
     run_dir.mark_started();
     io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
-    let csv = CsvWriter::for_rows::<DiagnosticsRow>(&run_dir.join("diagnostics.csv"))?;
+    // a resumed run keeps its rows up to the checkpoint and goes on after them
+    let csv_path = run_dir.join("diagnostics.csv");
+    let (csv, kept_rows) = match &resume {
+        None => (CsvWriter::for_rows::<DiagnosticsRow>(&csv_path)?, Vec::new()),
+        Some((checkpoint, _)) => {
+            let rows = checkpoint::cut_rows(&csv_path, checkpoint.step)?;
+            (CsvWriter::append(&csv_path)?, rows)
+        }
+    };
     let mut field = vec![0.0; grid.len()];
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
     let mut snapshots = SnapshotWriter {
@@ -130,8 +140,27 @@ pub fn run(
     };
     let mut diagnostics =
         DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
-    diagnostics.tracker.record(&mut diagnostics.csv, 0, 0.0, d0)?;
-    snapshots.write(0, backend)?;
+    let (first_step, bound0) = match resume {
+        None => {
+            diagnostics.tracker.record(&mut diagnostics.csv, 0, 0.0, d0)?;
+            snapshots.write(0, backend)?;
+            (0, bound0)
+        }
+        Some((checkpoint, field)) => {
+            // the run as it was at the checkpoint: its field and cached bound, its rows
+            // (the extremes of the summary come from them), its snapshots before that step
+            backend.upload(&field, checkpoint.t)?;
+            backend.restore_cached_state(&checkpoint.cached);
+            let rows = kept_rows;
+            diagnostics.tracker = Tracker::new(rows.first().map_or(mass0, |r| r[3]));
+            for r in &rows {
+                diagnostics.tracker.replay(r);
+            }
+            snapshots.restore(&rows, checkpoint.step)?;
+            log::info!("resuming at t = {:.6e}, step {}", checkpoint.t, checkpoint.step);
+            (checkpoint.step, checkpoint.bound0)
+        }
+    };
 
     let t_final = problem.t_final;
     let mut progress = ProgressObserver { bar: Progress::new(opts.quiet), t_final };
@@ -140,6 +169,7 @@ pub fn run(
         max_steps: problem.max_steps,
         wall_time_limit: problem.wall_time_limit,
         stall: problem.stall,
+        first_step,
     };
     let control = StepControl {
         t_stop: t_final,
@@ -147,7 +177,22 @@ pub fn run(
         max_density: problem.stop.max_density,
     };
     let mut stepper = ForwardRun { backend, control };
-    let end = simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?;
+    let checkpoint_dir = run_dir.path().to_path_buf();
+    let end = match problem.checkpoint_every {
+        Some(every) => {
+            let mut checkpoints = CheckpointWriter { every, run_dir: &checkpoint_dir, grid, bound0 };
+            simulation
+                .run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots, &mut checkpoints])?
+        }
+        None => simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?,
+    };
+    if matches!(
+        end.reason,
+        EndReason::Interrupted | EndReason::MaxSteps | EndReason::WallTime | EndReason::Stalled { .. }
+    ) {
+        // the run can go on from here (`fpgen resume`)
+        checkpoint::write(&checkpoint_dir, grid, &mut stepper, end.steps, bound0)?;
+    }
     let backend = stepper.backend;
     progress.bar.finish();
     let step = end.steps;
@@ -313,7 +358,7 @@ pub fn run_config(
             info.threads,
             run_dir.path().display()
         );
-        Some(run(config, &problem, backend.as_mut(), run_dir, opts)?)
+        Some(run(config, &problem, backend.as_mut(), run_dir, opts, None)?)
     };
     let particles = match &config.particles {
         Some(p) => {

@@ -171,7 +171,13 @@ pub fn generate_from(
         progress,
     };
     let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
-    let simulation = Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None, stall: problem.stall };
+    let simulation = Simulation {
+        t_final,
+        max_steps: u64::MAX,
+        wall_time_limit: None,
+        stall: problem.stall,
+        first_step: 0,
+    };
     let mut stepper = ForwardRun { backend: forward.as_mut(), control };
     let end = simulation.run(&mut stepper, &mut [&mut recorder])?;
     match &end.reason {

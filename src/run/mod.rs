@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod bench;
 pub mod check_theory;
+pub mod checkpoint;
 pub mod forward;
 pub mod generate;
 pub mod interrupt;

@@ -99,6 +99,40 @@ impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
 }
 
 impl SnapshotWriter<'_> {
+    /// A resumed run's snapshots: those before `step` are kept and listed (their times
+    /// from the diagnostics rows); later ones, and a stop's extra one, are removed.
+    pub(super) fn restore(&mut self, rows: &[Vec<f64>], step: u64) -> Result<()> {
+        let mut kept = Vec::new();
+        for (sub, ext) in [("snapshots", "npy"), ("frames", "png")] {
+            let Ok(entries) = std::fs::read_dir(self.dir.join(sub)) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(k) = name.strip_prefix("f_").and_then(|n| n.strip_suffix(&format!(".{ext}"))) else {
+                    continue;
+                };
+                let Ok(k) = k.parse::<u64>() else { continue };
+                if k >= step {
+                    std::fs::remove_file(entry.path())
+                        .map_err(|e| crate::error::Error::io(entry.path(), e))?;
+                } else if sub == "snapshots" {
+                    kept.push(k);
+                }
+            }
+        }
+        kept.sort_unstable();
+        for k in kept {
+            let name = format!("f_{k:08}");
+            self.names.push(format!("snapshots/{name}.npy"));
+            let t = rows.iter().find(|r| r[0] == k as f64).map_or(0.0, |r| r[1]);
+            self.times.push(t);
+            if self.dir.join("frames").join(format!("{name}.png")).exists() {
+                self.frames.push(format!("frames/{name}.png"));
+            }
+            self.last_step = Some(k);
+        }
+        Ok(())
+    }
+
     pub(super) fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
         let name = format!("f_{step:08}");
         let out = &self.config.output;
@@ -146,6 +180,16 @@ pub(super) struct Tracker {
 impl Tracker {
     pub(super) fn new(mass0: f64) -> Self {
         Self { mass0, max_drift: 0.0, min_density: f64::INFINITY, dt_min: f64::INFINITY, dt_max: 0.0 }
+    }
+
+    /// Take in a diagnostics row written before (a resumed run): the same extremes as
+    /// when it was recorded, and its Δt as a chunk's last.
+    pub(super) fn replay(&mut self, row: &[f64]) {
+        self.max_drift = self.max_drift.max(row[4].abs());
+        self.min_density = self.min_density.min(row[5]);
+        if row[0] > 0.0 {
+            self.dt(row[2]);
+        }
     }
 
     pub(super) fn dt(&mut self, dt: f64) {

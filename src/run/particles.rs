@@ -108,6 +108,7 @@ pub fn run(
         max_steps: u64::MAX,
         wall_time_limit: problem.wall_time_limit,
         stall: None,
+        first_step: 0,
     };
     let end = simulation.run(&mut stepper, &mut [&mut writer])?;
     let (t, step, outputs) = (end.t, end.steps, writer.outputs);

@@ -96,6 +96,9 @@ pub struct Simulation {
     /// The progress watchdog: over every window of this many steps, t must advance by at
     /// least this much (None: no watchdog).
     pub stall: Option<(u64, f64)>,
+    /// The step count the stepper is at (a resumed run): schedules stay aligned to the
+    /// steps of the whole run, and landing times before its time are not revisited.
+    pub first_step: u64,
 }
 
 impl Simulation {
@@ -157,11 +160,12 @@ impl Simulation {
                 mine
             })
             .collect();
-        let mut step = 0u64;
+        let mut step = self.first_step;
+        let t_start = stepper.time();
         let mut stepping = 0.0;
-        let mut window_start = (0u64, stepper.time());
+        let mut window_start = (step, t_start);
         let mut reason = EndReason::Completed;
-        'outer: for &target in &landing {
+        'outer: for &target in landing.iter().filter(|&&t| t >= t_start) {
             let mut last = Moment {
                 step,
                 t: stepper.time(),
@@ -325,7 +329,13 @@ mod tests {
     /// Step schedules fire at multiples and at landing times; time schedules land exactly.
     #[test]
     fn schedules_fire_where_they_should() {
-        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: None, stall: None };
+        let sim = Simulation {
+            t_final: 1.0,
+            max_steps: u64::MAX,
+            wall_time_limit: None,
+            stall: None,
+            first_step: 0,
+        };
         let mut every3 = Log { schedules: vec![Schedule::EverySteps(3)], ..Log::default() };
         let mut at = Log { schedules: vec![Schedule::AtTimes(vec![0.25, 1.0])], ..Log::default() };
         let mut every_half = Log { schedules: vec![Schedule::EveryTime(0.5)], ..Log::default() };
@@ -342,11 +352,13 @@ mod tests {
 
     #[test]
     fn max_steps_and_stops_end_the_loop() {
-        let sim = Simulation { t_final: 1.0, max_steps: 4, wall_time_limit: None, stall: None };
+        let sim =
+            Simulation { t_final: 1.0, max_steps: 4, wall_time_limit: None, stall: None, first_step: 0 };
         let mut log = Log { schedules: vec![Schedule::EverySteps(10)], ..Log::default() };
         let end = sim.run(&mut ticker(0.1), &mut [&mut log]).unwrap();
         assert_eq!((end.steps, end.reason), (4, EndReason::MaxSteps));
-        let sim = Simulation { t_final: 1.0, max_steps: 100, wall_time_limit: None, stall: None };
+        let sim =
+            Simulation { t_final: 1.0, max_steps: 100, wall_time_limit: None, stall: None, first_step: 0 };
         let mut s = Ticker { stop_at_step: Some(5), ..ticker(0.1) };
         let mut log = Log { schedules: vec![Schedule::EverySteps(2)], ..Log::default() };
         let end = sim.run(&mut s, &mut [&mut log]).unwrap();
@@ -357,7 +369,13 @@ mod tests {
 
     #[test]
     fn wall_time_limit_ends_the_loop() {
-        let sim = Simulation { t_final: 1.0, max_steps: u64::MAX, wall_time_limit: Some(0.0), stall: None };
+        let sim = Simulation {
+            t_final: 1.0,
+            max_steps: u64::MAX,
+            wall_time_limit: Some(0.0),
+            stall: None,
+            first_step: 0,
+        };
         let mut log = Log { schedules: vec![Schedule::EverySteps(1)], ..Log::default() };
         let mut s = ticker(0.1);
         let end = sim.run(&mut s, &mut [&mut log]).unwrap();

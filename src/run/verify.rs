@@ -75,6 +75,7 @@ fn evolve(problem: &Problem, backend: &mut dyn ForwardStepper) -> Result<Trace> 
         max_steps: problem.max_steps,
         wall_time_limit: None,
         stall: problem.stall,
+        first_step: 0,
     };
     let mut stepper = ForwardRun { backend, control };
     let end = simulation.run(&mut stepper, &mut [&mut tracer])?;
