@@ -975,6 +975,18 @@ fn sigint_stops_a_run_cleanly() {
     let text = std::fs::read_to_string(&csv).unwrap();
     let last = text.lines().last().unwrap();
     assert_eq!(last.split(',').count(), 11, "the last row is complete: {last}");
+    // the interrupted run goes on from its checkpoint
+    assert!(out.join("tiny/checkpoint/state.json").is_file());
+    let t = summary["t_final"].as_f64().unwrap();
+    let (code, err) = exit_code_of(&[
+        "resume",
+        out.join("tiny").to_str().unwrap(),
+        "--quiet",
+        "--t-final",
+        &format!("{:e}", t * 1.001 + 1e-3),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json_at(&out.join("tiny/summary.json"))["status"], "completed");
 }
 
 /// Sizes that would wrap, abort or spin are refused before anything is allocated, each

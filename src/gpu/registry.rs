@@ -37,7 +37,7 @@ pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "shared/fv_
 /// The gradient-flow scheme's step.
 pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "shared/fv_step.wgsl", "shared/power.wgsl";
     host "forward::gpu::GpuStepper";
-    twins ["forward::cpu::schemes::GradientFlow", "forward::cpu::gradient_flow_rate"];
+    twins ["forward::cpu::schemes::GradientFlow", "forward::cpu::bound::gradient_flow_rate"];
     mirrors ["StepParams", "StepState"]);
 
 /// Diagnostics reductions (mass, extremes, norms, entropy, moments).

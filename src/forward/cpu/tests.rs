@@ -1,6 +1,5 @@
 //! Unit tests of the CPU kernels: bounds, the gradient-flow cells, the fused upwind twin.
 
-use super::kernel::{update, update_upwind};
 use super::schemes::{GradientFlow, PaddedRows, Upwind};
 use super::sweep::RowScratch;
 use super::*;
