@@ -1263,3 +1263,50 @@ fn a_resumed_run_equals_the_run_that_went_through() {
         );
     }
 }
+
+/// On the device too, a run stopped at a step (on and off output times) and resumed equals
+/// the run that went through, byte for byte: the checkpoint keeps the device's compensated
+/// time pair and step bound.
+#[test]
+fn a_resumed_gpu_run_equals_the_run_that_went_through() {
+    if fpgen::gpu::context::context_for_tests(4 * 41 * 41, 2).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace("cells = 21", "cells = 41")
+        .replace("t_final = 0.05", "t_final = 0.3")
+        .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]");
+    let cfg = write_config(dir.path(), &text);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    let gpu = ["--backend", "gpu", "--set", "run.precision=\"f32\""];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", c, "--out", o, "--quiet", "--force"];
+        args.extend(gpu);
+        args.extend(extra);
+        exit_code_of(&args)
+    };
+    assert_eq!(run(&["--set", "name=\"whole\""]).0, Some(0));
+    let (whole, parts) = (out.join("whole"), out.join("parts"));
+    for stop_at in [17, 23] {
+        let stop = format!("run.max_steps={stop_at}");
+        assert_eq!(run(&["--set", "name=\"parts\"", "--set", &stop]).0, Some(0));
+        let (code, err) = exit_code_of(&[
+            "resume",
+            parts.to_str().unwrap(),
+            "--quiet",
+            "--backend",
+            "gpu",
+            "--set",
+            "run.max_steps=100000000",
+        ]);
+        assert_eq!(code, Some(0), "{err}");
+        for file in ["f_final.npy", "diagnostics.csv"] {
+            assert!(
+                std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap(),
+                "stop at {stop_at}: {file}"
+            );
+        }
+    }
+}

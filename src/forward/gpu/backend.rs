@@ -199,6 +199,24 @@ impl ForwardStepper for GpuBackend {
         Ok(())
     }
 
+    /// The compensated time pair and the step bound as the device holds them: `upload`
+    /// alone would split t afresh, and the next steps would round differently.
+    fn cached_state(&self) -> Vec<f64> {
+        match self.stepper.read_state(&self.ctx) {
+            Ok(s) => vec![s.t_hi as f64, s.t_lo as f64, s.bound as f64],
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn restore_cached_state(&mut self, state: &[f64]) {
+        if let [t_hi, t_lo, bound] = *state {
+            if self.stepper.restore_time_and_bound(&self.ctx, t_hi as f32, t_lo as f32, bound as f32).is_ok()
+            {
+                self.t = t_hi + t_lo;
+            }
+        }
+    }
+
     fn time(&self) -> f64 {
         self.t
     }

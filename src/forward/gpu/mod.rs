@@ -344,6 +344,28 @@ impl GpuStepper {
         Ok(s)
     }
 
+    /// Put back the time pair and the step bound of a checkpoint (after `upload`, which
+    /// splits t afresh and measures the bound), and re-choose Δt from them.
+    pub fn restore_time_and_bound(
+        &mut self,
+        ctx: &GpuContext,
+        t_hi: f32,
+        t_lo: f32,
+        bound: f32,
+    ) -> Result<(), GpuError> {
+        let mut state = self.read_state(ctx)?;
+        state.t_hi = t_hi;
+        state.t_lo = t_lo;
+        state.bound = bound;
+        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&state));
+        self.submit(ctx, None, |pass, groups| {
+            pass.set_bind_group(0, &groups[0], &[]);
+            pass.set_pipeline(&self.pipelines.clip_dt);
+            pass.dispatch_workgroups(1, 1, 1);
+        });
+        Ok(())
+    }
+
     /// The two field buffers (for the reducer's bind groups) and which one is current.
     pub fn fields(&self) -> (&[wgpu::Buffer; 2], usize) {
         (&self.fields, self.current)
