@@ -1164,11 +1164,7 @@ fn json_at(path: &Path) -> serde_json::Value {
 #[test]
 fn a_resumed_run_equals_the_run_that_went_through() {
     let dir = tempfile::tempdir().unwrap();
-    let text = TINY
-        .replace("cells = 21", "cells = 41")
-        .replace("t_final = 0.05", "t_final = 0.3")
-        .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]");
-    let cfg = write_config(dir.path(), &text);
+    let cfg = write_config(dir.path(), &resumable());
     let out = dir.path().join("out");
     let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
     // steps 17 and 34 land on output times; the whole run takes 51 steps
@@ -1273,11 +1269,7 @@ fn a_resumed_gpu_run_equals_the_run_that_went_through() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let text = TINY
-        .replace("cells = 21", "cells = 41")
-        .replace("t_final = 0.05", "t_final = 0.3")
-        .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]");
-    let cfg = write_config(dir.path(), &text);
+    let cfg = write_config(dir.path(), &resumable());
     let out = dir.path().join("out");
     let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
     let gpu = ["--backend", "gpu", "--set", "run.precision=\"f32\""];
@@ -1309,4 +1301,12 @@ fn a_resumed_gpu_run_equals_the_run_that_went_through() {
             );
         }
     }
+}
+
+/// TINY over 51 steps with three output times (steps 4, 17 and 34 land on them): the case
+/// of the resume tests.
+fn resumable() -> String {
+    TINY.replace("cells = 21", "cells = 41")
+        .replace("t_final = 0.05", "t_final = 0.3")
+        .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]")
 }
