@@ -30,6 +30,14 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// A command on one config file.
+#[derive(clap::Args)]
+pub struct ConfigArgs {
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub opts: RunArgs,
+}
+
 /// Load a forward config, naming the file in the error.
 pub fn load_config(path: &Path, overrides: &[String]) -> Result<Config> {
     Config::load(path, overrides).with_context(|| format!("loading {}", path.display()))

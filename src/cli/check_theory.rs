@@ -2,21 +2,14 @@
 //! growth, KL monotonicity, concentration rate) on a diffusion config: a pass/fail table
 //! with the measured margins, <out>/<name>/check.json.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 
 use super::args::*;
 
-#[derive(clap::Args)]
-pub struct Args {
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub opts: RunArgs,
-}
+pub type Args = ConfigArgs;
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { config, opts } = args;
+    let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
     // the checks compute from here on; whatever they write is kept
     dir.mark_started();

@@ -2,21 +2,14 @@
 //! section) back to t = 0: the reconstruction of f(0) (and generated samples) with its
 //! distances to f(0) in <out>/<name>/summary.json.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 
 use super::args::*;
 
-#[derive(clap::Args)]
-pub struct Args {
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub opts: RunArgs,
-}
+pub type Args = ConfigArgs;
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { config, opts } = args;
+    let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
     let result = fpgen::run::reverse::generate_run(&cfg, &mut dir, opts.quiet, device.gpu());
     let target = dir.finish()?;

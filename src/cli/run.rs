@@ -1,22 +1,15 @@
 //! `fpgen run`: run a forward simulation from a TOML config into <out>/<name>/.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 
 use super::args::*;
 use fpgen::config::{Config, Precision};
 use fpgen::run::RunOptions;
 
-#[derive(clap::Args)]
-pub struct Args {
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub opts: RunArgs,
-}
+pub type Args = ConfigArgs;
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { config, opts } = args;
+    let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare(&config, |cfg: &Config| {
         (cfg.run.precision == Precision::F64)
             .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())

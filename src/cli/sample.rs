@@ -3,21 +3,14 @@
 //! (samples_<k>.npy per stopping time, trajectories, summary.json with the tube and
 //! memorisation shares).
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 
 use super::args::*;
 
-#[derive(clap::Args)]
-pub struct Args {
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub opts: RunArgs,
-}
+pub type Args = ConfigArgs;
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { config, opts } = args;
+    let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
     let result = fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, device.gpu().map(|c| c.as_ref()));
     let target = dir.finish()?;
