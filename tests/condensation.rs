@@ -123,3 +123,32 @@ fn fixed_dt_above_the_bound_is_refused_during_the_run() {
     let out = b.step_n(u64::MAX, &ctl).unwrap();
     assert!(matches!(out.stop, Some(StopReason::FixedDtUnstable { .. })), "{:?}", out.stop);
 }
+
+/// SSP-RK2 keeps the last finite state also when only its second stage overflows: its blend
+/// ½ (f + f₂) overflows in f + f₂ for a spike near f64::MAX that both stages keep finite. Over
+/// a sweep of spike heights, every non-finite step leaves t and the field as they were, and
+/// at least one height is a case where the first stage (which is the Euler step) was finite.
+#[test]
+fn a_nan_in_the_second_rk2_stage_keeps_the_last_finite_state() {
+    let linear = ["model.beta=0.0", "model.gamma=0.5", "model.lambda=0.1", "model.diffusion=0.01"];
+    let euler = config(1, &linear);
+    let rk2 = config(1, &[linear[0], linear[1], linear[2], linear[3], "scheme.integrator=\"ssp-rk2\""]);
+    let mut second_stage_cases = 0;
+    for k in 0..450 {
+        let mut f = vec![0.0; 41];
+        f[30] = 10f64.powf(307.0 + 0.003 * k as f64);
+        let mut e = loaded(&euler);
+        e.upload(&f, 0.0).unwrap();
+        let first_stage_finite = e.step_n(1, &control(&euler, 1.0)).unwrap().stop.is_none();
+        let mut b = loaded(&rk2);
+        b.upload(&f, 0.0).unwrap();
+        let out = b.step_n(1, &control(&rk2, 1.0)).unwrap();
+        if out.stop == Some(StopReason::NonFinite) {
+            assert_eq!((out.steps, b.time()), (0, 0.0), "spike {:e}", f[30]);
+            let after = field(b.as_mut(), 41);
+            assert!(after.iter().zip(&f).all(|(a, e)| a.to_bits() == e.to_bits()), "spike {:e}", f[30]);
+            second_stage_cases += usize::from(first_stage_finite);
+        }
+    }
+    assert!(second_stage_cases > 0, "no spike overflowed in the second stage only");
+}

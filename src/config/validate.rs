@@ -14,7 +14,7 @@ impl Config {
         }
         self.model_params().validate()?;
         let grid = self.grid()?;
-        // the CPU's two fields, the f64 initial field, read-back and geometry per cell
+        // the CPU's fields (three for SSP-RK2), the f64 initial field, read-back and geometry per cell
         crate::resources::check_memory(
             "grid.cells",
             &format!("a grid of {} cells", grid.len()),

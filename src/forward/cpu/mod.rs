@@ -40,6 +40,8 @@ pub struct CpuBackend<T: Real> {
     scheme: Scheme<T>,
     field: Vec<T>,
     other: Vec<T>,
+    /// SSP-RK2's second stage (empty for Euler).
+    third: Vec<T>,
     scratch: Vec<RowScratch<T>>,
     padded: Vec<PaddedRows<T>>,
     rows_per_chunk: usize,
@@ -79,6 +81,7 @@ impl<T: Real> CpuBackend<T> {
             scheme,
             field: vec![T::zero(); len],
             other: vec![T::zero(); len],
+            third: if disc.integrator == Integrator::SspRk2 { vec![T::zero(); len] } else { Vec::new() },
             scratch: (0..chunks).map(|_| RowScratch::new(n)).collect(),
             padded: (0..chunks).map(|_| PaddedRows::new(n)).collect(),
             rows_per_chunk,
@@ -142,11 +145,11 @@ impl<T: Real> CpuBackend<T> {
             dt_over_h: T::from_f64(dt / self.disc.grid.h()),
         };
         let (field, other) = (&mut self.field, &mut self.other);
-        // A step whose output is not finite is not taken where that is free (Euler, and the
-        // first SSP-RK2 stage): the field keeps the last finite state.
+        // A step whose output is not finite is not taken: the field keeps the last finite
+        // state.
         match self.disc.integrator {
             Integrator::Euler => {
-                let stats = kernel.apply(field, other, false);
+                let stats = kernel.apply(field, other, None);
                 if stats.finite() {
                     std::mem::swap(field, other);
                 }
@@ -154,11 +157,16 @@ impl<T: Real> CpuBackend<T> {
             }
             Integrator::SspRk2 => {
                 // f1 = f + Δt L(f);  f ← ½ f + ½ (f1 + Δt L(f1)), written in place.
-                let stage = kernel.apply(field, other, false);
+                // the second stage goes to a third buffer, so that a non-finite one leaves f
+                let stage = kernel.apply(field, other, None);
                 if !stage.finite() {
                     return stage;
                 }
-                kernel.apply(other, field, true)
+                let stats = kernel.apply(other, &mut self.third, Some(field));
+                if stats.finite() {
+                    std::mem::swap(field, &mut self.third);
+                }
+                stats
             }
         }
     }
@@ -200,7 +208,7 @@ struct Kernel<'a, T: Real> {
 }
 
 impl<T: Real> Kernel<'_, T> {
-    fn apply(&mut self, src: &[T], dst: &mut [T], blend: bool) -> UpdateStats {
+    fn apply(&mut self, src: &[T], dst: &mut [T], blend: Option<&[T]>) -> UpdateStats {
         let (pool, grid, rpc, c) = (self.pool, self.grid, self.rows_per_chunk, self.dt_over_h);
         match self.scheme {
             Scheme::Upwind(s) => update_upwind(pool, s, grid, rpc, src, dst, self.padded, c, blend),
@@ -254,7 +262,7 @@ fn update_upwind<T: Real>(
     dst: &mut [T],
     padded: &mut [PaddedRows<T>],
     dt_over_h: T,
-    blend: bool,
+    blend: Option<&[T]>,
 ) -> UpdateStats {
     let (n, dim) = (grid.cells, grid.dim);
     par_row_blocks(pool, grid, rows_per_chunk, dst, padded, |rows, block, s| {
@@ -266,7 +274,7 @@ fn update_upwind<T: Real>(
     })
 }
 
-/// dst = src − Δt/h Σ(F_out − F_in); with `blend`, dst = ½ dst + ½ (that).
+/// dst = src − Δt/h Σ(F_out − F_in); with `blend = Some(b)`, dst = ½ b + ½ (that).
 #[allow(clippy::too_many_arguments)]
 fn update<T: Real, S: FluxScheme<T>>(
     pool: &rayon::ThreadPool,
@@ -277,7 +285,7 @@ fn update<T: Real, S: FluxScheme<T>>(
     dst: &mut [T],
     scratch: &mut [RowScratch<T>],
     dt_over_h: T,
-    blend: bool,
+    blend: Option<&[T]>,
 ) -> UpdateStats {
     let (n, dim) = (grid.cells, grid.dim);
     let half = T::from_f64(0.5);
@@ -287,9 +295,10 @@ fn update<T: Real, S: FluxScheme<T>>(
         sweep_rows(scheme, n, dim, src, rows, s, |r, f, fl| {
             let out = &mut block[(r - first) * n..(r - first + 1) * n];
             let faces = fl.above.iter().zip(fl.below).zip(fl.along[1..].iter().zip(&fl.along[..n]));
-            if blend {
-                for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {
-                    *o = half * (*o + fi - dt_over_h * ((a - b) + (yr - yl)));
+            if let Some(base) = blend {
+                let base = &base[r * n..(r + 1) * n];
+                for (((o, &fi), ((&a, &b), (&yr, &yl))), &f0) in out.iter_mut().zip(f).zip(faces).zip(base) {
+                    *o = half * (f0 + fi - dt_over_h * ((a - b) + (yr - yl)));
                 }
             } else {
                 for ((o, &fi), ((&a, &b), (&yr, &yl))) in out.iter_mut().zip(f).zip(faces) {

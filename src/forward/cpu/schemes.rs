@@ -239,7 +239,7 @@ impl<T: Real> Upwind<T> {
         rows: std::ops::Range<usize>,
         s: &mut PaddedRows<T>,
         dt_over_h: T,
-        blend: bool,
+        blend: Option<&[T]>,
         out_block: &mut [T],
         emit: impl FnMut(usize, &[T]),
     ) {
@@ -269,7 +269,7 @@ impl<T: Real> Upwind<T> {
         rows: std::ops::Range<usize>,
         s: &mut PaddedRows<T>,
         dt_over_h: T,
-        blend: bool,
+        blend: Option<&[T]>,
         out_block: &mut [T],
         emit: impl FnMut(usize, &[T]),
     ) {
@@ -287,7 +287,7 @@ impl<T: Real> Upwind<T> {
         rows: std::ops::Range<usize>,
         s: &mut PaddedRows<T>,
         dt_over_h: T,
-        blend: bool,
+        blend: Option<&[T]>,
         out_block: &mut [T],
         emit: impl FnMut(usize, &[T]),
     ) {
@@ -304,7 +304,7 @@ impl<T: Real> Upwind<T> {
         rows: std::ops::Range<usize>,
         s: &mut PaddedRows<T>,
         dt_over_h: T,
-        blend: bool,
+        blend: Option<&[T]>,
         out_block: &mut [T],
         mut emit: impl FnMut(usize, &[T]),
     ) {
@@ -335,6 +335,7 @@ impl<T: Real> Upwind<T> {
             let (gp, gc, gnx) = (&s.g[0][1..=n], &s.g[1][1..=n], &s.g[2][1..=n]);
             let (gl, gr) = (&s.g[1][..n], &s.g[1][2..]);
             let out = &mut out_block[(r - first) * n..(r - first + 1) * n];
+            let base = blend.map(|b| &b[r * n..(r + 1) * n]);
             for j in 0..n {
                 let (f, g) = (fc[j], gc[j]);
                 let fy_r = dy_r[j] * (f - fr[j]) + ap_r[j] * g + am_r[j] * gr[j];
@@ -342,7 +343,10 @@ impl<T: Real> Upwind<T> {
                 let fx_a = dxa * (f - fnx[j]) + apa * g + ama * gnx[j];
                 let fx_b = dxb * (fp[j] - f) + apb * gp[j] + amb * g;
                 let v = f - dt_over_h * ((fx_a - fx_b) + (fy_r - fy_l));
-                out[j] = if blend { half * (out[j] + v) } else { v };
+                out[j] = match base {
+                    Some(b) => half * (b[j] + v),
+                    None => v,
+                };
             }
             emit(r, out);
             s.f.rotate_left(1);
@@ -369,9 +373,9 @@ mod tests {
             let mut out = vec![0.0; n * n];
             let mut rows = Vec::new();
             if dispatched {
-                scheme.update_rows(n, 2, &src, 0..n, &mut pad, 0.01, false, &mut out, |r, _| rows.push(r));
+                scheme.update_rows(n, 2, &src, 0..n, &mut pad, 0.01, None, &mut out, |r, _| rows.push(r));
             } else {
-                scheme.update_rows_portable(n, 2, &src, 0..n, &mut pad, 0.01, false, &mut out, |r, _| {
+                scheme.update_rows_portable(n, 2, &src, 0..n, &mut pad, 0.01, None, &mut out, |r, _| {
                     rows.push(r)
                 });
             }
