@@ -141,7 +141,7 @@ fn gpu_diagnostics_match_cpu() {
 #[test]
 fn gpu_mass_drift_after_ten_thousand_steps() {
     let Some(_probe) = context_for_tests(4 * 257 * 257, 2) else { return };
-    let cfg = config(2, &["grid.cells=257", "run.precision=\"f32\"", "initial.mass=3.0"]);
+    let cfg = config(2, &["grid.cells=257", "run.precision=\"f32\"", "initial.mass=2e12"]);
     let mut gpu = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
     let grid = cfg.grid().unwrap();
     let f0 = cfg.initial_density().unwrap().on_grid(&grid, 3.0).unwrap();
@@ -205,4 +205,40 @@ fn gpu_dt_policy_change_equals_a_backend_built_with_it() {
         assert_eq!((out.steps, out.dt_last as f32), (10, dt as f32));
     }
     assert_eq!(field(adaptive.as_mut(), grid.len()), field(fixed.as_mut(), grid.len()));
+}
+
+/// A batch that ends in NaN/Inf is undone and replayed a step at a time: the backend stops
+/// on the last finite state, at the same step, time and bits as a backend stepped one step
+/// per call (an f32 condensate whose drift flux overflows).
+#[test]
+fn gpu_nan_stop_keeps_the_last_finite_state() {
+    let Some(_probe) = context_for_tests(4 * 41, 1) else { return };
+    let cfg = config(1, &["run.precision=\"f32\"", "initial.mass=2e12"]);
+    let ctl = control(&cfg, f64::INFINITY);
+    let f0 = problem(&cfg).initial;
+    let start = || {
+        let mut b = fpgen::forward::create(&problem(&cfg), &gpu_device(&cfg)).unwrap();
+        b.upload(&f0, 0.0).unwrap();
+        b
+    };
+    let mut batched = start();
+    let out = batched.step_n(1_000_000, &ctl).unwrap();
+    assert_eq!(out.stop, Some(fpgen::forward::StopReason::NonFinite), "{out:?}");
+    let mut single = start();
+    let mut steps = 0;
+    loop {
+        let o = single.step_n(1, &ctl).unwrap();
+        steps += o.steps;
+        if o.stop.is_some() {
+            assert_eq!(o.stop, Some(fpgen::forward::StopReason::NonFinite));
+            break;
+        }
+        assert!(steps <= out.steps, "stepped one at a time, the run goes past {} steps", out.steps);
+    }
+    eprintln!("NaN/Inf after {steps} steps, t = {:e}", batched.time());
+    assert!(steps > fpgen::forward::gpu::backend::BATCH, "the failure should not be in the first batch");
+    assert_eq!((out.steps, batched.time()), (steps, single.time()));
+    let (a, b) = (field(batched.as_mut(), 41), field(single.as_mut(), 41));
+    assert!(a.iter().all(|v| v.is_finite()), "the last finite state");
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
 }

@@ -236,7 +236,7 @@ pub fn run(
         EndReason::Stopped(r) if r.is_condensation() => {
             ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
         }
-        EndReason::Stopped(StopReason::NonFinite) if backend.info().backend == "cpu" => (
+        EndReason::Stopped(StopReason::NonFinite) => (
             "failed",
             format!("NaN or Inf in the step after t = {t:.6e} (step {step}); f_final.npy holds the last finite state"),
         ),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::reduce::GpuReducer;
 use super::render::GpuRenderer;
-use super::{GpuContext, GpuStepper};
+use super::{GpuContext, GpuStepper, StepState};
 use crate::error::{Error, Result};
 use crate::forward::cpu::Discretisation;
 use crate::forward::{
@@ -71,6 +71,29 @@ impl GpuBackend {
         Ok(Some(seconds))
     }
 
+    /// Retake up to `steps` steps one at a time from the kept state and stop before the first
+    /// whose result is not finite; returns the stepping state there.
+    fn replay_to_last_finite(&mut self, steps: u64, outcome: &mut StepOutcome) -> Result<StepState> {
+        let mut state = self.stepper.read_state(&self.ctx)?;
+        for _ in 0..steps {
+            self.stepper.keep(&self.ctx);
+            self.stepper.step_n(&self.ctx, 1);
+            let next = self.stepper.read_state(&self.ctx)?;
+            if next.nonfinite != 0 {
+                self.stepper.restore_kept(&self.ctx);
+                break;
+            }
+            let taken = (next.steps - state.steps) as u64;
+            state = next;
+            if taken == 0 {
+                break;
+            }
+            outcome.steps += taken;
+            outcome.dt_last = state.dt_last as f64;
+        }
+        Ok(state)
+    }
+
     /// Steps taken since the last upload.
     pub fn steps_since_upload(&self) -> Result<u64> {
         Ok(self.stepper.read_state(&self.ctx)?.steps as u64)
@@ -126,9 +149,19 @@ impl ForwardStepper for GpuBackend {
                 }
             }
             let batch = (max_steps - outcome.steps).min(BATCH);
+            self.stepper.keep(&self.ctx);
             let before = state.steps;
             self.stepper.step_n(&self.ctx, batch as u32);
             state = self.stepper.read_state(&self.ctx)?;
+            if state.nonfinite != 0 {
+                // undo the batch and replay it a step at a time: the run ends on the last
+                // finite state, and the count names the step that failed
+                self.stepper.restore_kept(&self.ctx);
+                state = self.replay_to_last_finite(batch, &mut outcome)?;
+                self.t = if state.dt == 0.0 { ctl.t_stop } else { state.t() };
+                outcome.stop = Some(StopReason::NonFinite);
+                break;
+            }
             let taken = (state.steps - before) as u64;
             outcome.steps += taken;
             if taken > 0 {
@@ -136,10 +169,6 @@ impl ForwardStepper for GpuBackend {
             }
             // Δt = 0: the device landed on t_stop (in f32); report t_stop exactly.
             self.t = if state.dt == 0.0 { ctl.t_stop } else { state.t() };
-            if state.nonfinite != 0 {
-                outcome.stop = Some(StopReason::NonFinite);
-                break;
-            }
             if state.max_density as f64 > ctl.max_density {
                 outcome.stop = Some(StopReason::DensityBound {
                     max_density: state.max_density as f64,

@@ -140,6 +140,9 @@ pub struct GpuStepper {
     pipelines: Pipelines,
     /// Which of `fields` holds the current state.
     current: usize,
+    /// A copy of the field and stepping state (and which buffer was current) taken before
+    /// a batch, so that a batch ending in NaN/Inf can be undone.
+    kept: (wgpu::Buffer, wgpu::Buffer, usize),
     integrator: Integrator,
     /// The bound needs the new field's fluxes: a `measure` pass follows each step.
     measure_each_step: bool,
@@ -199,6 +202,7 @@ impl GpuStepper {
         let fields = [buffer("field a", bytes, storage), buffer("field b", bytes, storage)];
         let state = buffer("step state", STATE_BYTES, storage);
         let staging = buffer("field read-back", bytes, read_back);
+        let kept = (buffer("kept field", bytes, storage), buffer("kept state", STATE_BYTES, storage), 0);
         let state_staging = buffer("state read-back", STATE_BYTES, read_back);
         let entries =
             ["step_euler", "stage_euler", "stage_blend", "measure", "next_dt", "clip_dt", "advance_time"];
@@ -234,6 +238,7 @@ impl GpuStepper {
             bind_groups,
             pipelines,
             current: 0,
+            kept,
             integrator: disc.integrator,
             measure_each_step: gradient_flow,
         })
@@ -335,6 +340,30 @@ impl GpuStepper {
             }
         });
         self.current = current;
+    }
+
+    /// Copy the current field and stepping state aside on the device (one field copy).
+    pub fn keep(&mut self, ctx: &GpuContext) {
+        self.copy(ctx, true);
+        self.kept.2 = self.current;
+    }
+
+    /// Go back to the field and stepping state of the last `keep`.
+    pub fn restore_kept(&mut self, ctx: &GpuContext) {
+        self.current = self.kept.2;
+        self.copy(ctx, false);
+    }
+
+    fn copy(&self, ctx: &GpuContext, to_kept: bool) {
+        let (field, state) = (&self.fields[self.current], &self.state);
+        let (kept_field, kept_state) = (&self.kept.0, &self.kept.1);
+        let mut encoder =
+            ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("keep") });
+        for (live, kept, size) in [(field, kept_field, field.size()), (state, kept_state, STATE_BYTES)] {
+            let (from, to) = if to_kept { (live, kept) } else { (kept, live) };
+            encoder.copy_buffer_to_buffer(from, 0, to, 0, size);
+        }
+        ctx.queue.submit(Some(encoder.finish()));
     }
 
     /// The few numbers of the stepping state (t, Δt, bound, steps, max density).
