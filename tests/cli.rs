@@ -1258,6 +1258,33 @@ fn a_resumed_run_equals_the_run_that_went_through() {
             "periodic: {file}"
         );
     }
+    // by wall time: with a limit of 1 ns every diagnostics boundary is due, the last (step
+    // 51) included; that checkpoint is the finished run's state, cut back to its step
+    let (code, err) = exit_code_of(&[
+        "run",
+        c,
+        "--out",
+        o,
+        "--quiet",
+        "--force",
+        "--set",
+        "name=\"timed\"",
+        "--set",
+        "run.checkpoint_seconds=1e-9",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let timed = out.join("timed");
+    let state = std::fs::read_to_string(timed.join("checkpoint/state.json")).unwrap();
+    assert!(state.contains("\"step\": 51"), "{state}");
+    let (code, err) = exit_code_of(&["resume", timed.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, Some(0), "{err}");
+    for file in ["f_final.npy", "diagnostics.csv"] {
+        assert_eq!(
+            std::fs::read(out.join("whole").join(file)).unwrap(),
+            std::fs::read(timed.join(file)).unwrap(),
+            "timed: {file}"
+        );
+    }
 }
 
 /// On the device too, a run stopped at a step (on and off output times) and resumed equals
@@ -1309,4 +1336,83 @@ fn resumable() -> String {
     TINY.replace("cells = 21", "cells = 41")
         .replace("t_final = 0.05", "t_final = 0.3")
         .replace("output_times = [0.02]", "output_times = [0.02, 0.1, 0.2]")
+}
+
+/// With particles too: a run whose particles stop at `run.max_steps` (the grid's 51 steps
+/// finish; the particles' 150 stop at the output time after step 60, t = 0.2) and are
+/// resumed equals the run that went through, byte for byte (positions, densities,
+/// summary); and a run whose grid stops first starts its particles only on resume. On the
+/// CPU in f64 and f32, and on the device.
+#[test]
+fn a_resumed_run_with_particles_equals_the_run_that_went_through() {
+    let gpu = fpgen::gpu::context::context_for_tests(4 * 41 * 41, 2).is_some();
+    let dir = tempfile::tempdir().unwrap();
+    let text = resumable() + "[particles]\ncount = 500\ndt = 0.002\nseed = 3\n";
+    let cfg = write_config(dir.path(), &text);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    let mut cases = vec![("f64", "cpu"), ("f32", "cpu")];
+    if gpu {
+        cases.push(("f32", "gpu"));
+    }
+    for (precision, backend) in cases {
+        let p = format!("run.precision=\"{precision}\"");
+        let run = |name: &str, extra: &[&str]| {
+            let name = format!("name=\"{name}\"");
+            let mut args = vec!["run", c, "--out", o, "--quiet", "--force", "--backend", backend];
+            args.extend(["--set", &p, "--set", &name]);
+            args.extend(extra);
+            exit_code_of(&args)
+        };
+        let resume = |dir: &Path| {
+            exit_code_of(&[
+                "resume",
+                dir.to_str().unwrap(),
+                "--quiet",
+                "--backend",
+                backend,
+                "--set",
+                "run.max_steps=100000000",
+            ])
+        };
+        let case = format!("{precision} on {backend}");
+        let (code, err) = run("whole", &[]);
+        assert_eq!(code, Some(0), "{case}: {err}");
+        let whole = out.join("whole");
+        for (name, stop_at, status) in [("late", "60", "max-steps"), ("early", "17", "max-steps")] {
+            let (code, err) = run(name, &["--set", &format!("run.max_steps={stop_at}")]);
+            assert_eq!(code, Some(0), "{case}, {name}: {err}");
+            let parts = out.join(name);
+            let summary = json_at(&parts.join("summary.json"));
+            assert_eq!(summary["status"], status, "{case}, {name}: {summary}");
+            if name == "early" {
+                assert!(summary.get("particles").is_none() && !parts.join("particles").exists(), "{case}");
+            } else {
+                assert_eq!(summary["particles"]["t_final"], 0.2, "{case}");
+            }
+            let (code, err) = resume(&parts);
+            assert_eq!(code, Some(0), "{case}, {name}: {err}");
+            let (mut a, mut b) = (json_at(&whole.join("summary.json")), json_at(&parts.join("summary.json")));
+            for v in [&mut a, &mut b] {
+                let m = v.as_object_mut().unwrap();
+                for timing in ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second"] {
+                    m.remove(timing);
+                }
+                let p = m["particles"].as_object_mut().unwrap();
+                for timing in ["wall_seconds", "particle_steps_per_second"] {
+                    p.remove(timing);
+                }
+            }
+            assert_eq!(a, b, "{case}, {name}: summary");
+            for output in a["particles"]["outputs"].as_array().unwrap() {
+                for key in ["positions", "density"] {
+                    let file = output[key].as_str().unwrap();
+                    assert!(
+                        std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap(),
+                        "{case}, {name}: {file}"
+                    );
+                }
+            }
+        }
+    }
 }

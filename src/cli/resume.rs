@@ -1,5 +1,6 @@
-//! `fpgen resume`: continue a forward run from its checkpoint (written every
-//! `run.checkpoint_every` steps, and when a run is interrupted or stops at a limit).
+//! `fpgen resume`: continue a forward run from its checkpoints (written every
+//! `run.checkpoint_every` steps or `run.checkpoint_seconds`, and when a run is interrupted
+//! or stops at a limit), particles included.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,6 @@ use anyhow::{Context, Result};
 
 use super::args::*;
 use fpgen::config::Precision;
-use fpgen::forward::Problem;
 use fpgen::gpu::DeviceChoice;
 use fpgen::io::RunDir;
 use fpgen::run::RunOptions;
@@ -34,28 +34,20 @@ pub fn run(args: Args) -> Result<()> {
     let Args { run_dir, t_final, mut overrides, backend, quiet } = args;
     overrides.extend(t_final.map(|t| format!("run.t_final={t:e}")));
     let cfg = load_config(&run_dir.join("config.toml"), &overrides)?;
-    if cfg.particles.is_some() {
-        return Err(fpgen::Error::Unsupported("resuming a run with a [particles] section".into()).into());
-    }
-    let problem = Problem::from_config(&cfg)?;
     let choice = backend.unless_unsupported(
         (cfg.run.precision == Precision::F64)
             .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string()),
     );
     let device = device_for_grid(choice, &cfg)?;
-    let checkpoint = fpgen::run::checkpoint::read(&run_dir, problem.grid())?;
     let mut dir = RunDir::open_existing(&run_dir)?;
-    let mut stepper = fpgen::forward::create(&problem, &device)?;
-    let result = fpgen::run::forward::run(
-        &cfg,
-        &problem,
-        stepper.as_mut(),
-        &mut dir,
-        &RunOptions { quiet },
-        Some(checkpoint),
-    );
+    let result = fpgen::run::run_config(&cfg, choice, &mut dir, &RunOptions { quiet }, &device, true);
     dir.finish()?;
-    let summary = result.with_context(|| format!("resume `{}`", cfg.name))?;
-    log::info!("{}: {}", summary.status, summary.message);
+    let report = result.with_context(|| format!("resume `{}`", cfg.name))?;
+    if let Some(summary) = &report.grid {
+        log::info!("{}: {}", summary.status, summary.message);
+    }
+    if let Some(p) = &report.particles {
+        log::info!("particles: {} at t = {:.6e} after {} steps", p.status, p.t_final, p.steps);
+    }
     Ok(())
 }

@@ -14,8 +14,14 @@ pub fn run(args: Args) -> Result<()> {
         (cfg.run.precision == Precision::F64)
             .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
     })?;
-    let result =
-        fpgen::run::run_config(&cfg, opts.backend, &mut dir, &RunOptions { quiet: opts.quiet }, &device);
+    let result = fpgen::run::run_config(
+        &cfg,
+        opts.backend,
+        &mut dir,
+        &RunOptions { quiet: opts.quiet },
+        &device,
+        false,
+    );
     dir.finish()?;
     let report = result.with_context(|| format!("run `{}`", cfg.name))?;
     if let Some(summary) = &report.grid {

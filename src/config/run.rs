@@ -31,6 +31,10 @@ pub struct RunSection {
     /// Write a checkpoint every this many steps (a multiple of diagnostics_every).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_every: Option<u64>,
+    /// Also write one at the first diagnostics step after this many seconds of wall time
+    /// since the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_seconds: Option<f64>,
     /// Stop (status `wall-time`) at the first step boundary after this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_time_limit: Option<f64>,

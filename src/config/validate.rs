@@ -95,6 +95,9 @@ impl Config {
                 ));
             }
         }
+        if let Some(seconds) = self.run.checkpoint_seconds {
+            positive("run.checkpoint_seconds", seconds)?;
+        }
         if self.run.max_steps == 0 {
             return Err(ConfigError::new("run.max_steps", "must be at least 1"));
         }

@@ -119,7 +119,16 @@ pub trait ForwardStepper {
     fn cached_state(&self) -> Vec<f64> {
         Vec::new()
     }
-    fn restore_cached_state(&mut self, _state: &[f64]) {}
+    fn restore_cached_state(&mut self, _state: &[f64]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A checkpoint written by the other backend: its cached values do not apply.
+fn other_backends_checkpoint() {
+    log::warn!(
+        "the checkpoint comes from another backend: the step bound is measured afresh, so the resumed run is not bit for bit the run that would have gone through"
+    );
 }
 
 /// The forward backend of a problem on a resolved device: the GPU stepper (f32) when the

@@ -69,6 +69,8 @@ pub struct Problem {
     pub stall: Option<(u64, f64)>,
     /// Steps between checkpoints.
     pub checkpoint_every: Option<u64>,
+    /// Seconds of wall time between checkpoints.
+    pub checkpoint_seconds: Option<f64>,
     pub stop: StopThresholds,
 }
 
@@ -91,6 +93,7 @@ impl Problem {
             max_steps: config.run.max_steps,
             wall_time_limit: config.run.wall_time_limit,
             checkpoint_every: config.run.checkpoint_every,
+            checkpoint_seconds: config.run.checkpoint_seconds,
             stall: (config.run.stall_steps > 0)
                 .then_some((config.run.stall_steps, config.run.stall_fraction * config.run.t_final)),
             stop: StopThresholds {

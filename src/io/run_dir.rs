@@ -84,6 +84,20 @@ impl RunDir {
         })
     }
 
+    /// Start from the summary.json the directory has (a resumed run adding to it).
+    pub fn load_summary(&mut self) -> Result<()> {
+        let path = self.join("summary.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        match serde_json::from_str(&text) {
+            Ok(serde_json::Value::Object(fields)) => {
+                self.summary = fields;
+                Ok(())
+            }
+            Ok(_) => Err(Error::Data { path, message: "not a JSON object".into() }),
+            Err(e) => Err(Error::Data { path, message: e.to_string() }),
+        }
+    }
+
     /// The run is under way (set up and validated): from here on its outputs are kept.
     pub fn mark_started(&mut self) {
         self.started = true;

@@ -283,6 +283,20 @@ impl GpuParticles {
         Ok(out)
     }
 
+    /// Load positions and the generator's step counter (a checkpoint).
+    pub fn restore(&self, ctx: &GpuContext, positions: &[f32], steps: u32) -> Result<(), GpuError> {
+        if positions.len() != self.count as usize * self.dim {
+            return Err(GpuError::Other(format!(
+                "a checkpoint of {} coordinates for {} particles",
+                positions.len(),
+                self.count
+            )));
+        }
+        ctx.queue.write_buffer(&self.positions, 0, bytemuck::cast_slice(positions));
+        ctx.queue.write_buffer(&self.counter, 0, bytemuck::cast_slice(&[steps, 0, 0, 0]));
+        Ok(())
+    }
+
     pub fn steps(&self, ctx: &GpuContext) -> Result<u32, GpuError> {
         let mut c = [0u32; 4];
         context::read_buffer(ctx, &self.counter, &self.staging, bytemuck::cast_slice_mut(&mut c))?;
@@ -322,5 +336,9 @@ impl super::ParticleStepper for OnDevice {
     fn density(&mut self) -> crate::error::Result<Vec<f64>> {
         self.particles.estimate_density(&self.ctx);
         Ok(self.particles.read_density(&self.ctx)?.iter().map(|&x| x as f64).collect())
+    }
+    fn restore(&mut self, positions: &[f64], steps: u32) -> crate::error::Result<()> {
+        let x: Vec<f32> = positions.iter().map(|&v| v as f32).collect();
+        Ok(self.particles.restore(&self.ctx, &x, steps)?)
     }
 }

@@ -191,6 +191,9 @@ pub trait ParticleStepper {
     fn set_dt(&mut self, dt: f64);
     fn positions(&mut self) -> crate::error::Result<Vec<f64>>;
     fn density(&mut self) -> crate::error::Result<Vec<f64>>;
+    /// Put the particles back at `positions` (values of the stepper's precision) with the
+    /// generator's step counter at `steps` (a checkpoint).
+    fn restore(&mut self, positions: &[f64], steps: u32) -> crate::error::Result<()>;
 }
 
 impl<T: Real> ParticleStepper for ParticleSystem<T> {
@@ -208,6 +211,20 @@ impl<T: Real> ParticleStepper for ParticleSystem<T> {
     }
     fn density(&mut self) -> crate::error::Result<Vec<f64>> {
         Ok(self.estimate_density().to_vec())
+    }
+    fn restore(&mut self, positions: &[f64], steps: u32) -> crate::error::Result<()> {
+        if positions.len() != self.positions.len() {
+            return Err(crate::error::Error::Numerics(format!(
+                "a checkpoint of {} coordinates for {} particles",
+                positions.len(),
+                self.positions.len() / self.grid.dim
+            )));
+        }
+        for (x, &v) in self.positions.iter_mut().zip(positions) {
+            *x = T::from_f64(v);
+        }
+        self.step = steps;
+        Ok(())
     }
 }
 

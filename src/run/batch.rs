@@ -166,8 +166,14 @@ pub fn run(configs: &[PathBuf], opts: &BatchOptions) -> Result<Vec<BatchRun>> {
 fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &Device) -> Result<RunReport> {
     let mut run_dir = io::RunDir::create(&opts.out, &cfg.name, opts.force)?;
     debug_assert_eq!(run_dir.target(), dir);
-    let result =
-        crate::run::run_config(cfg, opts.backend, &mut run_dir, &RunOptions { quiet: opts.quiet }, device);
+    let result = crate::run::run_config(
+        cfg,
+        opts.backend,
+        &mut run_dir,
+        &RunOptions { quiet: opts.quiet },
+        device,
+        false,
+    );
     run_dir.finish()?;
     result
 }

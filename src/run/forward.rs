@@ -150,7 +150,7 @@ pub fn run(
             // the run as it was at the checkpoint: its field and cached bound, its rows
             // (the extremes of the summary come from them), its snapshots before that step
             backend.upload(&field, checkpoint.t)?;
-            backend.restore_cached_state(&checkpoint.cached);
+            backend.restore_cached_state(&checkpoint.cached)?;
             let rows = kept_rows;
             diagnostics.tracker = Tracker::new(rows.first().map_or(mass0, |r| r[3]));
             for r in &rows {
@@ -178,13 +178,23 @@ pub fn run(
     };
     let mut stepper = ForwardRun { backend, control };
     let checkpoint_dir = run_dir.path().to_path_buf();
-    let end = match problem.checkpoint_every {
-        Some(every) => {
-            let mut checkpoints = CheckpointWriter { every, run_dir: &checkpoint_dir, grid, bound0 };
+    let end = match (problem.checkpoint_every, problem.checkpoint_seconds) {
+        (None, None) => {
+            simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?
+        }
+        (every, seconds) => {
+            let mut checkpoints = CheckpointWriter {
+                every,
+                seconds,
+                check_every: problem.diagnostics_every.max(1),
+                last: Instant::now(),
+                run_dir: &checkpoint_dir,
+                grid,
+                bound0,
+            };
             simulation
                 .run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots, &mut checkpoints])?
         }
-        None => simulation.run(&mut stepper, &mut [&mut progress, &mut diagnostics, &mut snapshots])?,
     };
     if matches!(
         end.reason,
@@ -328,18 +338,35 @@ pub struct RunReport {
 
 /// Run a config into `run_dir` (prepared): the grid solver unless `particles.only`, then
 /// the particles when the config has a `[particles]` section; summary.json holds both
-/// (the particle run under `particles`).
+/// (the particle run under `particles`). With `resume`, the run goes on from the
+/// checkpoints in `run_dir`: the particles' when there is one (the grid run had finished),
+/// else the grid's (the particles then start afresh after it).
 pub fn run_config(
     config: &Config,
     choice: DeviceChoice,
     run_dir: &mut RunDir,
     opts: &RunOptions,
     device: &Device,
+    resume: bool,
 ) -> Result<RunReport> {
     let device = crate::forward::device_for(config, choice, device);
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
     let problem = Problem::from_config(config)?;
-    let grid = if only_particles {
+    let particle_checkpoint = match resume {
+        true => checkpoint::read_particles(run_dir.path())?,
+        false => None,
+    };
+    if resume && only_particles && particle_checkpoint.is_none() {
+        return Err(Error::Data {
+            path: run_dir.join("checkpoint_particles"),
+            message: "no checkpoint of the particles to resume from; set run.checkpoint_every, or interrupt the run".into(),
+        });
+    }
+    let grid = if particle_checkpoint.is_some() {
+        // the grid run had finished: its summary stays as it is in summary.json
+        run_dir.load_summary()?;
+        None
+    } else if only_particles {
         run_dir.mark_started();
         io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
         None
@@ -358,30 +385,39 @@ pub fn run_config(
             info.threads,
             run_dir.path().display()
         );
-        Some(run(config, &problem, backend.as_mut(), run_dir, opts, None)?)
+        let from = match resume {
+            true => Some(checkpoint::read(run_dir.path(), problem.grid())?),
+            false => None,
+        };
+        Some(run(config, &problem, backend.as_mut(), run_dir, opts, from)?)
     };
+    // the particles start when the grid run has reached its end (else they wait for `resume`)
+    let grid_finished = grid.as_ref().map_or(true, |s| s.status == "completed" || s.status == "condensed");
     let particles = match &config.particles {
-        Some(p) => {
+        Some(p) if grid_finished => {
             log::info!("particles: N_p = {}, {:?}, dt = {:e}", p.count, p.stepper, p.dt);
-            let snapshots: Vec<(f64, PathBuf)> = grid
-                .as_ref()
-                .map(|s| {
-                    s.snapshot_times.iter().zip(&s.snapshots).map(|(&t, n)| (t, run_dir.join(n))).collect()
-                })
-                .unwrap_or_default();
-            Some(crate::run::particles::run(config, &problem, run_dir.path(), &device, &snapshots)?)
+            let snapshots = grid_snapshots(run_dir)?;
+            let run_status = match (&grid, &particle_checkpoint) {
+                (Some(s), _) => s.status.clone(),
+                (None, Some((state, _))) => state.run_status.clone(),
+                (None, None) => "completed".to_string(),
+            };
+            let start = crate::run::particles::ParticleStart { run_status, resume: particle_checkpoint };
+            let run_status = start.run_status.clone();
+            let summary =
+                crate::run::particles::run(config, &problem, run_dir.path(), &device, &snapshots, start)?;
+            Some((summary, run_status))
         }
-        None => None,
+        _ => None,
     };
     let interrupted = super::interrupt::requested();
-    if let Some(p) = &particles {
-        if grid.is_none() {
-            run_dir.add_summary(None, &serde_json::json!({ "name": config.name, "status": "completed" }))?;
+    if let Some((p, run_status)) = &particles {
+        if only_particles {
+            run_dir.add_summary(None, &serde_json::json!({ "name": config.name }))?;
         }
         run_dir.add_summary(Some("particles"), p)?;
-        if interrupted {
-            run_dir.add_summary(None, &serde_json::json!({ "status": "interrupted" }))?;
-        }
+        let status = if p.status == "completed" { run_status.as_str() } else { p.status.as_str() };
+        run_dir.add_summary(None, &serde_json::json!({ "status": status }))?;
         run_dir.write_summary()?;
     }
     if interrupted {
@@ -389,5 +425,18 @@ pub fn run_config(
             "the particles stopped at an output time; their outputs so far are written".into(),
         ));
     }
-    Ok(RunReport { grid, particles })
+    Ok(RunReport { grid, particles: particles.map(|(p, _)| p) })
+}
+
+/// The grid run's snapshots (t, path) as summary.json lists them (none without a grid run).
+fn grid_snapshots(run_dir: &RunDir) -> Result<Vec<(f64, PathBuf)>> {
+    let path = run_dir.join("summary.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Vec::new()) };
+    let summary: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Data { path: path.clone(), message: e.to_string() })?;
+    let (Some(times), Some(names)) = (summary["snapshot_times"].as_array(), summary["snapshots"].as_array())
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(times.iter().zip(names).filter_map(|(t, n)| Some((t.as_f64()?, run_dir.join(n.as_str()?)))).collect())
 }

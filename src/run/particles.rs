@@ -3,14 +3,18 @@
 //! shortened to land on it), and write at t = 0 and at every output time the positions
 //! (`particles/x_<step>.npy`, shape (N_p, d)), the deposited density
 //! (`particles/density_<step>.npy` and `.png`) and, when the grid solver wrote a snapshot
-//! at that time, the L1 distance between the two densities.
+//! at that time, the L1 distance between the two densities. With checkpoints configured
+//! (`run.checkpoint_every` or `run.checkpoint_seconds`), and when the run is interrupted or
+//! reaches its wall-time or step limit, the particles' checkpoint is written at that output
+//! time.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
 
-use super::simulation::{Advance, Moment, Observer, Schedule, Simulation};
+use super::checkpoint::{self, ParticleCheckpoint};
+use super::simulation::{Advance, EndReason, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
 use crate::forward::{Problem, StepOutcome};
@@ -21,7 +25,7 @@ use crate::particles::gpu::GpuParticles;
 use crate::particles::gpu::OnDevice;
 use crate::particles::{sample, ParticleSettings, ParticleStepper, ParticleSystem};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ParticleOutput {
     pub t: f64,
     pub step: u64,
@@ -33,6 +37,8 @@ pub struct ParticleOutput {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ParticleSummary {
+    /// "completed", "interrupted", "wall-time" or "max-steps".
+    pub status: String,
     pub count: usize,
     pub backend: String,
     pub precision: String,
@@ -48,6 +54,13 @@ pub struct ParticleSummary {
     pub outputs: Vec<ParticleOutput>,
 }
 
+/// How a particle run starts: afresh, or from its checkpoint (with the positions).
+pub struct ParticleStart {
+    /// The run's status before the particles (kept in their checkpoints).
+    pub run_status: String,
+    pub resume: Option<(ParticleCheckpoint, Vec<f64>)>,
+}
+
 /// Run the particles of `config` (which must have a `[particles]` section). `grid_snapshots`
 /// are the grid solver's (t, .npy path) pairs, for the L1 distances.
 pub fn run(
@@ -56,6 +69,7 @@ pub fn run(
     run_dir: &Path,
     device: &Device,
     grid_snapshots: &[(f64, PathBuf)],
+    start: ParticleStart,
 ) -> Result<ParticleSummary> {
     let section: &ParticlesSection = config
         .particles
@@ -92,6 +106,7 @@ pub fn run(
     let dir = run_dir.join("particles");
     let style = frames::FrameStyle::covering(&config.output, [problem.initial.as_slice()]);
     let mut writer = ParticleWriter {
+        run_dir,
         dir: &dir,
         config,
         grid: &grid,
@@ -99,21 +114,47 @@ pub fn run(
         grid_snapshots,
         times: problem.output_times.clone(),
         outputs: Vec::new(),
+        checkpoints: (problem.checkpoint_every.is_some() || problem.checkpoint_seconds.is_some())
+            .then_some(start.run_status.as_str()),
     };
-    writer.write(backend.as_mut(), 0.0, 0)?;
+    let (t0, steps0, dt_now) = match start.resume {
+        None => {
+            writer.write(backend.as_mut(), 0.0, 0)?;
+            (0.0, 0, section.dt)
+        }
+        Some((state, x)) => {
+            // the counter wraps as the generator's u32 step counter does
+            backend.restore(&x, state.steps as u32)?;
+            log::info!("particles: resuming at t = {:.6e}, step {}", state.t, state.steps);
+            writer.outputs = state.outputs;
+            // NaN: the first stretch sets its Δt, as the uninterrupted run set (or had) it
+            (state.t, state.steps, f64::NAN)
+        }
+    };
     let stepping = Instant::now();
-    let mut stepper = ParticleRun { backend, steps: 0, t: 0.0, dt: section.dt, dt_now: section.dt };
+    let mut stepper = ParticleRun { backend, steps: steps0, t: t0, dt: section.dt, dt_now };
     let simulation = Simulation {
         t_final: problem.t_final,
-        max_steps: u64::MAX,
+        max_steps: problem.max_steps,
         wall_time_limit: problem.wall_time_limit,
         stall: None,
-        first_step: 0,
+        first_step: steps0,
     };
     let end = simulation.run(&mut stepper, &mut [&mut writer])?;
+    let status = match end.reason {
+        EndReason::Interrupted => "interrupted",
+        EndReason::WallTime => "wall-time",
+        EndReason::MaxSteps => "max-steps",
+        _ => "completed",
+    };
+    if status != "completed" {
+        let x = stepper.backend.positions()?;
+        writer.write_checkpoint(&start.run_status, end.steps, end.t, &x)?;
+    }
     let (t, step, outputs) = (end.t, end.steps, writer.outputs);
     let seconds = stepping.elapsed().as_secs_f64();
     Ok(ParticleSummary {
+        status: status.into(),
         count: section.count,
         backend: backend_name.into(),
         precision: precision.into(),
@@ -126,7 +167,7 @@ pub fn run(
         mass,
         wall_seconds: wall.elapsed().as_secs_f64(),
         particle_steps_per_second: if seconds > 0.0 {
-            step as f64 * section.count as f64 / seconds
+            (step - steps0) as f64 * section.count as f64 / seconds
         } else {
             0.0
         },
@@ -135,8 +176,8 @@ pub fn run(
 }
 
 /// The particles under the loop: each stretch up to the next output time is split into
-/// equal steps no longer than `dt` (the run steps whole stretches: `max_steps` is not
-/// used).
+/// equal steps no longer than `dt`. The run steps whole stretches: `run.max_steps` stops it
+/// at the first output time it has reached.
 struct ParticleRun {
     backend: Box<dyn ParticleStepper>,
     steps: u64,
@@ -175,6 +216,7 @@ impl Advance for ParticleRun {
 /// particles/x_<step>.npy, density_<step>.npy and their images at every output time,
 /// with the L1 distance to the grid solution's snapshot at that time.
 struct ParticleWriter<'a> {
+    run_dir: &'a Path,
     dir: &'a Path,
     config: &'a Config,
     grid: &'a Grid,
@@ -182,6 +224,8 @@ struct ParticleWriter<'a> {
     grid_snapshots: &'a [(f64, PathBuf)],
     times: Vec<f64>,
     outputs: Vec<ParticleOutput>,
+    /// Write a checkpoint at every output time (with this run status).
+    checkpoints: Option<&'a str>,
 }
 
 impl Observer<ParticleRun> for ParticleWriter<'_> {
@@ -190,12 +234,32 @@ impl Observer<ParticleRun> for ParticleWriter<'_> {
     }
 
     fn on_time(&mut self, at: &Moment, s: &mut ParticleRun) -> Result<()> {
-        self.write(s.backend.as_mut(), at.t, at.step)
+        // a resumed run starts on the output time of its checkpoint, already written
+        if self.outputs.last().is_some_and(|o| o.step == at.step && o.t == at.t) {
+            return Ok(());
+        }
+        let x = self.write(s.backend.as_mut(), at.t, at.step)?;
+        match self.checkpoints {
+            Some(status) => self.write_checkpoint(status, at.step, at.t, &x),
+            None => Ok(()),
+        }
     }
 }
 
 impl ParticleWriter<'_> {
-    fn write(&mut self, backend: &mut dyn ParticleStepper, t: f64, step: u64) -> Result<()> {
+    fn write_checkpoint(&self, run_status: &str, steps: u64, t: f64, x: &[f64]) -> Result<()> {
+        let state = ParticleCheckpoint {
+            steps,
+            t,
+            t_bits: t.to_bits(),
+            run_status: run_status.to_string(),
+            outputs: self.outputs.clone(),
+        };
+        checkpoint::write_particles(self.run_dir, &state, x, self.grid.dim)
+    }
+
+    /// Write the outputs at t; returns the positions.
+    fn write(&mut self, backend: &mut dyn ParticleStepper, t: f64, step: u64) -> Result<Vec<f64>> {
         let (dir, grid) = (self.dir, self.grid);
         let name = format!("{step:08}");
         let x = backend.positions()?;
@@ -226,6 +290,6 @@ impl ParticleWriter<'_> {
             density: format!("particles/density_{name}.npy"),
             l1_to_grid,
         });
-        Ok(())
+        Ok(x)
     }
 }

@@ -393,11 +393,14 @@ impl<T: Real> ForwardStepper for CpuBackend<T> {
         vec![self.max_density, self.max_rate_weight]
     }
 
-    fn restore_cached_state(&mut self, state: &[f64]) {
-        if let [max_density, max_rate_weight] = *state {
-            self.max_density = max_density;
-            self.max_rate_weight = max_rate_weight;
-        }
+    fn restore_cached_state(&mut self, state: &[f64]) -> Result<()> {
+        let [max_density, max_rate_weight] = *state else {
+            super::other_backends_checkpoint();
+            return Ok(());
+        };
+        self.max_density = max_density;
+        self.max_rate_weight = max_rate_weight;
+        Ok(())
     }
 
     fn set_dt_policy(&mut self, dt: DtPolicy) -> Result<()> {

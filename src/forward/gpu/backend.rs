@@ -237,13 +237,14 @@ impl ForwardStepper for GpuBackend {
         }
     }
 
-    fn restore_cached_state(&mut self, state: &[f64]) {
-        if let [t_hi, t_lo, bound] = *state {
-            if self.stepper.restore_time_and_bound(&self.ctx, t_hi as f32, t_lo as f32, bound as f32).is_ok()
-            {
-                self.t = t_hi + t_lo;
-            }
-        }
+    fn restore_cached_state(&mut self, state: &[f64]) -> Result<()> {
+        // the host's t stays the one uploaded: the checkpoint's, which is t_stop exactly when
+        // the device had landed on it (the pair then sums to its f32 rounding)
+        let [t_hi, t_lo, bound] = *state else {
+            crate::forward::other_backends_checkpoint();
+            return Ok(());
+        };
+        Ok(self.stepper.restore_time_and_bound(&self.ctx, t_hi as f32, t_lo as f32, bound as f32)?)
     }
 
     fn time(&self) -> f64 {
