@@ -545,6 +545,57 @@ fn filter_writes_per_iteration_metrics() {
     }
 }
 
+/// A filter run resumed from its last iterate equals the run that went through: 1
+/// iteration, then `resume --iterations 3`, against 3 at once (iterates, strip, the CSV
+/// but for its timings).
+#[test]
+fn a_resumed_filter_equals_the_filter_that_went_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    let filter = |name: &str, iterations: &str| {
+        let name = format!("name=\"{name}\"");
+        exit_code_of(&[
+            "filter",
+            c,
+            "--iterations",
+            iterations,
+            "--out",
+            o,
+            "--quiet",
+            "--set",
+            &name,
+            "--set",
+            "reverse.mode=\"log-score\"",
+            "--set",
+            "reverse.start=\"terminal\"",
+            "--set",
+            "initial.noise=0.3",
+        ])
+    };
+    assert_eq!(filter("whole", "3").0, Some(0));
+    assert_eq!(filter("parts", "1").0, Some(0));
+    let (whole, parts) = (out.join("whole"), out.join("parts"));
+    let (code, err) = exit_code_of(&["resume", parts.to_str().unwrap(), "--quiet", "--iterations", "3"]);
+    assert_eq!(code, Some(0), "{err}");
+    let same =
+        |file: &str| std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap();
+    for file in ["iterate_0.npy", "iterate_1.npy", "iterate_2.npy", "iterate_3.npy", "strip.png"] {
+        assert!(same(file), "{file}");
+    }
+    let without_seconds = |run: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(run.join("filter.csv")).unwrap();
+        text.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect()
+    };
+    assert_eq!(without_seconds(&whole), without_seconds(&parts));
+    assert_eq!(json_at(&parts.join("summary.json"))["iterations_requested"], 3);
+    // nothing left to do: a second resume changes no iterate
+    let (code, err) = exit_code_of(&["resume", parts.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(same("iterate_3.npy") && !parts.join("iterate_4.npy").exists());
+}
+
 fn three_diracs_config() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/score_three_diracs_1d.toml")
 }

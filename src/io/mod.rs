@@ -82,9 +82,32 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// A row type of a CSV file: its header is its field names, in order.
-pub trait CsvRow {
+pub trait CsvRow: Sized {
     const HEADER: &'static [&'static str];
     fn values(&self) -> Vec<f64>;
+    /// The row of these values (None: too few).
+    fn from_values(values: &[f64]) -> Option<Self>;
+}
+
+/// The rows of a CSV file of `R` written by `CsvWriter` (the header checked).
+pub fn read_rows<R: CsvRow>(path: &Path) -> Result<Vec<R>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines();
+    let bad = |message: String| Error::Data { path: path.to_path_buf(), message };
+    if lines.next() != Some(R::HEADER.join(",").as_str()) {
+        return Err(bad(format!("the header is not `{}`", R::HEADER.join(","))));
+    }
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let values: std::result::Result<Vec<f64>, _> = line.split(',').map(str::parse).collect();
+            values
+                .ok()
+                .filter(|v| v.len() == R::HEADER.len())
+                .and_then(|v| R::from_values(&v))
+                .ok_or_else(|| bad(format!("row {} is not {} numbers: `{line}`", i + 1, R::HEADER.len())))
+        })
+        .collect()
 }
 
 /// Define a struct of numeric fields that is a `CsvRow`: the header is generated from the
@@ -99,6 +122,10 @@ macro_rules! csv_row {
             const HEADER: &'static [&'static str] = &[$(stringify!($field)),*];
             fn values(&self) -> Vec<f64> {
                 vec![$(self.$field as f64),*]
+            }
+            fn from_values(values: &[f64]) -> Option<Self> {
+                let mut it = values.iter();
+                Some(Self { $($field: *it.next()? as $ty),* })
             }
         }
     };

@@ -148,6 +148,8 @@ pub struct FilterSummary {
     pub name: String,
     /// `completed`, or `interrupted` (the iterates finished before the signal are kept).
     pub status: String,
+    /// The iterations asked for (`fpgen resume` goes on to this many).
+    pub iterations_requested: usize,
     pub iterations: Vec<FilterIteration>,
     pub eta: f64,
     pub start: crate::kinds::Start,
@@ -155,13 +157,16 @@ pub struct FilterSummary {
     pub outputs: Vec<String>,
 }
 
-/// K forward + reverse cycles from the config's initial density (iterate 0).
+/// K forward + reverse cycles from the config's initial density (iterate 0). With
+/// `resume`, the cycles go on from the last iterate that filter.csv records in `run_dir`
+/// (each cycle depends only on the iterate before it, so they are the same bits).
 pub fn filter_run(
     config: &Config,
     run_dir: &mut RunDir,
     iterations: usize,
     quiet: bool,
     device: Device,
+    resume: bool,
 ) -> Result<FilterSummary> {
     let dir = run_dir.path().to_path_buf();
     let dir = dir.as_path();
@@ -187,19 +192,36 @@ pub fn filter_run(
         seconds,
     };
     // each iterate is written as it finishes, so an interrupted filter keeps them
-    let mut csv = io::CsvWriter::for_rows::<FilterIteration>(&dir.join("filter.csv"))?;
+    let csv_path = dir.join("filter.csv");
     let mut outputs = vec!["filter.csv".to_string(), "strip.png".to_string()];
-    let mut write = |k: usize, f: &[f64], r: &FilterIteration| -> Result<()> {
-        csv.write(r)?;
-        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, f)?;
-        outputs.push(format!("iterate_{k}.npy"));
-        Ok(())
+    let (mut csv, mut rows, mut iterates) = if resume {
+        let rows: Vec<FilterIteration> = io::read_rows(&csv_path)?;
+        let mut iterates = Vec::new();
+        for (k, r) in rows.iter().enumerate() {
+            if r.iteration != k {
+                return Err(Error::Data {
+                    path: csv_path.clone(),
+                    message: format!("row {k} is iteration {}", r.iteration),
+                });
+            }
+            iterates.push(crate::config::npy::read_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid)?);
+            outputs.push(format!("iterate_{k}.npy"));
+        }
+        if iterates.is_empty() {
+            return Err(Error::Data { path: csv_path.clone(), message: "no iterate to resume from".into() });
+        }
+        log::info!("filter: resuming after iteration {}", iterates.len() - 1);
+        (io::CsvWriter::append(&csv_path)?, rows, iterates)
+    } else {
+        let mut csv = io::CsvWriter::for_rows::<FilterIteration>(&csv_path)?;
+        let first = row(0, &input, &input, 0.0);
+        csv.write(&first)?;
+        io::write_field_npy(&dir.join("iterate_0.npy"), &grid, &input)?;
+        outputs.push("iterate_0.npy".into());
+        (csv, vec![first], vec![input.clone()])
     };
-    let mut rows = vec![row(0, &input, &input, 0.0)];
-    write(0, &input, &rows[0])?;
-    let mut iterates = vec![input.clone()];
     let mut stop = None;
-    for k in 1..=iterations {
+    for k in iterates.len()..=iterations {
         if !quiet {
             log::info!("filter iteration {k} of {iterations}");
         }
@@ -222,7 +244,9 @@ pub fn filter_run(
         };
         let seconds = g.forward_seconds + g.reverse_seconds;
         rows.push(row(k, &g.generated, &previous, seconds));
-        write(k, &g.generated, &rows[k])?;
+        csv.write(&rows[k])?;
+        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, &g.generated)?;
+        outputs.push(format!("iterate_{k}.npy"));
         iterates.push(g.generated);
     }
     remove_spill_dir(dir);
@@ -232,6 +256,7 @@ pub fn filter_run(
     let summary = FilterSummary {
         name: config.name.clone(),
         status: if stop.is_some() { "interrupted" } else { "completed" }.to_string(),
+        iterations_requested: iterations,
         iterations: rows,
         eta: settings.eta,
         start: settings.start,
