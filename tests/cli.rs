@@ -1040,6 +1040,44 @@ fn sigint_stops_a_run_cleanly() {
     assert_eq!(json_at(&out.join("tiny/summary.json"))["status"], "completed");
 }
 
+/// SIGINT stops `sample` within a sampler step, not at the end of its stopping time:
+/// exit 130 soon after the signal, for a phase that would run for minutes.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_sample_within_a_stopping_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/score_two_diracs_ode.toml");
+    let mut child = fpgen()
+        .args(["sample", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "sampler.steps=10000000", "--set", "sampler.trajectories=0"])
+        .spawn()
+        .unwrap();
+    let data = out.join("score_two_diracs_ode/data.npy");
+    for _ in 0..200 {
+        if data.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let signalled = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed().as_secs() > 20 {
+            let _ = child.kill();
+            panic!("sample did not stop within 20 s of SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(!out.join("score_two_diracs_ode/samples_0.npy").exists());
+}
+
 /// Sizes that would wrap, abort or spin are refused before anything is allocated, each
 /// naming its key (exit 2): N^d beyond 2^31, a grid over the memory budget, snapshot and
 /// pixel counts, thread counts, particle and data counts over the budget.

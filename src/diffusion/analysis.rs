@@ -37,7 +37,7 @@ pub fn sample_once(
     cloud: &PointCloud,
     settings: &SamplerSettings,
     device: Option<&GpuContext>,
-    progress: &mut dyn FnMut(usize, f64),
+    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Sampled> {
     let start = sampler::start_positions(process, cloud, settings);
     match device {

@@ -155,14 +155,15 @@ pub struct Sampled {
 }
 
 /// Run the sampler from `start` (heat coordinates) with `mover` holding the same
-/// positions; `progress(steps done, time reached)` after each step.
+/// positions; `progress(steps done, time reached)` after each step (an error from it, such
+/// as an interrupt, ends the run there).
 pub fn run(
     process: &LinearProcess,
     dim: usize,
     s: &SamplerSettings,
     mover: &mut dyn SampleStepper,
     start: &[f64],
-    progress: &mut dyn FnMut(usize, f64),
+    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Sampled> {
     let times = log_times(s.t_final, s.t_min, s.steps);
     let traced = s.trajectories.min(s.samples) * dim;
@@ -181,7 +182,7 @@ pub fn run(
             mover.read(&mut path)?;
             to_own(times[k + 1], &path, &mut trajectories);
         }
-        progress(k + 1, times[k + 1]);
+        progress(k + 1, times[k + 1])?;
     }
     let mut heat = vec![0.0; s.samples * dim];
     mover.read(&mut heat)?;

@@ -162,7 +162,9 @@ pub fn check_theory(
         let mut settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t);
         settings.samples = cfg.check.concentration_samples;
         settings.trajectories = 0;
-        let sampled = sample_once(&process, &cloud, &settings, device, &mut |_, _| {})?;
+        let sampled = sample_once(&process, &cloud, &settings, device, &mut |step, _| {
+            super::interrupt::check(|| format!("while sampling, at step {step}"))
+        })?;
         rms.push(support_measures(&process, &cloud, &support, t, &sampled.samples).2);
     }
     if let Some(slope) = log_log_slope(&t_mins, &rms) {

@@ -11,6 +11,14 @@ pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
 
+/// `Error::Interrupted` (with `where_` describing where) when a stop was asked for.
+pub fn check(where_: impl FnOnce() -> String) -> crate::error::Result<()> {
+    match requested() {
+        true => Err(crate::error::Error::Interrupted(where_())),
+        false => Ok(()),
+    }
+}
+
 /// Ask for a stop, as a signal does (tests use it).
 pub fn request() {
     REQUESTED.store(true, Ordering::Relaxed);
