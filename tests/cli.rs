@@ -992,6 +992,20 @@ fn force_keeps_old_results_when_the_new_run_fails_to_start() {
     assert_eq!(std::fs::read_to_string(batch_out.join("batch.csv")).unwrap(), csv);
 }
 
+/// Send SIGINT to `child` 0.3 s after `file` appears (at most 5 s of waiting for it).
+#[cfg(unix)]
+fn interrupt_once_written(child: &std::process::Child, file: &Path) {
+    for _ in 0..200 {
+        if file.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+}
+
 /// SIGINT stops a run at the next step boundary: exit 130, summary.json with status
 /// `interrupted`, the state at that time in f_final.npy, complete CSV rows.
 #[cfg(unix)]
@@ -1006,17 +1020,9 @@ fn sigint_stops_a_run_cleanly() {
         .args(["--set", "output.frames=false", "--set", "stop.dt_collapse_fraction=1e-300"])
         .spawn()
         .unwrap();
-    // wait until the run has started (its diagnostics file exists), then interrupt it
+    // interrupt once the run has started (its diagnostics file exists)
     let csv = out.join("tiny/diagnostics.csv");
-    for _ in 0..200 {
-        if csv.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    interrupt_once_written(&child, &csv);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let summary = json_at(&out.join("tiny/summary.json"));
@@ -1053,16 +1059,7 @@ fn sigint_stops_sample_within_a_stopping_time() {
         .args(["--set", "sampler.steps=10000000", "--set", "sampler.trajectories=0"])
         .spawn()
         .unwrap();
-    let data = out.join("score_two_diracs_ode/data.npy");
-    for _ in 0..200 {
-        if data.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    interrupt_once_written(&child, &out.join("score_two_diracs_ode/data.npy"));
     let signalled = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -1319,60 +1316,30 @@ fn a_resumed_run_equals_the_run_that_went_through() {
             assert!(same(name), "{precision}, stop at {stop_at}: {name}");
         }
     }
-    // the periodic checkpoint (every 10 steps: the last at step 50 of 51) resumes the same
     let (code, err) = exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "name=\"whole\""]);
     assert_eq!(code, Some(0), "{err}");
-    let (code, err) = exit_code_of(&[
-        "run",
-        c,
-        "--out",
-        o,
-        "--quiet",
-        "--force",
-        "--set",
-        "name=\"periodic\"",
-        "--set",
-        "run.checkpoint_every=10",
-    ]);
-    assert_eq!(code, Some(0), "{err}");
-    let periodic = out.join("periodic");
-    let state = std::fs::read_to_string(periodic.join("checkpoint/state.json")).unwrap();
-    assert!(state.contains("\"step\": 50"), "{state}");
-    let (code, err) = exit_code_of(&["resume", periodic.to_str().unwrap(), "--quiet"]);
-    assert_eq!(code, Some(0), "{err}");
-    for file in ["f_final.npy", "diagnostics.csv"] {
-        assert_eq!(
-            std::fs::read(out.join("whole").join(file)).unwrap(),
-            std::fs::read(periodic.join(file)).unwrap(),
-            "periodic: {file}"
-        );
-    }
-    // by wall time: with a limit of 1 ns every diagnostics boundary is due, the last (step
-    // 51) included; that checkpoint is the finished run's state, cut back to its step
-    let (code, err) = exit_code_of(&[
-        "run",
-        c,
-        "--out",
-        o,
-        "--quiet",
-        "--force",
-        "--set",
-        "name=\"timed\"",
-        "--set",
-        "run.checkpoint_seconds=1e-9",
-    ]);
-    assert_eq!(code, Some(0), "{err}");
-    let timed = out.join("timed");
-    let state = std::fs::read_to_string(timed.join("checkpoint/state.json")).unwrap();
-    assert!(state.contains("\"step\": 51"), "{state}");
-    let (code, err) = exit_code_of(&["resume", timed.to_str().unwrap(), "--quiet"]);
-    assert_eq!(code, Some(0), "{err}");
-    for file in ["f_final.npy", "diagnostics.csv"] {
-        assert_eq!(
-            std::fs::read(out.join("whole").join(file)).unwrap(),
-            std::fs::read(timed.join(file)).unwrap(),
-            "timed: {file}"
-        );
+    // a periodic checkpoint resumes the same: every 10 steps (the last at step 50 of 51), and
+    // by wall time (with a limit of 1 ns every diagnostics boundary is due, the last, step
+    // 51, included: the finished run's state, cut back to its step)
+    for (name, key, last) in
+        [("periodic", "run.checkpoint_every=10", 50), ("timed", "run.checkpoint_seconds=1e-9", 51)]
+    {
+        let name_key = format!("name=\"{name}\"");
+        let (code, err) =
+            exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", &name_key, "--set", key]);
+        assert_eq!(code, Some(0), "{err}");
+        let run = out.join(name);
+        let state = std::fs::read_to_string(run.join("checkpoint/state.json")).unwrap();
+        assert!(state.contains(&format!("\"step\": {last}")), "{name}: {state}");
+        let (code, err) = exit_code_of(&["resume", run.to_str().unwrap(), "--quiet"]);
+        assert_eq!(code, Some(0), "{err}");
+        for file in ["f_final.npy", "diagnostics.csv"] {
+            assert_eq!(
+                std::fs::read(out.join("whole").join(file)).unwrap(),
+                std::fs::read(run.join(file)).unwrap(),
+                "{name}: {file}"
+            );
+        }
     }
 }
 
