@@ -11,6 +11,26 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// A CSV with every number written as `{:e}` of its f64, as the recorded files were (the
+/// integer columns are written as integers since): the hash follows the values, not
+/// their format.
+fn numbers_as_recorded(csv: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(csv);
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let fields: Vec<String> = line
+            .split(',')
+            .map(|f| match f.parse::<f64>() {
+                Ok(v) if i > 0 => format!("{v:e}"),
+                _ => f.to_string(),
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 struct Case {
     name: &'static str,
     args: &'static [&'static str],
@@ -119,7 +139,10 @@ fn hashes() -> String {
         assert!(status.success(), "{}: fpgen {:?} failed", case.name, case.args);
         for file in case.files {
             let path = out.path().join(case.name).join(file);
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if file.ends_with(".csv") {
+                bytes = numbers_as_recorded(&bytes);
+            }
             lines.push_str(&format!("{} {} {:016x}\n", case.name, file, fnv1a(&bytes)));
         }
     }

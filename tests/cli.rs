@@ -75,6 +75,20 @@ fn run_writes_a_complete_run_directory() {
     assert_eq!(summary["backend"], "cpu");
     assert_eq!(summary["status"], "completed");
     assert!(summary["condensation_time"].is_null());
+    // where it comes from
+    let p = &summary["provenance"];
+    assert_eq!(p["fpgen_version"], env!("CARGO_PKG_VERSION"));
+    assert!(p["git_commit"].as_str().unwrap().len() >= 7, "{p}");
+    assert_eq!(p["command_line"][1], "run");
+    for key in ["started_at", "ended_at"] {
+        let t = p[key].as_str().unwrap();
+        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{key}: {t}");
+    }
+    // integer columns are integers
+    let csv = std::fs::read_to_string(run.join("diagnostics.csv")).unwrap();
+    let steps: Vec<u64> =
+        csv.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(steps.first(), Some(&0));
     assert!((summary["t_final"].as_f64().unwrap() - 0.05).abs() < 1e-15);
     assert!((summary["mass_initial"].as_f64().unwrap() - 2.0).abs() < 1e-12);
     assert!(summary["max_rel_mass_drift"].as_f64().unwrap() < 1e-13);

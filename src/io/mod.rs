@@ -3,6 +3,7 @@
 
 pub mod frames;
 pub mod plot;
+pub mod provenance;
 pub mod rerender;
 pub mod run_dir;
 
@@ -85,8 +86,33 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 pub trait CsvRow: Sized {
     const HEADER: &'static [&'static str];
     fn values(&self) -> Vec<f64>;
+    /// The fields as written: integers as integers, floats in exponent form.
+    fn texts(&self) -> Vec<String>;
     /// The row of these values (None: too few).
     fn from_values(values: &[f64]) -> Option<Self>;
+}
+
+/// A value of a CSV column: integers are written as integers (so that `int(row["step"])`
+/// works), floats in exponent form with all their digits.
+pub trait CsvValue {
+    fn text(&self) -> String;
+}
+
+macro_rules! csv_integers {
+    ($($t:ty),*) => {$(
+        impl CsvValue for $t {
+            fn text(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+csv_integers!(u32, u64, usize, i64);
+
+impl CsvValue for f64 {
+    fn text(&self) -> String {
+        format!("{self:e}")
+    }
 }
 
 /// The rows of a CSV file of `R` written by `CsvWriter` (the header checked).
@@ -122,6 +148,9 @@ macro_rules! csv_row {
             const HEADER: &'static [&'static str] = &[$(stringify!($field)),*];
             fn values(&self) -> Vec<f64> {
                 vec![$(self.$field as f64),*]
+            }
+            fn texts(&self) -> Vec<String> {
+                vec![$($crate::io::CsvValue::text(&self.$field)),*]
             }
             fn from_values(values: &[f64]) -> Option<Self> {
                 let mut it = values.iter();
@@ -160,7 +189,7 @@ impl CsvWriter {
     }
 
     pub fn write<R: CsvRow>(&mut self, row: &R) -> Result<()> {
-        self.row(&row.values())
+        self.line(&row.texts().join(","))
     }
 
     pub fn row(&mut self, values: &[f64]) -> Result<()> {

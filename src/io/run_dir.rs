@@ -20,6 +20,8 @@ pub struct RunDir {
     started: bool,
     finished: bool,
     summary: serde_json::Map<String, serde_json::Value>,
+    /// Written into summary.json (`provenance`) with the end time of each write.
+    provenance: super::provenance::Provenance,
 }
 
 /// A run name is one path component: not empty, not `.` or `..`, no separators.
@@ -63,7 +65,15 @@ impl RunDir {
         };
         let created = !path.exists();
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Self { path, target, created, started: false, finished: false, summary: serde_json::Map::new() })
+        Ok(Self {
+            path,
+            target,
+            created,
+            started: false,
+            finished: false,
+            summary: serde_json::Map::new(),
+            provenance: super::provenance::Provenance::start(),
+        })
     }
 
     /// An existing run directory, continued in place (`fpgen resume`).
@@ -81,6 +91,7 @@ impl RunDir {
             started: true,
             finished: false,
             summary: serde_json::Map::new(),
+            provenance: super::provenance::Provenance::start(),
         })
     }
 
@@ -168,6 +179,9 @@ impl RunDir {
     /// Write summary.json with everything added so far (atomically); the run has started.
     pub fn write_summary(&mut self) -> Result<()> {
         self.started = true;
+        let provenance = serde_json::to_value(self.provenance.ended())
+            .map_err(|e| Error::Data { path: self.join("summary.json"), message: e.to_string() })?;
+        self.summary.insert("provenance".into(), provenance);
         super::write_json(&self.join("summary.json"), &self.summary)
     }
 }
