@@ -1,4 +1,4 @@
-//! [output]: snapshots and frames.
+//! [output]: snapshots, the dataset and frames.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,9 @@ pub struct OutputSection {
     /// Write snapshots/f_<step>.npy at output times (f_final.npy is always written).
     #[serde(default = "yes")]
     pub snapshots: bool,
+    /// Write the run's dataset (run.zarr, Zarr v3: xarray.open_zarr opens it).
+    #[serde(default = "yes")]
+    pub dataset: bool,
     #[serde(default)]
     pub colormap: Colormap,
     /// Colour (2D) or vertical axis (1D) on a log10 scale.
@@ -36,6 +39,7 @@ impl Default for OutputSection {
         Self {
             frames: true,
             snapshots: true,
+            dataset: true,
             colormap: Colormap::default(),
             log_scale: false,
             log_decades: default_log_decades(),

@@ -6,6 +6,7 @@ pub mod plot;
 pub mod provenance;
 pub mod rerender;
 pub mod run_dir;
+pub mod zarr;
 
 pub use run_dir::RunDir;
 

@@ -3,6 +3,7 @@
 //! particles when the config has them; the summary.
 
 use super::checkpoint::{self, Checkpoint, CheckpointWriter};
+use super::dataset::{self, RunDataset};
 use super::observers::{DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker};
 use super::progress::Progress;
 use super::simulation::{EndReason, ForwardRun, Simulation};
@@ -123,6 +124,13 @@ pub fn run(
             (CsvWriter::append(&csv_path)?, rows)
         }
     };
+    let dataset = match (&resume, config.output.dataset) {
+        (_, false) => None,
+        (Some((checkpoint, _)), true) if run_dir.join(dataset::FILE).exists() => {
+            Some(RunDataset::reopen(run_dir.path(), checkpoint.step)?)
+        }
+        (_, true) => Some(RunDataset::create(run_dir.path(), config, grid, &backend.info())?),
+    };
     let mut field = vec![0.0; grid.len()];
     let style = frames::FrameStyle::covering(&config.output, [f0.as_slice()]);
     let mut snapshots = SnapshotWriter {
@@ -137,6 +145,7 @@ pub fn run(
         frames: Vec::new(),
         drawn_on: None,
         last_step: None,
+        dataset,
     };
     let mut diagnostics =
         DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
@@ -212,6 +221,9 @@ pub fn run(
     io::write_field_npy(&run_dir.join("f_final.npy"), grid, snapshots.field)?;
     if snapshots.last_step != Some(step) {
         snapshots.write(step, backend)?;
+    }
+    if let Some(dataset) = &mut snapshots.dataset {
+        dataset.write_diagnostics(&io::read_rows(&csv_path)?)?;
     }
     let d = backend.diagnostics()?;
     let t = backend.time();

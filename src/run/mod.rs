@@ -8,6 +8,7 @@ pub mod batch;
 pub mod bench;
 pub mod check_theory;
 pub mod checkpoint;
+pub mod dataset;
 pub mod forward;
 pub mod generate;
 pub mod interrupt;

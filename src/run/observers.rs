@@ -1,6 +1,6 @@
 //! The observers of the forward run: the progress line, diagnostics.csv (every k steps,
 //! at output times and at a stop) with the running extremes for the summary, and the
-//! snapshots and frames at output times.
+//! snapshots, the dataset's fields and frames at output times.
 
 use std::path::Path;
 
@@ -73,7 +73,7 @@ impl<'a> Observer<ForwardRun<'a>> for DiagnosticsWriter {
     }
 }
 
-/// Writes snapshots/f_<step>.npy and frames/f_<step>.png at output times.
+/// Writes snapshots/f_<step>.npy, run.zarr's f and frames/f_<step>.png at output times.
 pub(super) struct SnapshotWriter<'a> {
     pub(super) dir: &'a Path,
     pub(super) config: &'a Config,
@@ -86,6 +86,8 @@ pub(super) struct SnapshotWriter<'a> {
     pub(super) frames: Vec<String>,
     pub(super) drawn_on: Option<&'static str>,
     pub(super) last_step: Option<u64>,
+    /// run.zarr, when the config writes it.
+    pub(super) dataset: Option<super::dataset::RunDataset>,
 }
 
 impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
@@ -136,8 +138,14 @@ impl SnapshotWriter<'_> {
     pub(super) fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
         let name = format!("f_{step:08}");
         let out = &self.config.output;
-        if out.snapshots {
+        let read = out.snapshots || self.dataset.is_some();
+        if read {
             backend.read_back(self.field)?;
+        }
+        if let Some(dataset) = &mut self.dataset {
+            dataset.snapshot(step, backend.time(), self.field)?;
+        }
+        if out.snapshots {
             io::write_field_npy(
                 &self.dir.join("snapshots").join(format!("{name}.npy")),
                 self.grid,
@@ -153,7 +161,7 @@ impl SnapshotWriter<'_> {
                     image
                 }
                 None => {
-                    if !out.snapshots {
+                    if !read {
                         backend.read_back(self.field)?;
                     }
                     self.drawn_on = Some("host");

@@ -1,0 +1,178 @@
+//! The dataset of a forward run, `run.zarr` (Zarr v3): `xarray.open_zarr(run_dir /
+//! "run.zarr")` gives
+//! - `f(t, x)` or `f(t, x, y)`: the density at the snapshot times, one chunk per snapshot,
+//!   appended as the run goes, with `step(t)` beside it;
+//! - coordinates `t`, `x`, `y` (cell centres; axis 0 is x), the cell edges as attributes
+//!   `x_edges`, `y_edges`;
+//! - the diagnostics on their own time axis `t_diag` (every diagnostics row): `step_diag`,
+//!   `dt`, `mass`, `rel_mass_drift`, `min_density`, `max_density`, `l2_norm`, `entropy`,
+//!   `second_moment`, `origin_mass`, written when the run ends (on every exit path);
+//! - attributes: every resolved config key (`model.gamma`, …), fpgen's version, the git
+//!   commit, the command line, backend, device and precision.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::observers::DiagnosticsRow;
+use crate::config::Config;
+use crate::error::Result;
+use crate::forward::BackendInfo;
+use crate::grid::Grid;
+use crate::io::provenance::Provenance;
+use crate::io::zarr::{DType, Values, ZarrStore};
+
+pub const FILE: &str = "run.zarr";
+
+pub struct RunDataset {
+    store: ZarrStore,
+    times: Vec<f64>,
+    steps: Vec<i64>,
+}
+
+/// The names of a grid's axes, axis 0 first.
+fn axes(grid: &Grid) -> &'static [&'static str] {
+    if grid.dim == 1 {
+        &["x"]
+    } else {
+        &["x", "y"]
+    }
+}
+
+fn described(long_name: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("long_name".into(), json!(long_name));
+    m.insert("units".into(), json!("1"));
+    m
+}
+
+/// A resolved config as `section.key` → value (nested tables flattened).
+pub fn config_attributes(config_toml: &str) -> Map<String, Value> {
+    fn flatten(prefix: &str, value: &toml::Value, out: &mut Map<String, Value>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (k, v) in table {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    flatten(&key, v, out);
+                }
+            }
+            other => {
+                if let Ok(v) = serde_json::to_value(other) {
+                    out.insert(prefix.to_string(), v);
+                }
+            }
+        }
+    }
+    let mut out = Map::new();
+    if let Ok(value) = config_toml.parse::<toml::Table>() {
+        flatten("", &toml::Value::Table(value), &mut out);
+    }
+    out
+}
+
+/// Provenance and the backend, as attributes.
+pub fn provenance_attributes(backend: Option<&BackendInfo>) -> Map<String, Value> {
+    let p = Provenance::start();
+    let mut m = Map::new();
+    m.insert("fpgen_version".into(), json!(p.fpgen_version));
+    m.insert("git_commit".into(), json!(p.git_commit));
+    m.insert("command_line".into(), json!(p.command_line.join(" ")));
+    m.insert("created_at".into(), json!(p.started_at));
+    if let Some(b) = backend {
+        m.insert("backend".into(), json!(b.backend));
+        m.insert("device".into(), json!(b.device));
+        m.insert("precision".into(), json!(b.precision));
+    }
+    m
+}
+
+/// Coordinates of the grid's axes (cell centres) and their edges as group attributes.
+pub fn write_grid_coordinates(store: &mut ZarrStore, grid: &Grid) -> Result<()> {
+    let centres = grid.centres();
+    let h = grid.h();
+    let edges: Vec<f64> = (0..=grid.cells).map(|i| -grid.half_width + i as f64 * h).collect();
+    let mut attrs = Map::new();
+    for (axis, name) in axes(grid).iter().enumerate() {
+        let long = format!("{name} (cell centre, axis {axis})");
+        store.write_array(name, &[name], &[grid.cells], Values::F64(&centres), described(&long))?;
+        attrs.insert(format!("{name}_edges"), json!(edges));
+    }
+    store.set_attributes(attrs)
+}
+
+impl RunDataset {
+    /// A new run.zarr in `dir` for `config` on `grid`, computed by `backend`.
+    pub fn create(dir: &Path, config: &Config, grid: &Grid, backend: &BackendInfo) -> Result<Self> {
+        let mut store = ZarrStore::create(&dir.join(FILE))?;
+        let mut attrs = config_attributes(&config.to_toml_string());
+        attrs.extend(provenance_attributes(Some(backend)));
+        attrs.insert("title".into(), json!(format!("fpgen run `{}`", config.name)));
+        store.set_attributes(attrs)?;
+        write_grid_coordinates(&mut store, grid)?;
+        let mut dims = vec!["t"];
+        dims.extend(axes(grid));
+        let slab = vec![grid.cells; grid.dim];
+        store.start_growing("f", &dims, &slab, DType::F64, described("density f"))?;
+        let mut dataset = Self { store, times: Vec::new(), steps: Vec::new() };
+        dataset.write_times()?;
+        Ok(dataset)
+    }
+
+    /// The run.zarr of a resumed run, cut back to its snapshots before `step`.
+    pub fn reopen(dir: &Path, step: u64) -> Result<Self> {
+        let store = ZarrStore::open(&dir.join(FILE))?;
+        let steps: Vec<i64> = store.read_whole("step")?.into_iter().map(|s| s as i64).collect();
+        let times = store.read_whole("t")?;
+        let kept = steps.iter().take_while(|&&s| (s as u64) < step).count();
+        let mut dataset = Self { store, times: times[..kept].to_vec(), steps: steps[..kept].to_vec() };
+        dataset.store.truncate("f", kept)?;
+        dataset.write_times()?;
+        Ok(dataset)
+    }
+
+    /// Append the density at `t` (step `step`).
+    pub fn snapshot(&mut self, step: u64, t: f64, field: &[f64]) -> Result<()> {
+        self.store.append("f", Values::F64(field))?;
+        self.times.push(t);
+        self.steps.push(step as i64);
+        self.write_times()
+    }
+
+    fn write_times(&mut self) -> Result<()> {
+        let n = self.times.len();
+        self.store.write_array("t", &["t"], &[n], Values::F64(&self.times), described("time t"))?;
+        self.store.write_array("step", &["t"], &[n], Values::I64(&self.steps), described("step"))
+    }
+
+    /// The diagnostics rows as variables on their time axis `t_diag`.
+    pub fn write_diagnostics(&mut self, rows: &[DiagnosticsRow]) -> Result<()> {
+        let n = rows.len();
+        let column = |f: fn(&DiagnosticsRow) -> f64| -> Vec<f64> { rows.iter().map(f).collect() };
+        let steps: Vec<i64> = rows.iter().map(|r| r.step as i64).collect();
+        let dims = ["t_diag"];
+        let s = &mut self.store;
+        s.write_array(
+            "t_diag",
+            &dims,
+            &[n],
+            Values::F64(&column(|r| r.t)),
+            described("time t (diagnostics)"),
+        )?;
+        s.write_array("step_diag", &dims, &[n], Values::I64(&steps), described("step"))?;
+        let variables: [(&str, &str, fn(&DiagnosticsRow) -> f64); 9] = [
+            ("dt", "time step of the last step", |r| r.dt),
+            ("mass", "mass", |r| r.mass),
+            ("rel_mass_drift", "relative mass drift", |r| r.rel_mass_drift),
+            ("min_density", "min f", |r| r.min),
+            ("max_density", "max f", |r| r.max),
+            ("l2_norm", "L2 norm of f", |r| r.l2),
+            ("entropy", "entropy", |r| r.entropy),
+            ("second_moment", "second moment", |r| r.second_moment),
+            ("origin_mass", "mass of the origin cell(s)", |r| r.origin_mass),
+        ];
+        for (name, long, f) in variables {
+            s.write_array(name, &dims, &[n], Values::F64(&column(f)), described(long))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! Every command's dataset opens in xarray with the right coordinates and values:
+//! tests/python/check_datasets.py checks run directories made here against their configs
+//! and .npy/.csv outputs. Needs a Python with xarray, zarr and matplotlib: `FPGEN_PYTHON`
+//! names it (default `python3`); without one the test skips loudly, unless
+//! `FPGEN_REQUIRE_PYTHON` is set (CI), when it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn python() -> Option<String> {
+    let python = std::env::var("FPGEN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import xarray, zarr, matplotlib"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(python);
+    }
+    let why = format!("{python} cannot import xarray, zarr and matplotlib (set FPGEN_PYTHON)");
+    if std::env::var_os("FPGEN_REQUIRE_PYTHON").is_some() {
+        panic!("FPGEN_REQUIRE_PYTHON is set but {why}");
+    }
+    eprintln!("\n*** SKIPPED: the dataset checks need Python: {why} ***\n");
+    None
+}
+
+fn fpgen(args: &[&str], out: &Path) {
+    let o = Command::new(env!("CARGO_BIN_EXE_fpgen"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .args(["--out", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "fpgen {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn datasets_open_in_xarray_with_their_coordinates() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let small = ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]"];
+    let mut runs: Vec<PathBuf> = Vec::new();
+    for (config, name, cells) in [("subcritical_1d", "one_d", "101"), ("subcritical_2d", "two_d", "41")] {
+        let mut args =
+            vec!["run", &*format!("configs/{config}.toml")].into_iter().map(String::from).collect::<Vec<_>>();
+        args.extend(
+            ["--set", &format!("grid.cells={cells}"), "--set", &format!("name=\"{name}\"")].map(String::from),
+        );
+        args.extend(small.map(String::from));
+        fpgen(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
+        runs.push(out.join(name));
+    }
+    // f32, and a run stopped at a step and resumed: its dataset is cut back and goes on
+    fpgen(
+        &[
+            "run",
+            "configs/subcritical_2d.toml",
+            "--set",
+            "grid.cells=41",
+            "--set",
+            "name=\"single\"",
+            "--set",
+            "run.precision=\"f32\"",
+            small[0],
+            small[1],
+            small[2],
+            small[3],
+        ],
+        out,
+    );
+    runs.push(out.join("single"));
+    fpgen(
+        &[
+            "run",
+            "configs/subcritical_2d.toml",
+            "--set",
+            "grid.cells=41",
+            "--set",
+            "name=\"resumed\"",
+            "--set",
+            "run.max_steps=7",
+            small[0],
+            small[1],
+            small[2],
+            small[3],
+        ],
+        out,
+    );
+    let resumed = out.join("resumed");
+    let o = Command::new(env!("CARGO_BIN_EXE_fpgen"))
+        .args(["resume", resumed.to_str().unwrap(), "--quiet", "--set", "run.max_steps=1000000"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runs.push(resumed);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_datasets.py");
+    let o = Command::new(&python).arg(&script).args(&runs).output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    eprintln!("{report}");
+    assert!(o.status.success(), "{report}");
+}

@@ -1,0 +1,75 @@
+"""Open the dataset of each fpgen run directory given on the command line with xarray and
+check it against the run's config and its .npy/.csv outputs. Exit status 0 when every
+check holds; each failure is printed. Run by tests/datasets.rs."""
+
+import csv
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+
+
+def centres(cells, half_width):
+    h = 2 * half_width / cells
+    return -half_width + (np.arange(cells) + 0.5) * h
+
+
+def check_forward(run: Path):
+    cfg = tomllib.loads((run / "config.toml").read_text())
+    summary = json.loads((run / "summary.json").read_text())
+    # the one line a user types
+    ds = xr.open_zarr(run / "run.zarr")
+    dim = cfg["model"]["dim"]
+    cells, half_width = cfg["grid"]["cells"], cfg["grid"]["half_width"]
+    x = centres(cells, half_width)
+    axes = ["x"] if dim == 1 else ["x", "y"]
+    check(ds.f.dims == ("t", *axes), f"{run}: f dims {ds.f.dims}")
+    for a in axes:
+        check(np.allclose(ds[a].values, x, rtol=0, atol=1e-12), f"{run}: {a} is not the cell centres")
+        edges = np.asarray(ds.attrs[f"{a}_edges"])
+        check(np.allclose(edges, np.linspace(-half_width, half_width, cells + 1), atol=1e-12), f"{run}: {a}_edges")
+    check(list(ds.t.values) == summary["snapshot_times"], f"{run}: t {ds.t.values} vs {summary['snapshot_times']}")
+    for t, name in zip(summary["snapshot_times"], summary["snapshots"]):
+        f = np.load(run / name)
+        g = ds.f.sel(t=t, method="nearest").values
+        check(np.array_equal(f, g), f"{run}: f at t = {t} differs from {name}")
+    final = np.load(run / "f_final.npy")
+    check(np.array_equal(ds.f.isel(t=-1).values, final), f"{run}: the last f is not f_final.npy")
+    rows = list(csv.DictReader(open(run / "diagnostics.csv")))
+    check(len(rows) == ds.sizes["t_diag"], f"{run}: {len(rows)} diagnostics rows, t_diag {ds.sizes['t_diag']}")
+    check(np.array_equal(ds.mass.values, [float(r["mass"]) for r in rows]), f"{run}: mass")
+    check(np.array_equal(ds.step_diag.values, [int(r["step"]) for r in rows]), f"{run}: step_diag")
+    for key in ["model.gamma", "grid.cells", "run.t_final", "fpgen_version", "git_commit", "command_line", "backend"]:
+        check(key in ds.attrs, f"{run}: attribute {key} missing")
+    check(ds.attrs["model.gamma"] == cfg["model"]["gamma"], f"{run}: model.gamma attribute")
+    # a plot works (the README's one line)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ds.f.sel(t=summary["snapshot_times"][-1], method="nearest").plot()
+
+
+def main():
+    for arg in sys.argv[1:]:
+        run = Path(arg)
+        if (run / "run.zarr").exists():
+            check_forward(run)
+        else:
+            failures.append(f"{run}: no dataset")
+    for f in failures:
+        print("FAIL", f)
+    print(f"{len(sys.argv) - 1} runs, {len(failures)} failures")
+    sys.exit(1 if failures else 0)
+
+
+main()
