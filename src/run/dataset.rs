@@ -24,6 +24,9 @@ use crate::io::zarr::{DType, Values, ZarrStore};
 
 pub const FILE: &str = "run.zarr";
 
+/// One diagnostics column.
+type Column = fn(&DiagnosticsRow) -> f64;
+
 pub struct RunDataset {
     store: ZarrStore,
     times: Vec<f64>,
@@ -147,7 +150,7 @@ impl RunDataset {
     /// The diagnostics rows as variables on their time axis `t_diag`.
     pub fn write_diagnostics(&mut self, rows: &[DiagnosticsRow]) -> Result<()> {
         let n = rows.len();
-        let column = |f: fn(&DiagnosticsRow) -> f64| -> Vec<f64> { rows.iter().map(f).collect() };
+        let column = |f: Column| -> Vec<f64> { rows.iter().map(f).collect() };
         let steps: Vec<i64> = rows.iter().map(|r| r.step as i64).collect();
         let dims = ["t_diag"];
         let s = &mut self.store;
@@ -159,7 +162,7 @@ impl RunDataset {
             described("time t (diagnostics)"),
         )?;
         s.write_array("step_diag", &dims, &[n], Values::I64(&steps), described("step"))?;
-        let variables: [(&str, &str, fn(&DiagnosticsRow) -> f64); 9] = [
+        let variables: [(&str, &str, Column); 9] = [
             ("dt", "time step of the last step", |r| r.dt),
             ("mass", "mass", |r| r.mass),
             ("rel_mass_drift", "relative mass drift", |r| r.rel_mass_drift),
