@@ -94,6 +94,17 @@ fn datasets_open_in_xarray_with_their_coordinates() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     runs.push(resumed);
+    // particles beside the grid, and particles alone
+    for (name, only) in [("particles", "false"), ("particles_only", "true")] {
+        let n = format!("name=\"{name}\"");
+        let only = format!("particles.only={only}");
+        let set = ["--set", "grid.cells=41", "--set", "particles.count=500", "--set", &n, "--set", &only];
+        let mut args = vec!["run", "configs/particles_2d.toml"];
+        args.extend(set);
+        args.extend(small);
+        fpgen(&args, out);
+        runs.push(out.join(name));
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_datasets.py");
     let o = Command::new(&python).arg(&script).args(&runs).output().unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));

@@ -179,3 +179,68 @@ impl RunDataset {
         Ok(())
     }
 }
+
+/// The particles of a run in its run.zarr: `positions(t_particles, particle, axis)` and
+/// the deposited density `density_particles(t_particles, x[, y])` at the particles' output
+/// times `t_particles`.
+pub struct ParticleDataset {
+    store: ZarrStore,
+    times: Vec<f64>,
+}
+
+impl ParticleDataset {
+    /// The run's run.zarr (made here for a particles-only run), its particle arrays cut
+    /// back to their first `kept` outputs (0: started afresh).
+    pub fn open(dir: &Path, config: &Config, grid: &Grid, count: usize, kept: usize) -> Result<Self> {
+        let path = dir.join(FILE);
+        let mut store = if path.exists() {
+            ZarrStore::open(&path)?
+        } else {
+            let mut store = ZarrStore::create(&path)?;
+            let mut attrs = config_attributes(&config.to_toml_string());
+            attrs.extend(provenance_attributes(None));
+            attrs.insert("title".into(), json!(format!("fpgen run `{}` (particles)", config.name)));
+            store.set_attributes(attrs)?;
+            write_grid_coordinates(&mut store, grid)?;
+            store
+        };
+        let times = if kept > 0 { store.read_whole("t_particles")?[..kept].to_vec() } else { Vec::new() };
+        if kept > 0 {
+            store.truncate("positions", kept)?;
+            store.truncate("density_particles", kept)?;
+        } else {
+            let axis: Vec<f64> = (0..grid.dim).map(|a| a as f64).collect();
+            store.write_array("axis", &["axis"], &[grid.dim], Values::F64(&axis), described("axis"))?;
+            let dims = ["t_particles", "particle", "axis"];
+            store.start_growing(
+                "positions",
+                &dims,
+                &[count, grid.dim],
+                DType::F64,
+                described("particle position"),
+            )?;
+            let mut dims = vec!["t_particles"];
+            dims.extend(axes(grid));
+            let slab = vec![grid.cells; grid.dim];
+            let long = described("density of the particles (cloud in cell)");
+            store.start_growing("density_particles", &dims, &slab, DType::F64, long)?;
+        }
+        let mut dataset = Self { store, times };
+        dataset.write_times()?;
+        Ok(dataset)
+    }
+
+    /// Append the positions (interleaved) and the deposited density at `t`.
+    pub fn output(&mut self, t: f64, positions: &[f64], density: &[f64]) -> Result<()> {
+        self.store.append("positions", Values::F64(positions))?;
+        self.store.append("density_particles", Values::F64(density))?;
+        self.times.push(t);
+        self.write_times()
+    }
+
+    fn write_times(&mut self) -> Result<()> {
+        let n = self.times.len();
+        let long = described("time t (particles)");
+        self.store.write_array("t_particles", &["t_particles"], &[n], Values::F64(&self.times), long)
+    }
+}

@@ -116,7 +116,13 @@ pub fn run(
         outputs: Vec::new(),
         checkpoints: (problem.checkpoint_every.is_some() || problem.checkpoint_seconds.is_some())
             .then_some(start.run_status.as_str()),
+        dataset: None,
     };
+    if config.output.dataset {
+        let kept = start.resume.as_ref().map_or(0, |(state, _)| state.outputs.len());
+        let dataset = super::dataset::ParticleDataset::open(run_dir, config, &grid, section.count, kept)?;
+        writer.dataset = Some(dataset);
+    }
     let (t0, steps0, dt_now) = match start.resume {
         None => {
             writer.write(backend.as_mut(), 0.0, 0)?;
@@ -226,6 +232,8 @@ struct ParticleWriter<'a> {
     outputs: Vec<ParticleOutput>,
     /// Write a checkpoint at every output time (with this run status).
     checkpoints: Option<&'a str>,
+    /// The particle arrays of run.zarr, when the config writes it.
+    dataset: Option<super::dataset::ParticleDataset>,
 }
 
 impl Observer<ParticleRun> for ParticleWriter<'_> {
@@ -266,6 +274,9 @@ impl ParticleWriter<'_> {
         io::write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
         let f = backend.density()?;
         io::write_field_npy(&dir.join(format!("density_{name}.npy")), grid, &f)?;
+        if let Some(dataset) = &mut self.dataset {
+            dataset.output(t, &x, &f)?;
+        }
         if self.config.output.frames {
             frames::write_frame(&dir.join(format!("density_{name}.png")), grid, &f, &self.style)?;
             if grid.dim == 2 {

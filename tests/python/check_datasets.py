@@ -24,11 +24,26 @@ def centres(cells, half_width):
     return -half_width + (np.arange(cells) + 0.5) * h
 
 
+def check_particles(run: Path, ds, summary):
+    outputs = summary["particles"]["outputs"]
+    check(list(ds.t_particles.values) == [o["t"] for o in outputs], f"{run}: t_particles")
+    check(ds.positions.dims == ("t_particles", "particle", "axis"), f"{run}: positions dims")
+    for k, o in enumerate(outputs):
+        check(np.array_equal(ds.positions.isel(t_particles=k).values, np.load(run / o["positions"])),
+              f"{run}: positions at t = {o['t']}")
+        check(np.array_equal(ds.density_particles.isel(t_particles=k).values, np.load(run / o["density"])),
+              f"{run}: particle density at t = {o['t']}")
+
+
 def check_forward(run: Path):
     cfg = tomllib.loads((run / "config.toml").read_text())
     summary = json.loads((run / "summary.json").read_text())
     # the one line a user types
     ds = xr.open_zarr(run / "run.zarr")
+    if "particles" in summary:
+        check_particles(run, ds, summary)
+    if "snapshot_times" not in summary:
+        return
     dim = cfg["model"]["dim"]
     cells, half_width = cfg["grid"]["cells"], cfg["grid"]["half_width"]
     x = centres(cells, half_width)
