@@ -868,7 +868,7 @@ fn run_names_stay_inside_out_and_run_dirs_hold_only_outputs() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["config.toml", "diagnostics.csv", "f_final.npy", "summary.json"]);
+    assert_eq!(names, ["config.toml", "diagnostics.csv", "f_final.npy", "run.zarr", "summary.json"]);
 }
 
 /// `run.wall_time_limit` stops a run at a step boundary with status `wall-time`, the final
@@ -1320,7 +1320,9 @@ fn a_resumed_run_equals_the_run_that_went_through() {
         let (mut a, mut b) = (json_at(&whole.join("summary.json")), json_at(&parts.join("summary.json")));
         for v in [&mut a, &mut b] {
             let m = v.as_object_mut().unwrap();
-            for timing in ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second"] {
+            for timing in
+                ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second", "provenance"]
+            {
                 m.remove(timing);
             }
         }
@@ -1465,7 +1467,9 @@ fn a_resumed_run_with_particles_equals_the_run_that_went_through() {
             let (mut a, mut b) = (json_at(&whole.join("summary.json")), json_at(&parts.join("summary.json")));
             for v in [&mut a, &mut b] {
                 let m = v.as_object_mut().unwrap();
-                for timing in ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second"] {
+                for timing in
+                    ["name", "wall_seconds", "stepping_seconds", "cell_updates_per_second", "provenance"]
+                {
                     m.remove(timing);
                 }
                 let p = m["particles"].as_object_mut().unwrap();

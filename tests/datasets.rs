@@ -105,6 +105,20 @@ fn datasets_open_in_xarray_with_their_coordinates() {
         fpgen(&args, out);
         runs.push(out.join(name));
     }
+    // generate (the forward and reverse paths) and filter (the iterates)
+    let gen =
+        ["configs/generate_bimodal_1d_sub.toml", "--set", "grid.cells=101", "--set", "reverse.particles=300"];
+    let times = ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]"];
+    let mut args = vec!["generate"];
+    args.extend(gen);
+    args.extend(times);
+    fpgen(&args, out);
+    runs.push(out.join("generate_bimodal_1d_sub"));
+    let mut args = vec!["filter", "--iterations", "2", "--set", "name=\"filtered\""];
+    args.extend(gen);
+    args.extend(times);
+    fpgen(&args, out);
+    runs.push(out.join("filtered"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_datasets.py");
     let o = Command::new(&python).arg(&script).args(&runs).output().unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));

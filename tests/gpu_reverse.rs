@@ -96,7 +96,7 @@ fn reverse_pde_on_the_device_matches_the_cpu() {
 /// and the GPU run keeps mass.
 #[test]
 fn generation_on_the_device_matches_the_cpu() {
-    use fpgen::run::generate::{generate_from, ParticleOptions, ReverseMode, ReverseSettings, Start};
+    use fpgen::run::generate::{generate_from, NoPath, ParticleOptions, ReverseMode, ReverseSettings, Start};
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
     let ctx = std::sync::Arc::new(ctx);
     for (dim, cells, start) in [(1, 201, Start::Terminal), (2, 41, Start::Equilibrium)] {
@@ -119,10 +119,19 @@ fn generation_on_the_device_matches_the_cpu() {
             particles: Some(ParticleOptions { count: 20_000, dt: 0.01, seed: 5 }),
         };
         let dir = tempfile::tempdir().unwrap();
-        let cpu =
-            generate_from(&problem(&cfg), f0.clone(), &settings, dir.path(), None, &mut |_, _| {}).unwrap();
+        let cpu = generate_from(
+            &problem(&cfg),
+            f0.clone(),
+            &settings,
+            dir.path(),
+            None,
+            &mut |_, _| {},
+            &mut NoPath,
+        )
+        .unwrap();
         let gpu =
-            generate_from(&problem(&cfg), f0, &settings, dir.path(), Some(&ctx), &mut |_, _| {}).unwrap();
+            generate_from(&problem(&cfg), f0, &settings, dir.path(), Some(&ctx), &mut |_, _| {}, &mut NoPath)
+                .unwrap();
         let err = rel_l1(&gpu.generated, &cpu.generated);
         eprintln!(
             "{dim}D {start:?}: GPU vs CPU relative L1 {err:.2e} ({} / {} reverse steps); rel L1 to f(0) {:.3e} / {:.3e}",

@@ -244,3 +244,130 @@ impl ParticleDataset {
         self.store.write_array("t_particles", &["t_particles"], &[n], Values::F64(&self.times), long)
     }
 }
+
+/// A new run.zarr in `dir` with the config, provenance and `device` as attributes and
+/// the grid's coordinates.
+fn store_for(dir: &Path, config: &Config, grid: &Grid, device: &str, title: &str) -> Result<ZarrStore> {
+    let mut store = ZarrStore::create(&dir.join(FILE))?;
+    let mut attrs = config_attributes(&config.to_toml_string());
+    attrs.extend(provenance_attributes(None));
+    attrs.insert("device".into(), json!(device));
+    attrs.insert("title".into(), json!(title));
+    store.set_attributes(attrs)?;
+    write_grid_coordinates(&mut store, grid)?;
+    Ok(store)
+}
+
+/// The dims of a field growing along `first`.
+fn field_dims(first: &'static str, grid: &Grid) -> Vec<&'static str> {
+    let mut dims = vec![first];
+    dims.extend(axes(grid));
+    dims
+}
+
+/// The dataset of `generate`: the forward path `f(t, x…)` at t = 0, the output times and
+/// T; the reverse path `g(s, x…)` at s = T − t for the same times (s = 0 is the reverse
+/// start, s = T the generated density); `generated(x…)`; `samples(sample, axis)` with
+/// reverse particles.
+pub struct PathDataset {
+    store: ZarrStore,
+    t_final: f64,
+    t: Vec<f64>,
+    s: Vec<f64>,
+}
+
+impl PathDataset {
+    pub fn create(dir: &Path, config: &Config, grid: &Grid, device: &str, t_final: f64) -> Result<Self> {
+        let mut store = store_for(dir, config, grid, device, &format!("fpgen generate `{}`", config.name))?;
+        let slab = vec![grid.cells; grid.dim];
+        store.start_growing(
+            "f",
+            &field_dims("t", grid),
+            &slab,
+            DType::F64,
+            described("forward density f"),
+        )?;
+        let long = described("reverse density g (approximates f(T - s))");
+        store.start_growing("g", &field_dims("s", grid), &slab, DType::F64, long)?;
+        Ok(Self { store, t_final, t: Vec::new(), s: Vec::new() })
+    }
+
+    /// The generated density and, with reverse particles, the samples (interleaved).
+    pub fn finish(&mut self, grid: &Grid, generated: &[f64], samples: &[f64]) -> Result<()> {
+        let shape = vec![grid.cells; grid.dim];
+        self.store.write_array(
+            "generated",
+            axes(grid),
+            &shape,
+            Values::F64(generated),
+            described("generated density"),
+        )?;
+        if !samples.is_empty() {
+            let axis: Vec<f64> = (0..grid.dim).map(|a| a as f64).collect();
+            self.store.write_array("axis", &["axis"], &[grid.dim], Values::F64(&axis), described("axis"))?;
+            let shape = [samples.len() / grid.dim, grid.dim];
+            let long = described("generated sample");
+            self.store.write_array("samples", &["sample", "axis"], &shape, Values::F64(samples), long)?;
+        }
+        Ok(())
+    }
+}
+
+impl super::generate::PathObserver for PathDataset {
+    fn forward(&mut self, t: f64, f: &[f64]) -> Result<()> {
+        self.store.append("f", Values::F64(f))?;
+        self.t.push(t);
+        self.store.write_array(
+            "t",
+            &["t"],
+            &[self.t.len()],
+            Values::F64(&self.t),
+            described("forward time t"),
+        )
+    }
+
+    fn reverse(&mut self, t: f64, g: &[f64]) -> Result<()> {
+        self.store.append("g", Values::F64(g))?;
+        self.s.push(self.t_final - t);
+        let long = described("reverse time s = T - t");
+        self.store.write_array("s", &["s"], &[self.s.len()], Values::F64(&self.s), long)
+    }
+}
+
+/// The dataset of `filter`: `iterate(iteration, x…)` as each finishes (0 is the input).
+pub struct IterateDataset {
+    store: ZarrStore,
+}
+
+impl IterateDataset {
+    /// run.zarr for the iterates, cut back to the first `kept` (0: afresh).
+    pub fn open(dir: &Path, config: &Config, grid: &Grid, device: &str, kept: usize) -> Result<Self> {
+        let path = dir.join(FILE);
+        let mut store = if kept > 0 && path.exists() {
+            ZarrStore::open(&path)?
+        } else {
+            store_for(dir, config, grid, device, &format!("fpgen filter `{}`", config.name))?
+        };
+        if store.len("iterate") > 0 || kept > 0 {
+            store.truncate("iterate", kept)?;
+        } else {
+            let slab = vec![grid.cells; grid.dim];
+            let long = described("filter iterate (0: the input)");
+            store.start_growing("iterate", &field_dims("iteration", grid), &slab, DType::F64, long)?;
+        }
+        let mut dataset = Self { store };
+        dataset.write_iterations()?;
+        Ok(dataset)
+    }
+
+    pub fn push(&mut self, f: &[f64]) -> Result<()> {
+        self.store.append("iterate", Values::F64(f))?;
+        self.write_iterations()
+    }
+
+    fn write_iterations(&mut self) -> Result<()> {
+        let n = self.store.len("iterate");
+        let k: Vec<i64> = (0..n as i64).collect();
+        self.store.write_array("iteration", &["iteration"], &[n], Values::I64(&k), described("iteration"))
+    }
+}

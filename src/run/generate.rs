@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::simulation::{EndReason, ForwardRun, Moment, Observer, Schedule, Simulation};
+use super::recorder::ForwardRecorder;
+use super::simulation::{EndReason, ForwardRun, Simulation};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
@@ -110,7 +111,27 @@ pub struct Generation {
 /// snapshots into `spill_dir` beyond the budget.
 pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -> Result<Generation> {
     let problem = Problem::from_config(config)?;
-    generate_from(&problem, problem.initial.clone(), settings, spill_dir, None, &mut |_, _| {})
+    generate_from(&problem, problem.initial.clone(), settings, spill_dir, None, &mut |_, _| {}, &mut NoPath)
+}
+
+/// Receives the forward path f(t) and the reverse path g at the output times (and at 0
+/// and T): `forward` in increasing t, then `reverse` in decreasing forward time t (where
+/// g approximates f(t)).
+pub trait PathObserver {
+    fn forward(&mut self, t: f64, f: &[f64]) -> Result<()>;
+    fn reverse(&mut self, t: f64, g: &[f64]) -> Result<()>;
+}
+
+/// Keeps no path (`filter`, whose iterates are its record).
+pub struct NoPath;
+
+impl PathObserver for NoPath {
+    fn forward(&mut self, _: f64, _: &[f64]) -> Result<()> {
+        Ok(())
+    }
+    fn reverse(&mut self, _: f64, _: &[f64]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// As `generate` for a built problem, from the density `f0` (cell values on its grid);
@@ -122,6 +143,7 @@ pub fn generate_from(
     spill_dir: &Path,
     device: Option<&std::sync::Arc<GpuContext>>,
     progress: &mut dyn FnMut(&str, f64),
+    path: &mut dyn PathObserver,
 ) -> Result<Generation> {
     if device.is_some() && settings.mode != ReverseMode::LogScore {
         return Err(Error::Config(crate::error::ConfigError::new(
@@ -149,6 +171,7 @@ pub fn generate_from(
     let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir)
         .with_disk_budget(settings.disk_budget_bytes);
     store.push(0.0, &f0)?;
+    path.forward(0.0, &f0)?;
     if settings.mode == ReverseMode::Exact && disc.integrator != crate::config::Integrator::Euler {
         return Err(Error::Numerics(
             "reverse.mode = \"exact\" reverses forward Euler steps: set scheme.integrator = \"euler\"".into(),
@@ -169,6 +192,9 @@ pub fn generate_from(
         field: f0.clone(),
         store: &mut store,
         progress,
+        output_times: problem.output_times.clone(),
+        last_stored: 0.0,
+        path: &mut *path,
     };
     let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
     let simulation = Simulation {
@@ -201,11 +227,32 @@ pub fn generate_from(
     // reverse: s runs from 0 to T, f(T − s) from the store
     let clock = Instant::now();
     let mut g = start_state(settings.start, &params, &grid, mass, &terminal);
+    path.reverse(t_final, &g)?;
+    let mut recorded = problem.output_times.clone();
+    recorded.push(0.0);
+    let mut reverse_path =
+        |t: f64, g: &[f64]| if recorded.contains(&t) { path.reverse(t, g) } else { Ok(()) };
     let reverse_steps = match settings.mode {
-        ReverseMode::Exact | ReverseMode::Scheme => {
-            retrace_forward_steps(&disc, settings.eta, &store, &times, &dts, &mut g, progress)?
-        }
-        ReverseMode::LogScore => reverse_log_score(&disc, settings, &store, &mut g, device, progress)?,
+        ReverseMode::Exact | ReverseMode::Scheme => retrace_forward_steps(
+            &disc,
+            settings.eta,
+            &store,
+            &times,
+            &dts,
+            &mut g,
+            progress,
+            &mut reverse_path,
+        )?,
+        ReverseMode::LogScore => reverse_log_score(
+            &disc,
+            settings,
+            &store,
+            &mut g,
+            device,
+            progress,
+            &recorded,
+            &mut reverse_path,
+        )?,
     };
     let reverse_seconds = clock.elapsed().as_secs_f64();
 
@@ -282,6 +329,8 @@ fn start_state(
 /// Undo the forward steps one by one, last first: step n (t_n → t_{n+1}, Δt_n) is reversed
 /// with the fluxes of f^n and the divisor f^{n+1}, then smoothed towards f^n. With every step
 /// stored this is the exact mode; otherwise f^n is interpolated between checkpoints.
+/// `at(t_n, g)` sees g after each step.
+#[allow(clippy::too_many_arguments)]
 fn retrace_forward_steps(
     disc: &Discretisation,
     eta: f64,
@@ -290,6 +339,7 @@ fn retrace_forward_steps(
     dts: &[f64],
     g: &mut Vec<f64>,
     progress: &mut dyn FnMut(&str, f64),
+    at: &mut dyn FnMut(f64, &[f64]) -> Result<()>,
 ) -> Result<u64> {
     let mut op = SchemeReverse::new(disc, eta);
     let mut next = vec![0.0; g.len()];
@@ -306,6 +356,7 @@ fn retrace_forward_steps(
         op.smooth(&before, dts[n], &mut next);
         std::mem::swap(g, &mut next);
         std::mem::swap(&mut before, &mut after);
+        at(times[n], g)?;
         if n % 64 == 0 {
             progress("reverse", 1.0 - n as f64 / dts.len() as f64);
         }
@@ -317,7 +368,9 @@ fn retrace_forward_steps(
 /// last first: over each, the velocities are frozen at f of its midpoint (interpolated) and
 /// the interval is split into equal steps under safety × the positivity bound. On the
 /// device the steps of an interval go in one submission; the bound comes from the host
-/// twin, which holds the same f.
+/// twin, which holds the same f. `at(t, g)` sees g at the start t of each interval (read
+/// back from the device only at the `recorded` times).
+#[allow(clippy::too_many_arguments)]
 fn reverse_log_score(
     disc: &Discretisation,
     settings: &ReverseSettings,
@@ -325,6 +378,8 @@ fn reverse_log_score(
     g: &mut Vec<f64>,
     device: Option<&std::sync::Arc<GpuContext>>,
     progress: &mut dyn FnMut(&str, f64),
+    recorded: &[f64],
+    at: &mut dyn FnMut(f64, &[f64]) -> Result<()>,
 ) -> Result<u64> {
     let mut pde =
         ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor).with_flux(settings.flux);
@@ -369,56 +424,29 @@ fn reverse_log_score(
             }
         }
         steps += count as u64;
+        if let Some((ctx, op)) = &gpu {
+            if recorded.contains(&a) {
+                read_g(ctx, op, g)?;
+            }
+        }
+        at(a, g)?;
         progress("reverse", 1.0 - a / t_final);
     }
     if let Some((ctx, op)) = &gpu {
-        let mut out = vec![0f32; g.len()];
-        op.read_g(ctx, &mut out)?;
-        g.iter_mut().zip(&out).for_each(|(v, &w)| *v = w as f64);
+        read_g(ctx, op, g)?;
     }
     Ok(steps)
 }
 
+fn read_g(ctx: &GpuContext, op: &GpuReversePde, g: &mut [f64]) -> Result<()> {
+    let mut out = vec![0f32; g.len()];
+    op.read_g(ctx, &mut out)?;
+    g.iter_mut().zip(&out).for_each(|(v, &w)| *v = w as f64);
+    Ok(())
+}
+
 fn to_f32(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&x| x as f32).collect()
-}
-
-/// The forward run's record for the reverse: the time grid (every step, when the reverse
-/// retraces it) and the field every `store_every` steps and at T, into the store.
-struct ForwardRecorder<'s, 'p> {
-    chunk: u64,
-    store_every: u64,
-    retrace: bool,
-    t_final: f64,
-    times: Vec<f64>,
-    dts: Vec<f64>,
-    field: Vec<f64>,
-    store: &'s mut SnapshotStore,
-    progress: &'p mut dyn FnMut(&str, f64),
-}
-
-impl<'a> Observer<ForwardRun<'a>> for ForwardRecorder<'_, '_> {
-    fn schedules(&self) -> Vec<Schedule> {
-        vec![Schedule::EverySteps(self.chunk)]
-    }
-
-    fn on_steps(&mut self, at: &Moment, s: &mut ForwardRun<'a>) -> Result<()> {
-        if at.stop.is_some() {
-            return Ok(());
-        }
-        if self.retrace {
-            self.dts.push(at.dt_last);
-            self.times.push(at.t);
-        }
-        if at.step % 64 < self.chunk {
-            (self.progress)("forward", at.t / self.t_final);
-        }
-        if at.step % self.store_every == 0 || at.t >= self.t_final {
-            s.backend.read_back(&mut self.field)?;
-            self.store.push(at.t, &self.field)?;
-        }
-        Ok(())
-    }
 }
 
 fn interrupted(phase: &str, t: f64) -> Error {

@@ -15,6 +15,7 @@ pub mod interrupt;
 mod observers;
 pub mod particles;
 pub mod progress;
+mod recorder;
 pub mod reverse;
 pub mod sample;
 pub mod simulation;

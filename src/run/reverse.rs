@@ -15,7 +15,8 @@ use crate::forward::Problem;
 use crate::io::RunDir;
 use crate::io::{self, frames};
 use crate::reverse::metrics::{self, Comparison};
-use crate::run::generate::{generate_from, Generation, ReverseSettings};
+use crate::run::dataset::{IterateDataset, PathDataset};
+use crate::run::generate::{generate_from, Generation, NoPath, ReverseSettings};
 use crate::run::progress::Progress;
 
 #[derive(Serialize)]
@@ -80,7 +81,19 @@ pub fn generate_run(
     let f0 = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
     let mut progress = phase_progress(quiet);
-    let g = generate_from(&problem, f0, &settings, &spill_dir(dir), device, &mut progress)?;
+    let device_name = device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
+    let mut dataset = match config.output.dataset {
+        true => Some(PathDataset::create(dir, config, &grid, &device_name, problem.t_final)?),
+        false => None,
+    };
+    let path: &mut dyn crate::run::generate::PathObserver = match &mut dataset {
+        Some(d) => d,
+        None => &mut NoPath,
+    };
+    let g = generate_from(&problem, f0, &settings, &spill_dir(dir), device, &mut progress, path)?;
+    if let Some(d) = &mut dataset {
+        d.finish(&grid, &g.generated, &g.samples)?;
+    }
     remove_spill_dir(dir);
     run_dir.mark_started();
     io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
@@ -110,7 +123,7 @@ pub fn generate_run(
     }
     let summary = GenerateSummary {
         name: config.name.clone(),
-        device: device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name)),
+        device: device_name,
         dim: grid.dim,
         cells: grid.cells,
         eta: settings.eta,
@@ -220,6 +233,18 @@ pub fn filter_run(
         outputs.push("iterate_0.npy".into());
         (csv, vec![first], vec![input.clone()])
     };
+    let device_name = device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
+    let mut dataset = match config.output.dataset {
+        true => {
+            let kept = if resume { iterates.len() } else { 0 };
+            let mut d = IterateDataset::open(dir, config, &grid, &device_name, kept)?;
+            if !resume {
+                d.push(&input)?;
+            }
+            Some(d)
+        }
+        false => None,
+    };
     let mut stop = None;
     for k in iterates.len()..=iterations {
         if !quiet {
@@ -234,6 +259,7 @@ pub fn filter_run(
             &spill_dir(dir),
             device,
             &mut progress,
+            &mut NoPath,
         ) {
             Ok(g) => g,
             Err(Error::Interrupted(why)) => {
@@ -246,6 +272,9 @@ pub fn filter_run(
         rows.push(row(k, &g.generated, &previous, seconds));
         csv.write(&rows[k])?;
         io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, &g.generated)?;
+        if let Some(d) = &mut dataset {
+            d.push(&g.generated)?;
+        }
         outputs.push(format!("iterate_{k}.npy"));
         iterates.push(g.generated);
     }

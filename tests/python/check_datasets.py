@@ -74,10 +74,50 @@ def check_forward(run: Path):
     ds.f.sel(t=summary["snapshot_times"][-1], method="nearest").plot()
 
 
+def check_axes(run: Path, ds, cfg):
+    cells, half_width = cfg["grid"]["cells"], cfg["grid"]["half_width"]
+    axes = ["x"] if cfg["model"]["dim"] == 1 else ["x", "y"]
+    for a in axes:
+        check(np.allclose(ds[a].values, centres(cells, half_width), rtol=0, atol=1e-12), f"{run}: {a}")
+    return axes
+
+
+def check_generate(run: Path):
+    cfg = tomllib.loads((run / "config.toml").read_text())
+    ds = xr.open_zarr(run / "run.zarr")
+    axes = check_axes(run, ds, cfg)
+    t_final = cfg["run"]["t_final"]
+    check(ds.f.dims == ("t", *axes) and ds.g.dims == ("s", *axes), f"{run}: dims {ds.f.dims} {ds.g.dims}")
+    check(ds.t.values[0] == 0.0 and ds.t.values[-1] == t_final, f"{run}: t {ds.t.values}")
+    check(np.allclose(ds.s.values, t_final - ds.t.values[::-1], atol=1e-12), f"{run}: s {ds.s.values}")
+    check(ds.sizes["t"] >= 3, f"{run}: the path has no output time inside (0, T)")
+    check(np.array_equal(ds.f.sel(t=0.0).values, np.load(run / "initial.npy")), f"{run}: f(0)")
+    check(np.array_equal(ds.f.isel(t=-1).values, np.load(run / "terminal.npy")), f"{run}: f(T)")
+    check(np.array_equal(ds.g.isel(s=-1).values, np.load(run / "generated.npy")), f"{run}: g(T)")
+    check(np.array_equal(ds.generated.values, np.load(run / "generated.npy")), f"{run}: generated")
+    if (run / "samples.npy").exists():
+        check(np.array_equal(ds.samples.values, np.load(run / "samples.npy")), f"{run}: samples")
+
+
+def check_filter(run: Path):
+    cfg = tomllib.loads((run / "config.toml").read_text())
+    ds = xr.open_zarr(run / "run.zarr")
+    check_axes(run, ds, cfg)
+    rows = list(csv.DictReader(open(run / "filter.csv")))
+    check(list(ds.iteration.values) == [int(r["iteration"]) for r in rows], f"{run}: iterations")
+    for k in ds.iteration.values:
+        check(np.array_equal(ds.iterate.sel(iteration=k).values, np.load(run / f"iterate_{k}.npy")),
+              f"{run}: iterate {k}")
+
+
 def main():
     for arg in sys.argv[1:]:
         run = Path(arg)
-        if (run / "run.zarr").exists():
+        if (run / "filter.csv").exists():
+            check_filter(run)
+        elif (run / "generated.npy").exists():
+            check_generate(run)
+        elif (run / "run.zarr").exists():
             check_forward(run)
         else:
             failures.append(f"{run}: no dataset")
