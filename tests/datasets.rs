@@ -119,6 +119,33 @@ fn datasets_open_in_xarray_with_their_coordinates() {
     args.extend(times);
     fpgen(&args, out);
     runs.push(out.join("filtered"));
+    // sample (2D with trajectories, 1D with profiles, two stopping times) and check-theory
+    fpgen(
+        &[
+            "sample",
+            "configs/score_two_diracs_ode.toml",
+            "--set",
+            "sampler.samples=400",
+            "--set",
+            "sampler.t_min=[1e-2, 1e-3]",
+        ],
+        out,
+    );
+    runs.push(out.join("score_two_diracs_ode"));
+    fpgen(
+        &[
+            "sample",
+            "configs/score_three_diracs_1d.toml",
+            "--set",
+            "sampler.samples=300",
+            "--set",
+            "name=\"one_d_sample\"",
+        ],
+        out,
+    );
+    runs.push(out.join("one_d_sample"));
+    fpgen(&["check-theory", "configs/score_three_diracs_1d.toml", "--set", "name=\"theory\""], out);
+    runs.push(out.join("theory"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_datasets.py");
     let o = Command::new(&python).arg(&script).args(&runs).output().unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));

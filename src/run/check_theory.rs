@@ -189,5 +189,17 @@ pub fn check_theory(
     };
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
     io::write_json(&dir.join("check.json"), &report)?;
+    if cfg.output.dataset {
+        let device = device.map_or("cpu".to_string(), |c| c.summary.name.clone());
+        super::score_dataset::write_check(
+            dir,
+            &cfg.to_toml_string(),
+            &grid,
+            &device,
+            &process,
+            &cloud,
+            &report,
+        )?;
+    }
     Ok(report)
 }

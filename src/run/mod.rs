@@ -18,6 +18,7 @@ pub mod progress;
 mod recorder;
 pub mod reverse;
 pub mod sample;
+pub mod score_dataset;
 pub mod simulation;
 pub mod verify;
 

@@ -16,6 +16,7 @@ use crate::io::RunDir;
 use crate::io::{self, frames, plot};
 use crate::model::score::{self, PointCloud};
 use crate::run::progress::Progress;
+use crate::run::score_dataset::SampleDataset;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
@@ -162,6 +163,32 @@ pub fn sample_run(
     if d == 1 {
         outputs.extend(write_profiles(cfg, &cloud, &grid, dir)?);
     }
+    let device_name = device.map_or("cpu".to_string(), |c| c.summary.name.clone());
+    let mut dataset = match cfg.output.dataset {
+        true => {
+            let first = crate::diffusion::sampler::SamplerSettings::from_config(
+                cfg,
+                cfg.t_mins().first().copied().unwrap_or(cfg.sampler.t_final),
+            );
+            let traced = first.trajectories.min(first.samples);
+            let times = crate::diffusion::analysis::check_times(cfg, &grid);
+            let toml = cfg.to_toml_string();
+            Some(SampleDataset::create(
+                dir,
+                &toml,
+                &cfg.name,
+                &grid,
+                &device_name,
+                &process,
+                &cloud,
+                &times,
+                first.samples,
+                traced,
+                first.steps,
+            )?)
+        }
+        false => None,
+    };
     let mut stops = Vec::new();
     for (k, t_min) in cfg.t_mins().into_iter().enumerate() {
         if super::interrupt::requested() {
@@ -202,6 +229,9 @@ pub fn sample_run(
         io::save_png(&dir.join(format!("{name}.png")), &samples_image(cfg, &grid, &sampled.samples))?;
         outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
         let traced = settings.trajectories.min(settings.samples);
+        if let Some(d) = &mut dataset {
+            d.stop(t_min, &sampled.samples, &sampled.times, &sampled.trajectories)?;
+        }
         if traced > 0 {
             let path = dir.join(format!("trajectories_{k}.npy"));
             let array = ndarray::Array3::from_shape_vec(
@@ -229,12 +259,16 @@ pub fn sample_run(
             rms_distance_to_support: rms,
         });
     }
+    if let Some(d) = &mut dataset {
+        d.finish(&stops)?;
+        outputs.push(super::dataset::FILE.into());
+    }
     let t: Vec<f64> = stops.iter().map(|s| s.t_min).collect();
     let r: Vec<f64> = stops.iter().map(|s| s.rms_distance_to_support).collect();
     outputs.push("summary.json".into());
     let summary = SampleSummary {
         name: cfg.name.clone(),
-        device: device.map_or("cpu".to_string(), |c| c.summary.name.clone()),
+        device: device_name,
         dim: d,
         data_points: cloud.len(),
         epsilon: cfg.sampler.epsilon,

@@ -110,10 +110,51 @@ def check_filter(run: Path):
               f"{run}: iterate {k}")
 
 
+def check_sample(run: Path):
+    cfg = tomllib.loads((run / "config.toml").read_text())
+    summary = json.loads((run / "summary.json").read_text())
+    ds = xr.open_zarr(run / "run.zarr")
+    check(list(ds.t_min.values) == [s["t_min"] for s in summary["stops"]], f"{run}: t_min")
+    check(np.allclose(ds.x.values, centres(cfg["grid"]["cells"], cfg["grid"]["half_width"]), atol=1e-12), f"{run}: x")
+    check(np.array_equal(ds.data.values, np.load(run / "data.npy")), f"{run}: data")
+    for k in range(ds.sizes["t_min"]):
+        check(np.array_equal(ds.samples.isel(t_min=k).values, np.load(run / f"samples_{k}.npy")), f"{run}: samples {k}")
+        if (run / f"trajectories_{k}.npy").exists():
+            tr = np.load(run / f"trajectories_{k}.npy")
+            check(np.array_equal(ds.trajectories.isel(t_min=k).values, tr), f"{run}: trajectories {k}")
+            t = ds.trajectory_t.isel(t_min=k).values
+            check(t[0] == cfg["sampler"]["t_final"] and np.isclose(t[-1], ds.t_min.values[k]), f"{run}: path times {k}")
+    check(np.array_equal(ds.tube_fraction.values, [s["tube_fraction"] for s in summary["stops"]]), f"{run}: tube")
+    if (run / "profiles.csv").exists():
+        # columns: x, then log u and the score at each check time
+        table = np.loadtxt(run / "profiles.csv", delimiter=",", skiprows=1)
+        check(table.shape[1] == 1 + 2 * ds.sizes["t_check"], f"{run}: profiles.csv has {table.shape[1]} columns")
+        check(np.allclose(table[:, 0], ds.x.values, rtol=0, atol=1e-12), f"{run}: profiles x")
+        for k, t in enumerate(ds.t_check.values):
+            check(np.allclose(ds.log_u.isel(t_check=k).values, table[:, 1 + 2 * k], rtol=1e-12), f"{run}: log_u at {t}")
+            check(np.allclose(ds.score.isel(t_check=k, axis=0).values, table[:, 2 + 2 * k], rtol=1e-12, atol=1e-12),
+                  f"{run}: score at {t}")
+
+
+def check_theory(run: Path):
+    report = json.loads((run / "check.json").read_text())
+    ds = xr.open_zarr(run / "run.zarr")
+    check(list(ds.t_check.values) == report["times"], f"{run}: t_check")
+    check(np.array_equal(ds.kl.values, report["kl"]), f"{run}: kl")
+    check(list(ds.measured.values) == [c["measured"] for c in report["checks"]], f"{run}: measured")
+    check(list(ds.passed.values) == [int(c["pass"]) for c in report["checks"]], f"{run}: passed")
+    check(ds.attrs["check_names"] == [c["name"] for c in report["checks"]], f"{run}: check names")
+    check(ds.log_u.dims[0] == "t_check" and ds.score.dims[-1] == "axis", f"{run}: profile dims")
+
+
 def main():
     for arg in sys.argv[1:]:
         run = Path(arg)
-        if (run / "filter.csv").exists():
+        if (run / "check.json").exists():
+            check_theory(run)
+        elif (run / "data.npy").exists():
+            check_sample(run)
+        elif (run / "filter.csv").exists():
             check_filter(run)
         elif (run / "generated.npy").exists():
             check_generate(run)
