@@ -41,52 +41,23 @@ fn datasets_open_in_xarray_with_their_coordinates() {
     let out = dir.path();
     let small = ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]"];
     let mut runs: Vec<PathBuf> = Vec::new();
-    for (config, name, cells) in [("subcritical_1d", "one_d", "101"), ("subcritical_2d", "two_d", "41")] {
-        let mut args =
-            vec!["run", &*format!("configs/{config}.toml")].into_iter().map(String::from).collect::<Vec<_>>();
-        args.extend(
-            ["--set", &format!("grid.cells={cells}"), "--set", &format!("name=\"{name}\"")].map(String::from),
-        );
-        args.extend(small.map(String::from));
-        fpgen(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
-        runs.push(out.join(name));
+    // 1D, 2D, f32, and a run stopped at a step and resumed (its dataset is cut back and
+    // goes on)
+    for (config, name, cells, extra) in [
+        ("subcritical_1d", "one_d", "101", "run.precision=\"f64\""),
+        ("subcritical_2d", "two_d", "41", "run.precision=\"f64\""),
+        ("subcritical_2d", "single", "41", "run.precision=\"f32\""),
+        ("subcritical_2d", "resumed", "41", "run.max_steps=7"),
+    ] {
+        let (config, cells, name_key) =
+            (format!("configs/{config}.toml"), format!("grid.cells={cells}"), format!("name=\"{name}\""));
+        let mut args = vec!["run", &config, "--set", &cells, "--set", &name_key, "--set", extra];
+        args.extend(small);
+        fpgen(&args, out);
+        if name != "resumed" {
+            runs.push(out.join(name));
+        }
     }
-    // f32, and a run stopped at a step and resumed: its dataset is cut back and goes on
-    fpgen(
-        &[
-            "run",
-            "configs/subcritical_2d.toml",
-            "--set",
-            "grid.cells=41",
-            "--set",
-            "name=\"single\"",
-            "--set",
-            "run.precision=\"f32\"",
-            small[0],
-            small[1],
-            small[2],
-            small[3],
-        ],
-        out,
-    );
-    runs.push(out.join("single"));
-    fpgen(
-        &[
-            "run",
-            "configs/subcritical_2d.toml",
-            "--set",
-            "grid.cells=41",
-            "--set",
-            "name=\"resumed\"",
-            "--set",
-            "run.max_steps=7",
-            small[0],
-            small[1],
-            small[2],
-            small[3],
-        ],
-        out,
-    );
     let resumed = out.join("resumed");
     let o = Command::new(env!("CARGO_BIN_EXE_fpgen"))
         .args(["resume", resumed.to_str().unwrap(), "--quiet", "--set", "run.max_steps=1000000"])
