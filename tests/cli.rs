@@ -257,7 +257,7 @@ fn render_redraws_snapshots_with_one_range() {
     let run = out.join("tiny");
     let redrawn = dir.path().join("gray");
     let o = fpgen()
-        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--min-pixels", "42"])
+        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--min-pixels", "42", "--bare"])
         .args(["--out-dir", redrawn.to_str().unwrap()])
         .output()
         .unwrap();
@@ -271,12 +271,20 @@ fn render_redraws_snapshots_with_one_range() {
     assert!(peaks[2] < 250, "the last frame is drawn in the run's range, not its own: {peaks:?}");
 
     let o = fpgen()
-        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--range", "10", "20"])
+        .args(["render", run.to_str().unwrap(), "--colormap", "gray", "--range", "10", "20", "--bare"])
         .args(["--out-dir", redrawn.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(frames.iter().all(|p| gray_peak(p) == 0));
+    // without --bare each frame is a figure: the 42 × 42 field inside axes and a colour bar
+    let o = fpgen()
+        .args(["render", run.to_str().unwrap(), "--min-pixels", "42", "--out-dir", redrawn.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (w, h) = image::image_dimensions(&frames[0]).unwrap();
+    assert!(w > 42 + 100 && h > 42 + 50, "{w} × {h}");
 
     // a bad range names the key
     let o = fpgen().args(["render", run.to_str().unwrap(), "--range", "2", "1"]).output().unwrap();

@@ -30,10 +30,13 @@ pub struct Args {
     /// Where the PNGs go (default: RUN_DIR/frames, replacing the run's frames).
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Only the colour-mapped field, without axes, colour bar or title.
+    #[arg(long)]
+    pub bare: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { run_dir, colormap, log_scale, linear, log_decades, range, min_pixels, out_dir } = args;
+    let Args { run_dir, colormap, log_scale, linear, log_decades, range, min_pixels, out_dir, bare } = args;
     let colours = fpgen::io::rerender::ColourOverrides {
         colormap,
         log_scale: if log_scale {
@@ -46,6 +49,7 @@ pub fn run(args: Args) -> Result<()> {
         log_decades,
         range: range.map(|r| [r[0], r[1]]),
         min_pixels,
+        bare,
     };
     let report = fpgen::io::rerender::rerender(&run_dir, &colours, out_dir.as_deref())
         .with_context(|| format!("render {}", run_dir.display()))?;

@@ -205,8 +205,40 @@ fn plot_profile(field: &[f64], style: &FrameStyle) -> RgbImage {
     img
 }
 
-pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], style: &FrameStyle) -> Result<()> {
-    save_png(path, &render(grid, field, style))
+/// The figure of a field: a 2D colour map in axes with its colour bar, or a 1D profile
+/// as a line plot, under `title`.
+pub fn figure(grid: &Grid, field: &[f64], style: &FrameStyle, title: &str) -> RgbImage {
+    if grid.dim == 1 {
+        let labels =
+            super::figure::Labels { title: title.into(), half_width: grid.half_width, value: "f".into() };
+        let scale = style.scale;
+        return match super::figure::lines(&grid.centres(), &[("f".into(), field)], &scale, &labels) {
+            Ok(image) => image,
+            Err(why) => {
+                log::warn!("{why}; the frame is drawn without axes");
+                render(grid, field, style)
+            }
+        };
+    }
+    frame_figure(grid, render(grid, field, style), style, title)
+}
+
+/// A 2D colour map already drawn (on the device, or by `render`) placed in its axes with
+/// the colour bar and `title`; the bare image where the figure cannot be drawn.
+pub fn frame_figure(grid: &Grid, image: RgbImage, style: &FrameStyle, title: &str) -> RgbImage {
+    let labels =
+        super::figure::Labels { title: title.into(), half_width: grid.half_width, value: "f".into() };
+    match super::figure::framed_2d(&image, &style.scale, style.colormap, &labels) {
+        Ok(figure) => figure,
+        Err(why) => {
+            log::warn!("{why}; the frame is drawn without axes");
+            image
+        }
+    }
+}
+
+pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], style: &FrameStyle, title: &str) -> Result<()> {
+    save_png(path, &figure(grid, field, style, title))
 }
 
 /// Where the particles are, finer than the grid: a `min_pixels`² histogram of the positions

@@ -18,6 +18,8 @@ pub struct ColourOverrides {
     /// A fixed range; without it the range covers every snapshot of the run.
     pub range: Option<[f64; 2]>,
     pub min_pixels: Option<u32>,
+    /// Only the colour-mapped field (no axes, colour bar or title): for compositing.
+    pub bare: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -73,7 +75,14 @@ pub fn rerender(run_dir: &Path, colours: &ColourOverrides, out_dir: Option<&Path
     let mut written = Vec::with_capacity(paths.len());
     for path in &paths {
         let png = out_dir.join(path.with_extension("png").file_name().unwrap_or_default());
-        frames::write_frame(&png, &grid, &crate::config::npy::read_field_npy(path, &grid)?, &style)?;
+        let field = crate::config::npy::read_field_npy(path, &grid)?;
+        if colours.bare {
+            super::save_png(&png, &frames::render(&grid, &field, &style))?;
+        } else {
+            let title =
+                format!("{}: {}", config.name, path.file_stem().unwrap_or_default().to_string_lossy());
+            frames::write_frame(&png, &grid, &field, &style, &title)?;
+        }
         written.push(png);
     }
     Ok(RenderReport { frames: written, scale: style.scale })

@@ -155,17 +155,19 @@ impl SnapshotWriter<'_> {
             self.times.push(backend.time());
         }
         if out.frames {
+            // the colour map is drawn where the field is; axes, colour bar and title around it
+            let title = format!("{}   t = {:.4}", self.config.name, backend.time());
             let image = match backend.render_frame(&self.style)? {
                 Some(image) => {
                     self.drawn_on = Some("device");
-                    image
+                    frames::frame_figure(self.grid, image, &self.style, &title)
                 }
                 None => {
                     if !read {
                         backend.read_back(self.field)?;
                     }
                     self.drawn_on = Some("host");
-                    frames::render(self.grid, self.field, &self.style)
+                    frames::figure(self.grid, self.field, &self.style, &title)
                 }
             };
             io::save_png(&self.dir.join("frames").join(format!("{name}.png")), &image)?;

@@ -278,7 +278,8 @@ impl ParticleWriter<'_> {
             dataset.output(t, &x, &f)?;
         }
         if self.config.output.frames {
-            frames::write_frame(&dir.join(format!("density_{name}.png")), grid, &f, &self.style)?;
+            let title = format!("{}: particles   t = {t:.4}", self.config.name);
+            frames::write_frame(&dir.join(format!("density_{name}.png")), grid, &f, &self.style, &title)?;
             if grid.dim == 2 {
                 io::save_png(
                     &dir.join(format!("scatter_{name}.png")),

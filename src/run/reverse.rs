@@ -105,7 +105,8 @@ pub fn generate_run(
     let style = frames::FrameStyle::covering(&config.output, fields.iter().map(|(_, f)| f.as_slice()));
     for (name, f) in fields {
         io::write_field_npy(&dir.join(format!("{name}.npy")), &grid, f)?;
-        frames::write_frame(&dir.join(format!("{name}.png")), &grid, f, &style)?;
+        let title = format!("{}: {name}", config.name);
+        frames::write_frame(&dir.join(format!("{name}.png")), &grid, f, &style, &title)?;
         outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
     }
     let mut samples_vs_initial = None;
@@ -115,7 +116,7 @@ pub fn generate_run(
         let image = if grid.dim == 2 {
             frames::scatter_image(&g.samples, &grid, &config.output)
         } else {
-            frames::render(&grid, &hist, &style)
+            frames::figure(&grid, &hist, &style, &format!("{}: histogram of the samples", config.name))
         };
         io::save_png(&dir.join("samples.png"), &image)?;
         outputs.extend(["samples.npy".to_string(), "samples.png".to_string()]);
@@ -280,7 +281,14 @@ pub fn filter_run(
     }
     remove_spill_dir(dir);
     let style = frames::FrameStyle::covering(&config.output, iterates.iter().map(|f| f.as_slice()));
-    let images: Vec<image::RgbImage> = iterates.iter().map(|f| frames::render(&grid, f, &style)).collect();
+    let images: Vec<image::RgbImage> = iterates
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let title = if k == 0 { "input".to_string() } else { format!("iteration {k}") };
+            frames::figure(&grid, f, &style, &title)
+        })
+        .collect();
     io::save_png(&dir.join("strip.png"), &strip(&images))?;
     let summary = FilterSummary {
         name: config.name.clone(),

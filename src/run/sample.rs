@@ -47,7 +47,7 @@ fn samples_image(cfg: &DiffusionConfig, grid: &Grid, samples: &[f64]) -> image::
     }
     let hist = crate::reverse::particles::histogram(grid, samples, 1.0);
     let style = frames::FrameStyle::covering(&cfg.output, [hist.as_slice()]);
-    frames::render(grid, &hist, &style)
+    frames::figure(grid, &hist, &style, &format!("{}: histogram of the samples", cfg.name))
 }
 
 fn trajectories_image(
