@@ -45,9 +45,18 @@ fn run_writes_a_complete_run_directory() {
         .unwrap();
     assert!(status.success());
     let run = out.join("tiny");
-    for f in ["config.toml", "diagnostics.csv", "summary.json", "f_final.npy", "snapshots/f_00000000.npy"] {
+    for f in [
+        "config.toml",
+        "diagnostics.csv",
+        "diagnostics.png",
+        "summary.json",
+        "f_final.npy",
+        "snapshots/f_00000000.npy",
+        "run.zarr/zarr.json",
+    ] {
         assert!(run.join(f).is_file(), "missing {f}");
     }
+    assert!(!run.join("kymograph.png").exists(), "a kymograph is for 1D runs");
     // The resolved config holds the override and every default.
     let resolved = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(resolved.contains("integrator = \"ssp-rk2\"") && resolved.contains("safety = 0.9"), "{resolved}");
@@ -239,6 +248,29 @@ fn gpu_run_writes_a_run_directory() {
 
 fn gray_peak(path: &Path) -> u8 {
     image::open(path).unwrap().to_luma8().pixels().map(|p| p.0[0]).max().unwrap()
+}
+
+/// A 1D run draws its kymograph (f over x and t) beside the diagnostics plot.
+#[test]
+fn a_one_dimensional_run_draws_its_kymograph() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/subcritical_1d.toml");
+    let out = dir.path().join("out");
+    let (code, err) = exit_code_of(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "run.t_final=0.5",
+        "--set",
+        "run.output_times=[0.1, 0.2]",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (w, h) = image::image_dimensions(out.join("subcritical_1d/kymograph.png")).unwrap();
+    assert!(w > 300 && h > 200, "{w} × {h}");
+    assert!(out.join("subcritical_1d/diagnostics.png").is_file());
 }
 
 /// `render` redraws every snapshot with one colour range: by default the range of all

@@ -32,6 +32,14 @@ pub struct Labels {
     pub half_width: f64,
     /// The colour bar's (2D) or the vertical axis's (1D) label.
     pub value: String,
+    /// The vertical axis of a 2D figure when it is not y ∈ [-L, L] (a kymograph's t).
+    pub vertical: Option<(String, f64, f64)>,
+}
+
+impl Labels {
+    pub fn new(title: impl Into<String>, half_width: f64, value: impl Into<String>) -> Self {
+        Self { title: title.into(), half_width, value: value.into(), vertical: None }
+    }
 }
 
 fn failed(e: impl std::fmt::Display) -> String {
@@ -50,9 +58,9 @@ pub fn framed_2d(
         return Err("the shipped font cannot be loaded".into());
     }
     let side = field.width().max(64);
-    let text = (side / 40).clamp(13, 28);
+    let text = (side.max(field.height()) / 40).clamp(13, 28);
     let (left, bottom, top, bar) = (5 * text, 4 * text, 3 * text, 10 * text);
-    let (mut w, mut h) = (left + side + bar + text, top + side + bottom);
+    let (mut w, mut h) = (left + side + bar + text, top + field.height().max(64) + bottom);
     // the layout puts the caption and axes where the font says: draw once, then size the
     // canvas so that the plotting area is exactly the field's image
     let mut drawn = draw_2d(w, h, side, scale, map, labels, text)?;
@@ -87,18 +95,19 @@ fn draw_2d(
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         let (main, side_bar) = root.split_horizontally(left + side + text / 2);
         let l = labels.half_width;
+        let (y_desc, y0, y1) = labels.vertical.clone().unwrap_or(("y".into(), -l, l));
         let mut chart = ChartBuilder::on(&main)
             .caption(&labels.title, (FONT, text + 4))
             .margin_right(text / 2)
             .x_label_area_size(bottom - text / 2)
             .y_label_area_size(left)
-            .build_cartesian_2d(-l..l, -l..l)
+            .build_cartesian_2d(-l..l, y0..y1)
             .map_err(failed)?;
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc("x")
-            .y_desc("y")
+            .y_desc(y_desc)
             .label_style((FONT, text))
             .axis_desc_style((FONT, text + 2))
             .draw()
@@ -270,12 +279,56 @@ pub fn lines(
     RgbImage::from_raw(w, h, buf).ok_or_else(|| "figure buffer size".to_string())
 }
 
+/// Quantities against t, one panel each (2 columns), under a title.
+pub fn panels(t: &[f64], series: &[(&str, Vec<f64>)], title: &str) -> Result<RgbImage, String> {
+    if !font_ready() {
+        return Err("the shipped font cannot be loaded".into());
+    }
+    let rows = series.len().div_ceil(2).max(1);
+    let (w, h, text) = (1100u32, 60 + 330 * rows as u32, 15u32);
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let root = root.titled(title, (FONT, text + 6)).map_err(failed)?;
+        let t0 = t.first().copied().unwrap_or(0.0);
+        let t1 = t.last().copied().filter(|&v| v > t0).unwrap_or(t0 + 1.0);
+        for (area, (name, values)) in root.split_evenly((rows, 2)).iter().zip(series) {
+            let finite = values.iter().copied().filter(|v| v.is_finite());
+            let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+            let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * lo.abs().max(1e-300) };
+            let mut chart = ChartBuilder::on(area)
+                .margin(text)
+                .x_label_area_size(3 * text)
+                .y_label_area_size(6 * text)
+                .build_cartesian_2d(t0..t1, (lo - pad)..(hi + pad))
+                .map_err(failed)?;
+            chart
+                .configure_mesh()
+                .x_desc("t")
+                .y_desc(*name)
+                .y_label_formatter(&|v| format!("{v:.3e}"))
+                .label_style((FONT, text))
+                .axis_desc_style((FONT, text + 1))
+                .light_line_style(TRANSPARENT)
+                .draw()
+                .map_err(failed)?;
+            let points = t.iter().copied().zip(values.iter().copied()).filter(|(_, v)| v.is_finite());
+            chart
+                .draw_series(LineSeries::new(points, RGBColor(31, 119, 180).stroke_width(2)))
+                .map_err(failed)?;
+        }
+        root.present().map_err(failed)?;
+    }
+    RgbImage::from_raw(w, h, buf).ok_or_else(|| "figure buffer size".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn labels() -> Labels {
-        Labels { title: "test   t = 0.5000".into(), half_width: 3.0, value: "f".into() }
+        Labels::new("test   t = 0.5000", 3.0, "f")
     }
 
     /// The field's pixels land unchanged inside the axes (the figure is larger and has
@@ -301,6 +354,20 @@ mod tests {
         assert!(dark > 500, "labels and axes are drawn ({dark} dark pixels)");
         let log = Scale { lo: 1e-3, hi: 2.0, log: true };
         assert!(framed_2d(&field, &log, Colormap::Magma, &labels()).is_ok());
+    }
+
+    #[test]
+    fn panels_draw_every_series() {
+        let t: Vec<f64> = (0..20).map(f64::from).collect();
+        let series = vec![
+            ("mass", t.iter().map(|v| 1.0 + 1e-15 * v).collect()),
+            ("max", t.clone()),
+            ("entropy", t.iter().map(|v| -v).collect()),
+        ];
+        let fig = panels(&t, &series, "diagnostics").unwrap();
+        let blue = fig.pixels().filter(|p| p.0 == [31, 119, 180]).count();
+        assert!(blue > 300, "{blue}");
+        assert_eq!(fig.height(), 60 + 2 * 330);
     }
 
     #[test]

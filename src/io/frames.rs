@@ -209,8 +209,7 @@ fn plot_profile(field: &[f64], style: &FrameStyle) -> RgbImage {
 /// as a line plot, under `title`.
 pub fn figure(grid: &Grid, field: &[f64], style: &FrameStyle, title: &str) -> RgbImage {
     if grid.dim == 1 {
-        let labels =
-            super::figure::Labels { title: title.into(), half_width: grid.half_width, value: "f".into() };
+        let labels = super::figure::Labels::new(title, grid.half_width, "f");
         let scale = style.scale;
         return match super::figure::lines(&grid.centres(), &[("f".into(), field)], &scale, &labels) {
             Ok(image) => image,
@@ -226,12 +225,41 @@ pub fn figure(grid: &Grid, field: &[f64], style: &FrameStyle, title: &str) -> Rg
 /// A 2D colour map already drawn (on the device, or by `render`) placed in its axes with
 /// the colour bar and `title`; the bare image where the figure cannot be drawn.
 pub fn frame_figure(grid: &Grid, image: RgbImage, style: &FrameStyle, title: &str) -> RgbImage {
-    let labels =
-        super::figure::Labels { title: title.into(), half_width: grid.half_width, value: "f".into() };
+    let labels = super::figure::Labels::new(title, grid.half_width, "f");
     match super::figure::framed_2d(&image, &style.scale, style.colormap, &labels) {
         Ok(figure) => figure,
         Err(why) => {
             log::warn!("{why}; the frame is drawn without axes");
+            image
+        }
+    }
+}
+
+/// The kymograph of a 1D run: f(t, x) as an image, x across and t up (each pixel row shows
+/// the latest snapshot at or before its time), in axes x, t with the colour bar.
+pub fn kymograph(
+    grid: &Grid,
+    times: &[f64],
+    fields: &[Vec<f64>],
+    style: &FrameStyle,
+    title: &str,
+) -> RgbImage {
+    let k = style.pixels_per_cell(grid.cells);
+    let width = grid.cells as u32 * k;
+    let height = (width * 2 / 3).max(200);
+    let (t0, t1) = (times.first().copied().unwrap_or(0.0), times.last().copied().unwrap_or(1.0));
+    let image = RgbImage::from_fn(width, height, |px, py| {
+        let t = t0 + (t1 - t0) * (1.0 - (py as f64 + 0.5) / height as f64);
+        let snapshot = times.iter().rposition(|&s| s <= t).unwrap_or(0);
+        let value = fields.get(snapshot).map_or(0.0, |f| f[(px / k) as usize]);
+        Rgb(colour(style.colormap, style.scale.unit(value)))
+    });
+    let mut labels = super::figure::Labels::new(title, grid.half_width, "f");
+    labels.vertical = Some(("t".into(), t0, t1));
+    match super::figure::framed_2d(&image, &style.scale, style.colormap, &labels) {
+        Ok(figure) => figure,
+        Err(why) => {
+            log::warn!("{why}; the kymograph is drawn without axes");
             image
         }
     }

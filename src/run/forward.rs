@@ -4,7 +4,9 @@
 
 use super::checkpoint::{self, Checkpoint, CheckpointWriter};
 use super::dataset::{self, RunDataset};
-use super::observers::{DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker};
+use super::observers::{
+    write_run_figures, DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker,
+};
 use super::progress::Progress;
 use super::simulation::{EndReason, ForwardRun, Simulation};
 use crate::config::Config;
@@ -222,9 +224,11 @@ pub fn run(
     if snapshots.last_step != Some(step) {
         snapshots.write(step, backend)?;
     }
+    let rows: Vec<DiagnosticsRow> = io::read_rows(&csv_path)?;
     if let Some(dataset) = &mut snapshots.dataset {
-        dataset.write_diagnostics(&io::read_rows(&csv_path)?)?;
+        dataset.write_diagnostics(&rows)?;
     }
+    write_run_figures(&snapshots, &rows)?;
     let d = backend.diagnostics()?;
     let t = backend.time();
     let stop = match &end.reason {

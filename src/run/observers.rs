@@ -226,3 +226,35 @@ impl Tracker {
         })
     }
 }
+
+/// diagnostics.png (relative mass drift, max f, entropy and origin-cell mass against t)
+/// and, for a 1D run with snapshots, kymograph.png (f over x and t).
+pub(super) fn write_run_figures(snapshots: &SnapshotWriter<'_>, rows: &[DiagnosticsRow]) -> Result<()> {
+    let (config, grid, dir) = (snapshots.config, snapshots.grid, snapshots.dir);
+    if !config.output.frames {
+        return Ok(());
+    }
+    let t: Vec<f64> = rows.iter().map(|r| r.t).collect();
+    let column = |f: fn(&DiagnosticsRow) -> f64| -> Vec<f64> { rows.iter().map(f).collect() };
+    let series = [
+        ("relative mass drift", column(|r| r.rel_mass_drift)),
+        ("max f", column(|r| r.max)),
+        ("entropy", column(|r| r.entropy)),
+        ("origin-cell mass", column(|r| r.origin_mass)),
+    ];
+    match io::figure::panels(&t, &series, &format!("{}: diagnostics", config.name)) {
+        Ok(image) => io::save_png(&dir.join("diagnostics.png"), &image)?,
+        Err(why) => log::warn!("diagnostics.png: {why}"),
+    }
+    if grid.dim == 1 && config.output.snapshots && snapshots.names.len() >= 2 {
+        let fields = snapshots
+            .names
+            .iter()
+            .map(|name| crate::config::npy::read_field_npy(&dir.join(name), grid))
+            .collect::<Result<Vec<_>>>()?;
+        let title = format!("{}: f(t, x)", config.name);
+        let image = frames::kymograph(grid, &snapshots.times, &fields, &snapshots.style, &title);
+        io::save_png(&dir.join("kymograph.png"), &image)?;
+    }
+    Ok(())
+}
