@@ -37,6 +37,26 @@ impl Precision {
     }
 }
 
+/// The container of a run's movie.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum MovieFormat {
+    /// Animated GIF, written by fpgen itself.
+    Gif,
+    /// H.264 MP4 through `ffmpeg`, which must be on PATH.
+    Mp4,
+}
+
+impl MovieFormat {
+    /// The movie's file name in a run directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            MovieFormat::Gif => "movie.gif",
+            MovieFormat::Mp4 => "movie.mp4",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Colormap {

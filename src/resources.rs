@@ -69,6 +69,16 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((value * scale as f64) as u64)
 }
 
+/// `ffmpeg` runs from PATH (for MP4 movies).
+pub fn ffmpeg_available() -> bool {
+    std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

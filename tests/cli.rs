@@ -250,6 +250,36 @@ fn gray_peak(path: &Path) -> u8 {
     image::open(path).unwrap().to_luma8().pixels().map(|p| p.0[0]).max().unwrap()
 }
 
+/// `output.movie = "gif"` writes movie.gif with one frame per PNG frame; `fpgen movie`
+/// makes one from a finished run; an MP4 without ffmpeg is refused naming the key.
+#[test]
+fn movies_hold_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let out = dir.path().join("out");
+    let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());
+    let (code, err) = exit_code_of(&["run", c, "--out", o, "--quiet", "--set", "output.movie=\"gif\""]);
+    assert_eq!(code, Some(0), "{err}");
+    let run = out.join("tiny");
+    let count = |path: &Path| {
+        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+        let decoder = image::codecs::gif::GifDecoder::new(file).unwrap();
+        image::AnimationDecoder::into_frames(decoder).collect_frames().unwrap().len()
+    };
+    let frames = json_at(&run.join("summary.json"))["frames"].as_array().unwrap().len();
+    assert_eq!((count(&run.join("movie.gif")), frames), (3, 3));
+    std::fs::remove_file(run.join("movie.gif")).unwrap();
+    let (code, err) = exit_code_of(&["movie", run.to_str().unwrap(), "--fps", "10"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(count(&run.join("movie.gif")), 3);
+    if !fpgen::resources::ffmpeg_available() {
+        let (code, err) =
+            exit_code_of(&["run", c, "--out", o, "--quiet", "--force", "--set", "output.movie=\"mp4\""]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("output.movie") && err.contains("ffmpeg"), "{err}");
+    }
+}
+
 /// A 1D run draws its kymograph (f over x and t) beside the diagnostics plot.
 #[test]
 fn a_one_dimensional_run_draws_its_kymograph() {

@@ -11,6 +11,7 @@ mod critical_mass;
 mod filter;
 mod generate;
 mod info;
+mod movie;
 mod render;
 mod resume;
 mod run;
@@ -59,6 +60,8 @@ enum Command {
     /// Draw the snapshots of a finished run again with new colour settings, one colour
     /// range for all (default: the range of every snapshot).
     Render(render::Args),
+    /// A movie (GIF, or MP4 through ffmpeg) of a finished run's frames: RUN_DIR/movie.gif.
+    Movie(movie::Args),
     /// Critical mass M_c(γ, d) on ℝ^d and on the box, as JSON.
     CriticalMass(critical_mass::Args),
     /// Run a config on the GPU (f32) and the CPU (f32 and f64) and compare; exits
@@ -94,6 +97,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::CheckTheory(args) => check_theory::run(args),
         Command::Render(args) => render::run(args),
+        Command::Movie(args) => movie::run(args),
         Command::CriticalMass(args) => critical_mass::run(args),
         Command::Verify(args) => verify::run(args),
         Command::BenchParticles(args) => bench_particles::run(args),

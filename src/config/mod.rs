@@ -27,7 +27,7 @@ pub use diffusion::DiffusionConfig;
 pub use grid::GridSection;
 pub use initial::{InitialKind, InitialSection, Point};
 pub use model::ModelSection;
-pub use output::{Colormap, OutputSection};
+pub use output::{Colormap, MovieFormat, OutputSection};
 pub use overrides::{fill_name_and_path, parse_config, parse_with_overrides};
 pub use particles::ParticlesSection;
 pub use reverse::ReverseSection;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::defaults::*;
-pub use crate::kinds::Colormap;
+pub use crate::kinds::{Colormap, MovieFormat};
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +32,36 @@ pub struct OutputSection {
     /// Frames are upscaled (nearest cell) to at least this many pixels per side.
     #[serde(default = "default_min_pixels")]
     pub min_pixels: u32,
+    /// A movie of the frames at the end of the run: "gif" or "mp4" (ffmpeg).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movie: Option<MovieFormat>,
+    /// Frames per second of the movie.
+    #[serde(default = "default_movie_fps")]
+    pub movie_fps: f64,
+}
+
+fn default_movie_fps() -> f64 {
+    4.0
+}
+
+impl OutputSection {
+    /// The movie settings are usable here: a positive frame rate, and ffmpeg on PATH for
+    /// an MP4.
+    pub fn check_movie(&self) -> Result<(), crate::error::ConfigError> {
+        if !(self.movie_fps.is_finite() && self.movie_fps > 0.0 && self.movie_fps <= 120.0) {
+            return Err(crate::error::ConfigError::new(
+                "output.movie_fps",
+                format!("must be in (0, 120] (got {})", self.movie_fps),
+            ));
+        }
+        if self.movie == Some(MovieFormat::Mp4) && !crate::resources::ffmpeg_available() {
+            return Err(crate::error::ConfigError::new(
+                "output.movie",
+                "\"mp4\" needs ffmpeg on PATH, and there is none; use \"gif\" or install ffmpeg",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for OutputSection {
@@ -45,6 +75,8 @@ impl Default for OutputSection {
             log_decades: default_log_decades(),
             color_range: None,
             min_pixels: default_min_pixels(),
+            movie: None,
+            movie_fps: default_movie_fps(),
         }
     }
 }

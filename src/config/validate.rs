@@ -196,7 +196,7 @@ pub(super) fn check_output(o: &OutputSection) -> Result<(), ConfigError> {
             format!("must be in [1, {MAX_PIXELS}] (got {})", o.min_pixels),
         ));
     }
-    Ok(())
+    o.check_movie()
 }
 
 pub(super) fn check_threads(threads: Option<usize>) -> Result<(), ConfigError> {

@@ -3,6 +3,7 @@
 
 pub mod figure;
 pub mod frames;
+pub mod movie;
 pub mod plot;
 pub mod provenance;
 pub mod rerender;

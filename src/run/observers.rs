@@ -227,8 +227,9 @@ impl Tracker {
     }
 }
 
-/// diagnostics.png (relative mass drift, max f, entropy and origin-cell mass against t)
-/// and, for a 1D run with snapshots, kymograph.png (f over x and t).
+/// diagnostics.png (relative mass drift, max f, entropy and origin-cell mass against t),
+/// the movie of the frames (`output.movie`) and, for a 1D run with snapshots,
+/// kymograph.png (f over x and t).
 pub(super) fn write_run_figures(snapshots: &SnapshotWriter<'_>, rows: &[DiagnosticsRow]) -> Result<()> {
     let (config, grid, dir) = (snapshots.config, snapshots.grid, snapshots.dir);
     if !config.output.frames {
@@ -245,6 +246,10 @@ pub(super) fn write_run_figures(snapshots: &SnapshotWriter<'_>, rows: &[Diagnost
     match io::figure::panels(&t, &series, &format!("{}: diagnostics", config.name)) {
         Ok(image) => io::save_png(&dir.join("diagnostics.png"), &image)?,
         Err(why) => log::warn!("diagnostics.png: {why}"),
+    }
+    if let Some(format) = config.output.movie {
+        let frames: Vec<_> = snapshots.frames.iter().map(|f| dir.join(f)).collect();
+        io::movie::write_movie(&frames, &dir.join(format.file_name()), format, config.output.movie_fps)?;
     }
     if grid.dim == 1 && config.output.snapshots && snapshots.names.len() >= 2 {
         let fields = snapshots
