@@ -1,22 +1,23 @@
 // Colour-map a 2D f32 field into RGBA8 pixels on the device, so that only the image is
-// read back. CPU twin: `frames::render` (same scale, colormap polynomial, rounding and
+// read back. CPU twin: `frames::render` (same scale, table entry, rounding and
 // orientation: cell (ix, iy) with y up, each cell drawn as k × k pixels).
 
 struct ColormapParams {
     n: u32,            // cells per side
     k: u32,            // pixels per cell along each axis
     width: u32,        // n × k
-    map: u32,          // 0 gray, 1 polynomial (coefficients below)
     log_scale: u32,
-    _pad0: u32,
     lo: f32,           // linear: range [lo, hi]; log: log10 of it
     hi: f32,
-    coeffs: array<vec4<f32>, 7>, // rgb coefficients of s^0 .. s^6
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: ColormapParams;
 @group(0) @binding(1) var<storage, read> field: array<f32>;
 @group(0) @binding(2) var<storage, read_write> pixels: array<u32>;
+// the colour map's 256 entries, r | g << 8 | b << 16 (twin: `frames::table`)
+@group(0) @binding(3) var<storage, read> table: array<u32, 256>;
 
 const INV_LN10: f32 = 0.43429448190325176;
 
@@ -38,21 +39,9 @@ fn unit(v: f32) -> f32 {
     return clamp(s, 0.0, 1.0);
 }
 
-// Round to the nearest byte, halves away from zero (as Rust's f64::round).
+// The nearest of the 256 entries (twin: `frames::entry`).
 fn to_byte(x: f32) -> u32 {
-    return u32(floor(255.0 * clamp(x, 0.0, 1.0) + 0.5));
-}
-
-fn colour(s: f32) -> vec3<u32> {
-    if (p.map == 0u) {
-        let g = to_byte(s);
-        return vec3<u32>(g, g, g);
-    }
-    var acc = vec3<f32>(0.0);
-    for (var i = 6; i >= 0; i = i - 1) {
-        acc = acc * s + p.coeffs[i].xyz;
-    }
-    return vec3<u32>(to_byte(acc.x), to_byte(acc.y), to_byte(acc.z));
+    return min(u32(floor(255.0 * clamp(x, 0.0, 1.0) + 0.5)), 255u);
 }
 
 @compute @workgroup_size(16, 16, 1)
@@ -64,6 +53,5 @@ fn render(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let ix = px / p.k;
     let iy = p.n - 1u - py / p.k;
-    let c = colour(unit(field[ix * p.n + iy]));
-    pixels[py * p.width + px] = c.x | (c.y << 8u) | (c.z << 16u) | (255u << 24u);
+    pixels[py * p.width + px] = table[to_byte(unit(field[ix * p.n + iy]))] | (255u << 24u);
 }

@@ -63,6 +63,9 @@ pub enum Colormap {
     #[default]
     Viridis,
     Magma,
+    Cividis,
+    /// Blue–white–red (ColorBrewer RdBu, reversed), for differences.
+    Diverging,
     Gray,
 }
 

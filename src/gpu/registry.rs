@@ -49,7 +49,7 @@ pub const REDUCE: Module = module!("reduce": "reduce.wgsl";
 /// Colour-mapped frames.
 pub const COLORMAP: Module = module!("colormap": "colormap.wgsl";
     host "forward::gpu::render::GpuRenderer";
-    twins ["io::frames::render"];
+    twins ["io::frames::render", "io::frames::entry"];
     mirrors ["ColormapParams"]);
 
 /// The shared random numbers, writing their output for a check against the CPU.

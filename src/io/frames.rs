@@ -1,6 +1,7 @@
 //! PNG frames: a colour-mapped image of a 2D density, or a line plot of a 1D profile.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use image::{Rgb, RgbImage};
 
@@ -8,48 +9,31 @@ use crate::config::{Colormap, OutputSection};
 use crate::error::Result;
 use crate::grid::Grid;
 
-/// Polynomial fits of matplotlib's viridis and magma (degree 6, per channel).
-const VIRIDIS: [[f64; 3]; 7] = [
-    [0.277_727_327_223_417_7, 0.005_407_344_544_966_578, 0.334_099_805_335_306_1],
-    [0.105_093_043_108_577_4, 1.404_613_529_898_575, 1.384_590_162_594_685],
-    [-0.330_861_828_725_556_3, 0.214_847_559_468_213, 0.095_095_163_028_236_59],
-    [-4.634_230_498_983_486, -5.799_100_973_351_585, -19.332_440_956_279_87],
-    [6.228_269_936_347_081, 14.179_933_366_805_09, 56.690_552_600_681_05],
-    [4.776_384_997_670_288, -13.745_145_377_746_01, -65.353_032_633_372_34],
-    [-5.435_455_855_934_631, 4.645_852_612_178_535, 26.312_435_249_583_2],
-];
-const MAGMA: [[f64; 3]; 7] = [
-    [-0.002_136_485_053_939_582, -0.000_749_655_052_795_221, -0.005_386_127_855_323_933],
-    [0.251_660_540_737_164_2, 0.677_523_243_683_766_8, 2.494_026_599_312_351],
-    [8.353_717_279_216_625, -3.577_719_514_958_484, 0.314_467_903_013_257_3],
-    [-27.668_733_085_768_66, 14.264_730_780_965_33, -13.649_213_188_139_22],
-    [52.176_139_812_340_68, -27.943_606_071_683_51, 12.944_169_442_383_94],
-    [-50.768_525_364_735_88, 29.046_582_821_272_91, 4.234_152_993_845_98],
-    [18.655_705_065_918_83, -11.489_773_519_977_11, -5.601_961_508_734_096],
-];
-
-/// Polynomial coefficients (s^0 … s^6, rgb) of a colormap; None for gray (s itself).
-pub fn coefficients(map: Colormap) -> Option<&'static [[f64; 3]; 7]> {
+/// The 256 colours of a colour map: matplotlib's viridis, magma, cividis and RdBu_r
+/// (diverging: blue for low, red for high), exact (src/io/colormap_tables.rs, generated
+/// from matplotlib by scripts/colormap-tables.py); gray is i → (i, i, i).
+pub fn table(map: Colormap) -> &'static [[u8; 3]; 256] {
+    use super::colormap_tables as t;
+    static GRAY: OnceLock<[[u8; 3]; 256]> = OnceLock::new();
     match map {
-        Colormap::Gray => None,
-        Colormap::Viridis => Some(&VIRIDIS),
-        Colormap::Magma => Some(&MAGMA),
+        Colormap::Viridis => &t::VIRIDIS,
+        Colormap::Magma => &t::MAGMA,
+        Colormap::Cividis => &t::CIVIDIS,
+        Colormap::Diverging => &t::DIVERGING,
+        Colormap::Gray => GRAY.get_or_init(|| std::array::from_fn(|i| [i as u8; 3])),
     }
+}
+
+/// The table entry of s ∈ [0, 1] (nearest; non-finite → 0). Twin: `to_byte` in
+/// shaders/colormap.wgsl.
+pub fn entry(s: f64) -> usize {
+    let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
+    (255.0 * s + 0.5).floor() as usize
 }
 
 /// Colour of s ∈ [0, 1].
 pub fn colour(map: Colormap, s: f64) -> [u8; 3] {
-    let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
-    let Some(coeffs) = coefficients(map) else {
-        let v = (255.0 * s).round() as u8;
-        return [v, v, v];
-    };
-    let mut rgb = [0u8; 3];
-    for (c, out) in rgb.iter_mut().enumerate() {
-        let v = coeffs.iter().rev().fold(0.0, |acc, k| acc * s + k[c]);
-        *out = (255.0 * v.clamp(0.0, 1.0)).round() as u8;
-    }
-    rgb
+    table(map)[entry(s)]
 }
 
 /// Maps densities to [0, 1]: linear on [lo, hi], or log10 on [lo, hi] (lo > 0).
@@ -295,12 +279,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colormaps_hit_their_endpoints() {
-        assert_eq!(colour(Colormap::Viridis, 0.0), [71, 1, 85]);
-        let top = colour(Colormap::Viridis, 1.0);
-        assert!(top[0] > 245 && top[1] > 225 && top[2] < 45, "{top:?}");
+    fn colormaps_are_the_reference_tables() {
+        // matplotlib's _viridis_data / _magma_data, first, middle and last entries
+        let viridis = table(Colormap::Viridis);
+        assert_eq!((viridis[0], viridis[128], viridis[255]), ([68, 1, 84], [33, 145, 140], [253, 231, 37]));
+        let magma = table(Colormap::Magma);
+        assert_eq!((magma[0], magma[128], magma[255]), ([0, 0, 4], [183, 55, 121], [252, 253, 191]));
+        let cividis = table(Colormap::Cividis);
+        assert_eq!((cividis[0], cividis[255]), ([0, 34, 78], [254, 232, 56]));
+        // diverging: blue below, white-ish middle, red above
+        let d = table(Colormap::Diverging);
+        assert!(
+            d[0][2] > d[0][0] && d[255][0] > d[255][2] && d[128].iter().all(|&c| c > 230),
+            "{:?}",
+            d[128]
+        );
         assert_eq!(colour(Colormap::Gray, 1.0), [255, 255, 255]);
         assert_eq!(colour(Colormap::Magma, f64::NAN), colour(Colormap::Magma, 0.0));
+        // nearest entry: 0.5 / 255 rounds up
+        assert_eq!((entry(0.49 / 255.0), entry(0.51 / 255.0), entry(1.0)), (0, 1, 255));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Run outputs: the run directory (`RunDir`), .npy arrays, PNG frames, diagnostics CSV,
 //! JSON; every file but the row-by-row CSVs is written atomically.
 
+pub mod colormap_tables;
 pub mod figure;
 pub mod frames;
 pub mod movie;

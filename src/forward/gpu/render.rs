@@ -8,25 +8,23 @@ use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE,
 use crate::gpu::registry;
 use crate::io::frames::{self, FrameStyle};
 
-/// Uniform block of colormap.wgsl (same order, 144 bytes).
+/// Uniform block of colormap.wgsl (same order, 32 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct ColormapParams {
     n: u32,
     k: u32,
     width: u32,
-    map: u32,
     log_scale: u32,
-    _pad0: [u32; 1],
     lo: f32,
     hi: f32,
-    coeffs: [[f32; 4]; 7],
+    _pad: [u32; 2],
 }
 
 /// The layout of `ColormapParams`, checked against the shader by tests/kernel_registry.rs.
 #[doc(hidden)]
 pub const COLORMAP_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
-    crate::uniform_layout!(ColormapParams { n, k, width, map, log_scale, lo, hi, coeffs });
+    crate::uniform_layout!(ColormapParams { n, k, width, log_scale, lo, hi });
 
 /// Draws either of two field buffers (the stepper's ping-pong pair) at a fixed image
 /// size; a style with another size needs a new renderer.
@@ -34,6 +32,8 @@ pub struct GpuRenderer {
     n: u32,
     k: u32,
     uniform: wgpu::Buffer,
+    /// The colour map's 256 packed entries (written with each frame's style).
+    table: wgpu::Buffer,
     pixels: wgpu::Buffer,
     staging: wgpu::Buffer,
     bind_groups: [wgpu::BindGroup; 2],
@@ -59,20 +59,22 @@ impl GpuRenderer {
             std::mem::size_of::<ColormapParams>() as u64,
             wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         );
+        let table =
+            buffer("colour table", 256 * 4, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
         let pixels =
             buffer("frame pixels", bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging =
             buffer("frame read-back", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let m = registry::COLORMAP;
-        let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ, READ_WRITE], &["render"]);
-        let bind = |f| kernels.bind_group(ctx, "colormap", &[&uniform, f, &pixels]);
+        let kernels = Kernels::new(ctx, m.name, m.source, &[UNIFORM, READ, READ_WRITE, READ], &["render"]);
+        let bind = |f| kernels.bind_group(ctx, "colormap", &[&uniform, f, &pixels, &table]);
         let bind_groups = [bind(&fields[0]), bind(&fields[1])];
         let pipeline = kernels
             .pipelines
             .into_iter()
             .next()
             .ok_or_else(|| GpuError::Other("colormap.wgsl: missing pipeline".into()))?;
-        Ok(Self { n, k, uniform, pixels, staging, bind_groups, pipeline })
+        Ok(Self { n, k, uniform, table, pixels, staging, bind_groups, pipeline })
     }
 
     /// Whether this renderer draws frames of the given size.
@@ -83,24 +85,21 @@ impl GpuRenderer {
     /// Colour-map field buffer `which` (0 or 1) and read back the image.
     pub fn render(&self, ctx: &GpuContext, which: usize, style: &FrameStyle) -> Result<RgbImage, GpuError> {
         let width = self.n * self.k;
-        let mut coeffs = [[0f32; 4]; 7];
-        if let Some(c) = frames::coefficients(style.colormap) {
-            for (dst, src) in coeffs.iter_mut().zip(c) {
-                *dst = [src[0] as f32, src[1] as f32, src[2] as f32, 0.0];
-            }
-        }
+        let packed: Vec<u32> = frames::table(style.colormap)
+            .iter()
+            .map(|[r, g, b]| *r as u32 | (*g as u32) << 8 | (*b as u32) << 16)
+            .collect();
+        ctx.queue.write_buffer(&self.table, 0, bytemuck::cast_slice(&packed));
         let s = style.scale;
         let (lo, hi) = if s.log { (s.lo.log10(), s.hi.log10()) } else { (s.lo, s.hi) };
         let params = ColormapParams {
             n: self.n,
             k: self.k,
             width,
-            map: u32::from(frames::coefficients(style.colormap).is_some()),
             log_scale: u32::from(s.log),
-            _pad0: [0],
             lo: lo as f32,
             hi: hi as f32,
-            coeffs,
+            _pad: [0; 2],
         };
         ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&params));
         let mut encoder =
