@@ -201,7 +201,10 @@ pub fn grid_profile(p: &ModelParams, grid: &Grid, mass: f64) -> (f64, Vec<f64>) 
         let s: f64 = g.iter().sum::<f64>() * vol;
         return (f64::NAN, g.into_iter().map(|v| v * mass / s).collect());
     }
-    let grid_mass = |theta: f64| r2.par_iter().map(|&r| profile(p, theta, r)).sum::<f64>() * vol;
+    // summed in order (a parallel sum's rounding depends on rayon's split, run to run)
+    let grid_mass = |theta: f64| {
+        r2.par_iter().map(|&r| profile(p, theta, r)).collect::<Vec<f64>>().iter().sum::<f64>() * vol
+    };
     let theta = solve_decreasing(mass, grid_mass);
     (theta, r2.iter().map(|&r| profile(p, theta, r)).collect())
 }

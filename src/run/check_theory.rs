@@ -50,9 +50,13 @@ pub fn check_theory(
     let mut checks = Vec::new();
 
     // the grid checks solve in the box with walls: u(T) must fit in it
+    // evaluated in parallel, summed in order: rayon's split (and so the rounding of a
+    // parallel sum) changes from run to run
     let inside: f64 = (0..grid.len())
         .into_par_iter()
         .map(|i| score::log_density(&process, &cloud, t_final, &grid.cell_point(i)).exp())
+        .collect::<Vec<f64>>()
+        .iter()
         .sum::<f64>()
         * grid.cell_volume();
     checks.push(Check {
