@@ -34,11 +34,13 @@ pub struct Labels {
     pub value: String,
     /// The vertical axis of a 2D figure when it is not y ∈ [-L, L] (a kymograph's t).
     pub vertical: Option<(String, f64, f64)>,
+    /// The horizontal axis when it is not x ∈ [-L, L].
+    pub horizontal: Option<(String, f64, f64)>,
 }
 
 impl Labels {
     pub fn new(title: impl Into<String>, half_width: f64, value: impl Into<String>) -> Self {
-        Self { title: title.into(), half_width, value: value.into(), vertical: None }
+        Self { title: title.into(), half_width, value: value.into(), vertical: None, horizontal: None }
     }
 }
 
@@ -54,22 +56,33 @@ pub fn framed_2d(
     map: Colormap,
     labels: &Labels,
 ) -> Result<RgbImage, String> {
+    framed(field, Some((scale, map)), labels)
+}
+
+/// An image (a colour map, or a plot drawn on its own pixels: paths, histograms) inside
+/// its axes, with a colour bar when it is a colour map.
+pub fn framed(
+    field: &RgbImage,
+    bar: Option<(&Scale, Colormap)>,
+    labels: &Labels,
+) -> Result<RgbImage, String> {
     if !font_ready() {
         return Err("the shipped font cannot be loaded".into());
     }
     let side = field.width().max(64);
     let text = (side.max(field.height()) / 40).clamp(13, 28);
-    let (left, bottom, top, bar) = (5 * text, 4 * text, 3 * text, 10 * text);
-    let (mut w, mut h) = (left + side + bar + text, top + field.height().max(64) + bottom);
+    let (left, bottom, top) = (5 * text, 4 * text, 3 * text);
+    let bar_width = if bar.is_some() { 10 * text } else { text };
+    let (mut w, mut h) = (left + side + bar_width + text, top + field.height().max(64) + bottom);
     // the layout puts the caption and axes where the font says: draw once, then size the
     // canvas so that the plotting area is exactly the field's image
-    let mut drawn = draw_2d(w, h, side, scale, map, labels, text)?;
+    let mut drawn = draw_2d(w, h, side, bar, labels, text)?;
     let (xs, ys) = (&drawn.1, &drawn.2);
     let (dw, dh) = (side as i32 - (xs.end - xs.start), field.height() as i32 - (ys.end - ys.start));
     if dw != 0 || dh != 0 {
         w = (w as i32 + dw).max(1) as u32;
         h = (h as i32 + dh).max(1) as u32;
-        drawn = draw_2d(w, h, side, scale, map, labels, text)?;
+        drawn = draw_2d(w, h, side, bar, labels, text)?;
     }
     let (buf, xs, ys) = drawn;
     let mut out = RgbImage::from_raw(w, h, buf).ok_or("figure buffer size")?;
@@ -84,8 +97,7 @@ fn draw_2d(
     w: u32,
     h: u32,
     side: u32,
-    scale: &Scale,
-    map: Colormap,
+    bar: Option<(&Scale, Colormap)>,
     labels: &Labels,
     text: u32,
 ) -> Result<Drawn, String> {
@@ -96,24 +108,27 @@ fn draw_2d(
         let (main, side_bar) = root.split_horizontally(left + side + text / 2);
         let l = labels.half_width;
         let (y_desc, y0, y1) = labels.vertical.clone().unwrap_or(("y".into(), -l, l));
+        let (x_desc, x0, x1) = labels.horizontal.clone().unwrap_or(("x".into(), -l, l));
         let mut chart = ChartBuilder::on(&main)
             .caption(&labels.title, (FONT, text + 4))
             .margin_right(text / 2)
             .x_label_area_size(bottom - text / 2)
             .y_label_area_size(left)
-            .build_cartesian_2d(-l..l, y0..y1)
+            .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(failed)?;
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("x")
+            .x_desc(x_desc)
             .y_desc(y_desc)
             .label_style((FONT, text))
             .axis_desc_style((FONT, text + 2))
             .draw()
             .map_err(failed)?;
         let range = chart.plotting_area().get_pixel_range();
-        colour_bar(&side_bar, scale, map, labels, text, top, bottom)?;
+        if let Some((scale, map)) = bar {
+            colour_bar(&side_bar, scale, map, labels, text, top, bottom)?;
+        }
         root.present().map_err(failed)?;
         range
     };
@@ -238,6 +253,12 @@ pub fn lines(
                     let c = palette[k % palette.len()];
                     let points: Vec<(f64, f64)> =
                         x.iter().zip(values.iter()).map(|(&a, &b)| (a, $clip(b))).collect();
+                    // a mark where the curve leaves the range and where it comes back
+                    let out = |i: usize| values.get(i).is_some_and(|&b| b.is_finite() && $clip(b) != b);
+                    let edges = (0..values.len())
+                        .filter(|&i| out(i) && (i == 0 || !out(i - 1) || !out(i + 1)))
+                        .map(|i| TriangleMarker::new((x[i], $clip(values[i])), 5, RED.filled()));
+                    chart.draw_series(edges).map_err(failed)?;
                     chart
                         .draw_series(LineSeries::new(points, c.stroke_width(2)))
                         .map_err(failed)?

@@ -256,6 +256,24 @@ pub fn write_frame(path: &Path, grid: &Grid, field: &[f64], style: &FrameStyle, 
 /// Where the particles are, finer than the grid: a `min_pixels`² histogram of the positions
 /// (y up), log-scaled from half a particle to its fullest pixel, so single particles show.
 pub fn scatter_image(x: &[f64], grid: &Grid, opts: &OutputSection) -> RgbImage {
+    scatter(x, grid, opts).0
+}
+
+/// `scatter_image` in its axes, with the colour bar of its counts per pixel.
+pub fn scatter_figure(x: &[f64], grid: &Grid, opts: &OutputSection, title: &str) -> RgbImage {
+    let (image, scale) = scatter(x, grid, opts);
+    let labels = super::figure::Labels::new(title, grid.half_width, "points per pixel");
+    match super::figure::framed_2d(&image, &scale, opts.colormap, &labels) {
+        Ok(figure) => figure,
+        Err(why) => {
+            log::warn!("{why}; the histogram is drawn without axes");
+            image
+        }
+    }
+}
+
+/// The histogram image and its log scale of counts.
+fn scatter(x: &[f64], grid: &Grid, opts: &OutputSection) -> (RgbImage, Scale) {
     let side = opts.min_pixels.max(64) as usize;
     let l = grid.half_width;
     let mut counts = vec![0u32; side * side];
@@ -266,10 +284,11 @@ pub fn scatter_image(x: &[f64], grid: &Grid, opts: &OutputSection) -> RgbImage {
     }
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let scale = Scale { lo: 0.5, hi: max.max(1.0), log: true };
-    RgbImage::from_fn(side as u32, side as u32, |px, py| {
+    let image = RgbImage::from_fn(side as u32, side as u32, |px, py| {
         let c = counts[py as usize * side + px as usize] as f64;
         image::Rgb(colour(opts.colormap, if c > 0.0 { scale.unit(c) } else { -1.0 }))
-    })
+    });
+    (image, scale)
 }
 
 pub use super::save_png;

@@ -91,6 +91,14 @@ impl Canvas {
         }
     }
 
+    /// The plotting area alone (no margin, no frame): data ranges span it exactly, so a
+    /// figure can place it in its axes.
+    pub fn into_interior(self) -> RgbImage {
+        let m = self.margin;
+        let (w, h) = (self.image.width() - 2 * m, self.image.height() - 2 * m);
+        image::imageops::crop_imm(&self.image, m, m, w, h).to_image()
+    }
+
     pub fn into_image(self) -> RgbImage {
         self.image
     }

@@ -283,7 +283,12 @@ impl ParticleWriter<'_> {
             if grid.dim == 2 {
                 io::save_png(
                     &dir.join(format!("scatter_{name}.png")),
-                    &frames::scatter_image(&x, grid, &self.config.output),
+                    &frames::scatter_figure(
+                        &x,
+                        grid,
+                        &self.config.output,
+                        &format!("{}: particles   t = {t:.4}", self.config.name),
+                    ),
                 )?;
             }
         }

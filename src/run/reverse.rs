@@ -114,7 +114,12 @@ pub fn generate_run(
         io::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
         let hist = crate::reverse::particles::histogram(&grid, &g.samples, g.mass_initial);
         let image = if grid.dim == 2 {
-            frames::scatter_image(&g.samples, &grid, &config.output)
+            frames::scatter_figure(
+                &g.samples,
+                &grid,
+                &config.output,
+                &format!("{}: generated samples", config.name),
+            )
         } else {
             frames::figure(&grid, &hist, &style, &format!("{}: histogram of the samples", config.name))
         };

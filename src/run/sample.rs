@@ -43,20 +43,39 @@ pub struct SampleSummary {
 /// The samples as an image: a log-scaled 2D histogram, or the 1D histogram's profile.
 fn samples_image(cfg: &DiffusionConfig, grid: &Grid, samples: &[f64]) -> image::RgbImage {
     if grid.dim == 2 {
-        return frames::scatter_image(samples, grid, &cfg.output);
+        return frames::scatter_figure(samples, grid, &cfg.output, &format!("{}: samples", cfg.name));
     }
     let hist = crate::reverse::particles::histogram(grid, samples, 1.0);
     let style = frames::FrameStyle::covering(&cfg.output, [hist.as_slice()]);
     frames::figure(grid, &hist, &style, &format!("{}: histogram of the samples", cfg.name))
 }
 
+/// The sample paths in their axes: in the plane over the data (and the γ-Voronoi cores),
+/// or, in 1D, x against −ln t.
 fn trajectories_image(
     cloud: &PointCloud,
     grid: &Grid,
     sampled: &Sampled,
     count: usize,
     voronoi_gamma: Option<f64>,
+    title: &str,
 ) -> image::RgbImage {
+    let (image, mut labels) = trajectories_plot(cloud, grid, sampled, count, voronoi_gamma);
+    labels.title = title.to_string();
+    io::figure::framed(&image, None, &labels).unwrap_or_else(|why| {
+        log::warn!("{why}; the paths are drawn without axes");
+        image
+    })
+}
+
+fn trajectories_plot(
+    cloud: &PointCloud,
+    grid: &Grid,
+    sampled: &Sampled,
+    count: usize,
+    voronoi_gamma: Option<f64>,
+) -> (image::RgbImage, io::figure::Labels) {
+    let labels = io::figure::Labels::new("", grid.half_width, "");
     let d = cloud.dim;
     let l = grid.half_width;
     let steps = sampled.times.len();
@@ -82,7 +101,7 @@ fn trajectories_image(
             let points: Vec<(f64, f64)> = path(i).map(|x| (x[0], x[1])).collect();
             canvas.polyline(&points, plot::PALETTE[i % plot::PALETTE.len()]);
         }
-        return canvas.into_image();
+        return (canvas.into_interior(), labels);
     }
     let (t0, t1) = (sampled.times[0].ln(), sampled.times[steps - 1].ln());
     let mut canvas = plot::Canvas::new(768, 512, (-t0, -t1), (-l, l));
@@ -90,7 +109,10 @@ fn trajectories_image(
         let points: Vec<(f64, f64)> = path(i).zip(&sampled.times).map(|(x, t)| (-t.ln(), x[0])).collect();
         canvas.polyline(&points, plot::PALETTE[i % plot::PALETTE.len()]);
     }
-    canvas.into_image()
+    let mut labels = labels;
+    labels.horizontal = Some(("-ln t".into(), -t0, -t1));
+    labels.vertical = Some(("x".into(), -l, l));
+    (canvas.into_interior(), labels)
 }
 
 /// 1D: log u and s against x at the check times (CSV and two line plots).
@@ -126,20 +148,29 @@ fn write_profiles(cfg: &DiffusionConfig, cloud: &PointCloud, grid: &Grid, dir: &
         }
         csv.row(&row)?;
     }
-    let l = grid.half_width;
     let top = columns.iter().flat_map(|c| c.0.iter()).copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut log_canvas = plot::Canvas::new(768, 512, (-l, l), (top - 30.0, top + 1.0));
     // the steep small-t scores would flatten the others: the range is the middle time's
+    // (the steeper curves are marked where they leave it)
     let middle = &columns[columns.len() / 2].1;
     let bound = 1.2 * middle.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-12);
-    let mut score_canvas = plot::Canvas::new(768, 512, (-l, l), (-bound, bound));
-    for (k, (logs, scores)) in columns.iter().enumerate() {
-        let colour = plot::PALETTE[k % plot::PALETTE.len()];
-        log_canvas.polyline(&xs.iter().copied().zip(logs.iter().copied()).collect::<Vec<_>>(), colour);
-        score_canvas.polyline(&xs.iter().copied().zip(scores.iter().copied()).collect::<Vec<_>>(), colour);
-    }
-    io::save_png(&dir.join("log_density.png"), &log_canvas.into_image())?;
-    io::save_png(&dir.join("score.png"), &score_canvas.into_image())?;
+    let names: Vec<String> = times.iter().map(|t| format!("t = {t:.3e}")).collect();
+    let figure = |value: &str, score: bool, lo: f64, hi: f64| {
+        let pick = |c: &(Vec<f64>, Vec<f64>)| -> Vec<f64> {
+            if score {
+                c.1.clone()
+            } else {
+                c.0.clone()
+            }
+        };
+        let picked: Vec<Vec<f64>> = columns.iter().map(pick).collect();
+        let curves: Vec<(String, &[f64])> =
+            names.iter().cloned().zip(picked.iter().map(Vec::as_slice)).collect();
+        let labels = io::figure::Labels::new(format!("{}: {value}", cfg.name), grid.half_width, value);
+        io::figure::lines(&xs, &curves, &frames::Scale { lo, hi, log: false }, &labels)
+            .map_err(|message| Error::Data { path: dir.to_path_buf(), message })
+    };
+    io::save_png(&dir.join("log_density.png"), &figure("log u", false, top - 30.0, top + 1.0)?)?;
+    io::save_png(&dir.join("score.png"), &figure("score", true, -bound, bound)?)?;
     Ok(vec!["profiles.csv".into(), "log_density.png".into(), "score.png".into()])
 }
 
@@ -245,7 +276,14 @@ pub fn sample_run(
             })?;
             io::save_png(
                 &dir.join(format!("trajectories_{k}.png")),
-                &trajectories_image(&cloud, &grid, &sampled, traced, cfg.check.voronoi_gamma),
+                &trajectories_image(
+                    &cloud,
+                    &grid,
+                    &sampled,
+                    traced,
+                    cfg.check.voronoi_gamma,
+                    &format!("{}: sample paths to t_min = {t_min:e}", cfg.name),
+                ),
             )?;
             outputs.extend([format!("trajectories_{k}.npy"), format!("trajectories_{k}.png")]);
         }
