@@ -156,42 +156,30 @@ fn colour_bar<DB: DrawingBackend>(
     };
     let steps = 256;
     let cell = |i: usize| [colour(map, i as f64 / 255.0)].map(|[r, g, b]| RGBColor(r, g, b))[0];
+    // the same bar on a linear or a log axis: `at(i)` is the value of level i's lower edge
+    macro_rules! bar {
+        ($range:expr, $at:expr) => {{
+            let mut chart = builder(area).build_cartesian_2d(0.0..1.0, $range).map_err(failed)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .disable_x_axis()
+                .y_desc(&labels.value)
+                .label_style((FONT, text))
+                .axis_desc_style((FONT, text + 2))
+                .draw()
+                .map_err(failed)?;
+            let at = $at;
+            let levels =
+                (0..steps).map(|i| Rectangle::new([(0.0, at(i)), (1.0, at(i + 1))], cell(i).filled()));
+            chart.draw_series(levels).map_err(failed)?;
+        }};
+    }
     if scale.log {
-        let mut chart =
-            builder(area).build_cartesian_2d(0.0..1.0, (scale.lo..scale.hi).log_scale()).map_err(failed)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_desc(&labels.value)
-            .label_style((FONT, text))
-            .axis_desc_style((FONT, text + 2))
-            .draw()
-            .map_err(failed)?;
         let ratio = (scale.hi / scale.lo).ln();
-        let at = |i: usize| scale.lo * (ratio * i as f64 / steps as f64).exp();
-        chart
-            .draw_series(
-                (0..steps).map(|i| Rectangle::new([(0.0, at(i)), (1.0, at(i + 1))], cell(i).filled())),
-            )
-            .map_err(failed)?;
+        bar!((scale.lo..scale.hi).log_scale(), |i: usize| scale.lo * (ratio * i as f64 / steps as f64).exp());
     } else {
-        let mut chart = builder(area).build_cartesian_2d(0.0..1.0, scale.lo..scale.hi).map_err(failed)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_desc(&labels.value)
-            .label_style((FONT, text))
-            .axis_desc_style((FONT, text + 2))
-            .draw()
-            .map_err(failed)?;
-        let at = |i: usize| scale.lo + (scale.hi - scale.lo) * i as f64 / steps as f64;
-        chart
-            .draw_series(
-                (0..steps).map(|i| Rectangle::new([(0.0, at(i)), (1.0, at(i + 1))], cell(i).filled())),
-            )
-            .map_err(failed)?;
+        bar!(scale.lo..scale.hi, |i: usize| scale.lo + (scale.hi - scale.lo) * i as f64 / steps as f64);
     }
     Ok(())
 }
