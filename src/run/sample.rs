@@ -115,18 +115,24 @@ fn trajectories_plot(
     (canvas.into_interior(), labels)
 }
 
+crate::csv_row! {
+    /// One row of profiles.csv: log u and the score at (t, x).
+    #[derive(Clone, Copy, Debug)]
+    pub struct ProfileRow {
+        pub t: f64,
+        pub x: f64,
+        pub log_u: f64,
+        pub score: f64,
+    }
+}
+
 /// 1D: log u and s against x at the check times (CSV and two line plots).
 fn write_profiles(cfg: &DiffusionConfig, cloud: &PointCloud, grid: &Grid, dir: &Path) -> Result<Vec<String>> {
     let process = cfg.process();
     let times = check_times(cfg, grid);
     let xs = grid.centres();
-    let mut header = vec!["x".to_string()];
-    for t in &times {
-        header.push(format!("log_u_t{t}"));
-        header.push(format!("score_t{t}"));
-    }
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut csv = io::CsvWriter::create(&dir.join("profiles.csv"), &header_refs)?;
+    // one row per (t, x): the times are values, not column names
+    let mut csv = io::CsvWriter::for_rows::<ProfileRow>(&dir.join("profiles.csv"))?;
     let mut columns: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
     for &t in &times {
         let logs: Vec<f64> = xs.iter().map(|&x| score::log_density(&process, cloud, t, &[x])).collect();
@@ -140,13 +146,10 @@ fn write_profiles(cfg: &DiffusionConfig, cloud: &PointCloud, grid: &Grid, dir: &
             .collect();
         columns.push((logs, scores));
     }
-    for (i, x) in xs.iter().enumerate() {
-        let mut row = vec![*x];
-        for (logs, scores) in &columns {
-            row.push(logs[i]);
-            row.push(scores[i]);
+    for (&t, (logs, scores)) in times.iter().zip(&columns) {
+        for ((&x, &log_u), &score) in xs.iter().zip(logs).zip(scores) {
+            csv.write(&ProfileRow { t, x, log_u, score })?;
         }
-        csv.row(&row)?;
     }
     let top = columns.iter().flat_map(|c| c.0.iter()).copied().fold(f64::NEG_INFINITY, f64::max);
     // the steep small-t scores would flatten the others: the range is the middle time's

@@ -126,14 +126,16 @@ def check_sample(run: Path):
             check(t[0] == cfg["sampler"]["t_final"] and np.isclose(t[-1], ds.t_min.values[k]), f"{run}: path times {k}")
     check(np.array_equal(ds.tube_fraction.values, [s["tube_fraction"] for s in summary["stops"]]), f"{run}: tube")
     if (run / "profiles.csv").exists():
-        # columns: x, then log u and the score at each check time
-        table = np.loadtxt(run / "profiles.csv", delimiter=",", skiprows=1)
-        check(table.shape[1] == 1 + 2 * ds.sizes["t_check"], f"{run}: profiles.csv has {table.shape[1]} columns")
-        check(np.allclose(table[:, 0], ds.x.values, rtol=0, atol=1e-12), f"{run}: profiles x")
+        # one row per (t, x): t, x, log_u, score
+        rows = list(csv.DictReader(open(run / "profiles.csv")))
+        check(len(rows) == ds.sizes["t_check"] * ds.sizes["x"], f"{run}: {len(rows)} profile rows")
         for k, t in enumerate(ds.t_check.values):
-            check(np.allclose(ds.log_u.isel(t_check=k).values, table[:, 1 + 2 * k], rtol=1e-12), f"{run}: log_u at {t}")
-            check(np.allclose(ds.score.isel(t_check=k, axis=0).values, table[:, 2 + 2 * k], rtol=1e-12, atol=1e-12),
-                  f"{run}: score at {t}")
+            at = [r for r in rows if float(r["t"]) == t]
+            check(np.allclose([float(r["x"]) for r in at], ds.x.values, rtol=0, atol=1e-12), f"{run}: profiles x")
+            check(np.allclose(ds.log_u.isel(t_check=k).values, [float(r["log_u"]) for r in at], rtol=1e-12),
+                  f"{run}: log_u at {t}")
+            check(np.allclose(ds.score.isel(t_check=k, axis=0).values, [float(r["score"]) for r in at],
+                              rtol=1e-12, atol=1e-12), f"{run}: score at {t}")
 
 
 def check_theory(run: Path):
