@@ -280,6 +280,60 @@ fn movies_hold_every_frame() {
     }
 }
 
+/// Without .npy snapshots (`output.snapshots = false`) the run's own readers take the
+/// densities from run.zarr: the kymograph (the same image), the particles' L1 distances
+/// to the grid (the same numbers) and `fpgen render` (one frame per snapshot).
+#[test]
+fn without_npy_snapshots_the_dataset_is_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // the same run names in two output folders: titles, and so images, can be compared
+    let (with, without) = (dir.path().join("with"), dir.path().join("without"));
+    let run = |config: &str, out: &Path, extra: &[&str]| {
+        let config = root.join(config);
+        let mut args = vec!["run", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+        args.extend(extra);
+        let (code, err) = exit_code_of(&args);
+        assert_eq!(code, Some(0), "{err}");
+    };
+    let short = ["--set", "run.t_final=0.5", "--set", "run.output_times=[0.1, 0.2]"];
+    let no_npy = ["--set", "output.snapshots=false"];
+    run("configs/subcritical_1d.toml", &with, &short);
+    run("configs/subcritical_1d.toml", &without, &[&short[..], &no_npy[..]].concat());
+    let one_d = |out: &Path| out.join("subcritical_1d");
+    assert!(!one_d(&without).join("snapshots").exists());
+    let kymograph = |out: &Path| std::fs::read(one_d(out).join("kymograph.png")).unwrap();
+    assert!(kymograph(&with) == kymograph(&without), "the same kymograph from run.zarr");
+    let redrawn = dir.path().join("redrawn");
+    let (code, err) =
+        exit_code_of(&["render", one_d(&without).to_str().unwrap(), "--out-dir", redrawn.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read_dir(&redrawn).unwrap().count(), 4, "t = 0, 0.1, 0.2, 0.5");
+    let particles = [
+        "--set",
+        "particles.count=2000",
+        "--set",
+        "grid.cells=41",
+        "--set",
+        "run.t_final=0.3",
+        "--set",
+        "run.output_times=[0.25]",
+    ];
+    run("configs/particles_2d.toml", &with, &particles);
+    run("configs/particles_2d.toml", &without, &[&particles[..], &no_npy[..]].concat());
+    let l1 = |out: &Path| -> Vec<f64> {
+        let s = json_at(&out.join("particles_2d/summary.json"));
+        s["particles"]["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["l1_to_grid"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(l1(&with).len(), 3);
+    assert_eq!(l1(&with), l1(&without));
+}
+
 /// A 1D run draws its kymograph (f over x and t) beside the diagnostics plot.
 #[test]
 fn a_one_dimensional_run_draws_its_kymograph() {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::frames::{self, FrameStyle};
+use super::zarr::ZarrStore;
 use crate::config::{Colormap, Config};
 use crate::error::{Error, Result};
 
@@ -48,42 +49,84 @@ pub fn rerender(run_dir: &Path, colours: &ColourOverrides, out_dir: Option<&Path
     }
     config.validate()?;
     let grid = config.grid()?;
-    let snapshot_dir = run_dir.join("snapshots");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&snapshot_dir)
-        .map_err(|e| Error::io(&snapshot_dir, e))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "npy"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(Error::Data {
-            path: snapshot_dir,
-            message: "no snapshots (*.npy) to render (was the run made with output.snapshots = false?)"
-                .into(),
-        });
-    }
-    // two passes over the files (range, then frames): one field in memory at a time
+    let snapshots = snapshots_of(run_dir, &config.name)?;
+    let load = |s: &Snapshot| match &s.source {
+        Source::Npy(path) => crate::config::npy::read_field_npy(path, &grid),
+        Source::Stored(store, k) => store.read_slab("f", *k),
+    };
+    // two passes over the snapshots (range, then frames): one field in memory at a time
     let mut extremes = frames::Extremes::default();
     if config.output.color_range.is_none() {
-        for path in &paths {
-            extremes.add(&crate::config::npy::read_field_npy(path, &grid)?);
+        for s in &snapshots {
+            extremes.add(&load(s)?);
         }
     }
     let style = FrameStyle::for_extremes(&config.output, &extremes);
     let out_dir = out_dir.map(Path::to_path_buf).unwrap_or_else(|| run_dir.join("frames"));
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
-    let mut written = Vec::with_capacity(paths.len());
-    for path in &paths {
-        let png = out_dir.join(path.with_extension("png").file_name().unwrap_or_default());
-        let field = crate::config::npy::read_field_npy(path, &grid)?;
+    let mut written = Vec::with_capacity(snapshots.len());
+    for s in &snapshots {
+        let png = out_dir.join(format!("{}.png", s.stem));
+        let field = load(s)?;
         if colours.bare {
             super::save_png(&png, &frames::render(&grid, &field, &style))?;
         } else {
-            let title =
-                format!("{}: {}", config.name, path.file_stem().unwrap_or_default().to_string_lossy());
-            frames::write_frame(&png, &grid, &field, &style, &title)?;
+            frames::write_frame(&png, &grid, &field, &style, &s.title)?;
         }
         written.push(png);
     }
     Ok(RenderReport { frames: written, scale: style.scale })
+}
+
+/// Where a snapshot's field is.
+enum Source {
+    Npy(PathBuf),
+    Stored(std::rc::Rc<ZarrStore>, usize),
+}
+
+/// A snapshot to draw: its frame's file stem and title, and its field.
+struct Snapshot {
+    stem: String,
+    title: String,
+    source: Source,
+}
+
+/// The run's snapshots: snapshots/*.npy when it wrote them, else run.zarr's f.
+fn snapshots_of(run_dir: &Path, name: &str) -> Result<Vec<Snapshot>> {
+    let snapshot_dir = run_dir.join("snapshots");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&snapshot_dir)
+        .map(|entries| entries.filter_map(|entry| entry.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "npy"));
+    paths.sort();
+    if !paths.is_empty() {
+        return Ok(paths
+            .into_iter()
+            .map(|path| {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                Snapshot { title: format!("{name}: {stem}"), stem, source: Source::Npy(path) }
+            })
+            .collect());
+    }
+    let dataset = run_dir.join("run.zarr");
+    let store = match ZarrStore::open(&dataset) {
+        Ok(store) if store.len("f") > 0 => std::rc::Rc::new(store),
+        _ => {
+            return Err(Error::Data {
+                path: snapshot_dir,
+                message: "no snapshots to render: neither snapshots/*.npy nor run.zarr (was the run made with output.snapshots = false and output.dataset = false?)".into(),
+            })
+        }
+    };
+    let (times, steps) = (store.read_whole("t")?, store.read_whole("step")?);
+    Ok(times
+        .iter()
+        .zip(&steps)
+        .enumerate()
+        .map(|(k, (t, step))| Snapshot {
+            stem: format!("f_{:08}", *step as u64),
+            title: format!("{name}   t = {t:.4}"),
+            source: Source::Stored(store.clone(), k),
+        })
+        .collect())
 }

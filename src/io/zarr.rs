@@ -253,15 +253,35 @@ impl ZarrStore {
 
     /// The values of an array written whole (`write_array`), as f64 (int64 converted).
     pub fn read_whole(&self, name: &str) -> Result<Vec<f64>> {
-        let meta = self
-            .arrays
-            .get(name)
-            .ok_or_else(|| Error::Data { path: self.root.join(name), message: "no such array".into() })?;
+        let meta = self.meta(name)?;
         if meta.shape.iter().product::<u64>() == 0 {
             return Ok(Vec::new());
         }
-        let mut path = self.root.join(name).join("c");
-        for _ in &meta.shape {
+        self.read_chunk(name, meta, 0)
+    }
+
+    /// Slab `index` of a growing array (`start_growing`, `append`).
+    pub fn read_slab(&self, name: &str, index: usize) -> Result<Vec<f64>> {
+        let meta = self.meta(name)?;
+        if index as u64 >= meta.shape[0] {
+            return Err(Error::Data {
+                path: self.root.join(name),
+                message: format!("slab {index} of {}", meta.shape[0]),
+            });
+        }
+        self.read_chunk(name, meta, index)
+    }
+
+    fn meta(&self, name: &str) -> Result<&ArrayMeta> {
+        self.arrays
+            .get(name)
+            .ok_or_else(|| Error::Data { path: self.root.join(name), message: "no such array".into() })
+    }
+
+    /// The chunk whose first key is `first` (the others 0), decoded.
+    fn read_chunk(&self, name: &str, meta: &ArrayMeta, first: usize) -> Result<Vec<f64>> {
+        let mut path = self.root.join(name).join("c").join(first.to_string());
+        for _ in 1..meta.shape.len() {
             path.push("0");
         }
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
@@ -364,5 +384,8 @@ mod tests {
         again.truncate("f", 1).unwrap();
         assert_eq!(again.append("f", Values::F64(&[7.0, 8.0, 9.0])).unwrap(), 1);
         assert_eq!(chunk(&root.join("f/c/1/0")), vec![7.0, 8.0, 9.0]);
+        assert_eq!(again.read_slab("f", 1).unwrap(), vec![7.0, 8.0, 9.0]);
+        assert_eq!(again.read_whole("x").unwrap(), vec![-1.0, 0.0, 1.0]);
+        assert!(again.read_slab("f", 2).is_err());
     }
 }

@@ -371,3 +371,53 @@ impl IterateDataset {
         self.store.write_array("iteration", &["iteration"], &[n], Values::I64(&k), described("iteration"))
     }
 }
+
+/// The grid run's densities at its snapshot times, as the particles and the kymograph
+/// read them back: from snapshots/*.npy when the run wrote them, else from run.zarr.
+pub enum GridFields {
+    None,
+    Npy(Vec<(f64, std::path::PathBuf)>),
+    Stored { store: ZarrStore, times: Vec<f64> },
+}
+
+impl GridFields {
+    /// run.zarr's f in `dir`, if the run wrote one with at least one snapshot.
+    pub fn stored(dir: &Path) -> Result<Self> {
+        let path = dir.join(FILE);
+        if !path.join("zarr.json").exists() {
+            return Ok(GridFields::None);
+        }
+        let store = ZarrStore::open(&path)?;
+        if store.len("f") == 0 {
+            return Ok(GridFields::None);
+        }
+        let times = store.read_whole("t")?;
+        Ok(GridFields::Stored { store, times })
+    }
+
+    /// The snapshot times.
+    pub fn times(&self) -> Vec<f64> {
+        match self {
+            GridFields::None => Vec::new(),
+            GridFields::Npy(list) => list.iter().map(|(t, _)| *t).collect(),
+            GridFields::Stored { times, .. } => times.clone(),
+        }
+    }
+
+    /// Snapshot `k`.
+    pub fn field(&self, k: usize, grid: &Grid) -> Result<Vec<f64>> {
+        match self {
+            GridFields::None => Ok(Vec::new()),
+            GridFields::Npy(list) => crate::config::npy::read_field_npy(&list[k].1, grid),
+            GridFields::Stored { store, .. } => store.read_slab("f", k),
+        }
+    }
+
+    /// The snapshot at time t (to 1e-9 relative), if there is one.
+    pub fn at_time(&self, t: f64, grid: &Grid) -> Result<Option<Vec<f64>>> {
+        match self.times().iter().position(|&s| (s - t).abs() <= 1e-9 * t.max(1.0)) {
+            Some(k) => self.field(k, grid).map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! particles when the config has them; the summary.
 
 use super::checkpoint::{self, Checkpoint, CheckpointWriter};
-use super::dataset::{self, RunDataset};
+use super::dataset::{self, GridFields, RunDataset};
 use super::observers::{
     write_run_figures, DiagnosticsRow, DiagnosticsWriter, ProgressObserver, SnapshotWriter, Tracker,
 };
@@ -444,8 +444,19 @@ pub fn run_config(
     Ok(RunReport { grid, particles: particles.map(|(p, _)| p) })
 }
 
-/// The grid run's snapshots (t, path) as summary.json lists them (none without a grid run).
-fn grid_snapshots(run_dir: &RunDir) -> Result<Vec<(f64, PathBuf)>> {
+/// The grid run's snapshots: the .npy files summary.json lists, else run.zarr's f (none
+/// without a grid run).
+fn grid_snapshots(run_dir: &RunDir) -> Result<GridFields> {
+    let listed = npy_snapshots(run_dir)?;
+    if listed.is_empty() {
+        GridFields::stored(run_dir.path())
+    } else {
+        Ok(GridFields::Npy(listed))
+    }
+}
+
+/// The (t, path) pairs of the .npy snapshots summary.json lists.
+fn npy_snapshots(run_dir: &RunDir) -> Result<Vec<(f64, PathBuf)>> {
     let path = run_dir.join("summary.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Vec::new()) };
     let summary: serde_json::Value = serde_json::from_str(&text)

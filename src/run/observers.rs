@@ -228,8 +228,8 @@ impl Tracker {
 }
 
 /// diagnostics.png (relative mass drift, max f, entropy and origin-cell mass against t),
-/// the movie of the frames (`output.movie`) and, for a 1D run with snapshots,
-/// kymograph.png (f over x and t).
+/// the movie of the frames (`output.movie`) and, for a 1D run with snapshots (.npy or in
+/// the dataset), kymograph.png (f over x and t).
 pub(super) fn write_run_figures(snapshots: &SnapshotWriter<'_>, rows: &[DiagnosticsRow]) -> Result<()> {
     let (config, grid, dir) = (snapshots.config, snapshots.grid, snapshots.dir);
     if !config.output.frames {
@@ -251,14 +251,19 @@ pub(super) fn write_run_figures(snapshots: &SnapshotWriter<'_>, rows: &[Diagnost
         let frames: Vec<_> = snapshots.frames.iter().map(|f| dir.join(f)).collect();
         io::movie::write_movie(&frames, &dir.join(format.file_name()), format, config.output.movie_fps)?;
     }
-    if grid.dim == 1 && config.output.snapshots && snapshots.names.len() >= 2 {
-        let fields = snapshots
-            .names
-            .iter()
-            .map(|name| crate::config::npy::read_field_npy(&dir.join(name), grid))
-            .collect::<Result<Vec<_>>>()?;
+    // the snapshots as the run wrote them: .npy files, else run.zarr
+    let stored = if snapshots.names.is_empty() {
+        super::dataset::GridFields::stored(dir)?
+    } else {
+        super::dataset::GridFields::Npy(
+            snapshots.times.iter().copied().zip(snapshots.names.iter().map(|n| dir.join(n))).collect(),
+        )
+    };
+    let times = stored.times();
+    if grid.dim == 1 && times.len() >= 2 {
+        let fields = (0..times.len()).map(|k| stored.field(k, grid)).collect::<Result<Vec<_>>>()?;
         let title = format!("{}: f(t, x)", config.name);
-        let image = frames::kymograph(grid, &snapshots.times, &fields, &snapshots.style, &title);
+        let image = frames::kymograph(grid, &times, &fields, &snapshots.style, &title);
         io::save_png(&dir.join("kymograph.png"), &image)?;
     }
     Ok(())

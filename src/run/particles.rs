@@ -8,12 +8,13 @@
 //! reaches its wall-time or step limit, the particles' checkpoint is written at that output
 //! time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::checkpoint::{self, ParticleCheckpoint};
+use super::dataset::GridFields;
 use super::simulation::{Advance, EndReason, Moment, Observer, Schedule, Simulation};
 use crate::config::{Config, ParticlesSection, Precision};
 use crate::error::{Error, Result};
@@ -62,13 +63,13 @@ pub struct ParticleStart {
 }
 
 /// Run the particles of `config` (which must have a `[particles]` section). `grid_snapshots`
-/// are the grid solver's (t, .npy path) pairs, for the L1 distances.
+/// are the grid solver's snapshots (.npy or run.zarr), for the L1 distances.
 pub fn run(
     config: &Config,
     problem: &Problem,
     run_dir: &Path,
     device: &Device,
-    grid_snapshots: &[(f64, PathBuf)],
+    grid_snapshots: &GridFields,
     start: ParticleStart,
 ) -> Result<ParticleSummary> {
     let section: &ParticlesSection = config
@@ -227,7 +228,7 @@ struct ParticleWriter<'a> {
     config: &'a Config,
     grid: &'a Grid,
     style: frames::FrameStyle,
-    grid_snapshots: &'a [(f64, PathBuf)],
+    grid_snapshots: &'a GridFields,
     times: Vec<f64>,
     outputs: Vec<ParticleOutput>,
     /// Write a checkpoint at every output time (with this run status).
@@ -292,14 +293,10 @@ impl ParticleWriter<'_> {
                 )?;
             }
         }
-        let l1_to_grid = match self.grid_snapshots.iter().find(|(ts, _)| (ts - t).abs() <= 1e-9 * t.max(1.0))
-        {
-            Some((_, path)) => {
-                let g = crate::config::npy::read_field_npy(path, grid)?;
-                Some(f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume())
-            }
-            None => None,
-        };
+        let l1_to_grid = self
+            .grid_snapshots
+            .at_time(t, grid)?
+            .map(|g| f.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * grid.cell_volume());
         self.outputs.push(ParticleOutput {
             t,
             step,
