@@ -51,7 +51,6 @@ fn run_writes_a_complete_run_directory() {
         "diagnostics.png",
         "summary.json",
         "f_final.npy",
-        "snapshots/f_00000000.npy",
         "run.zarr/zarr.json",
     ] {
         assert!(run.join(f).is_file(), "missing {f}");
@@ -60,10 +59,11 @@ fn run_writes_a_complete_run_directory() {
     // The resolved config holds the override and every default.
     let resolved = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(resolved.contains("integrator = \"ssp-rk2\"") && resolved.contains("safety = 0.9"), "{resolved}");
-    // Snapshots at t = 0, 0.02 and the end, each with a frame.
-    let snaps = std::fs::read_dir(run.join("snapshots")).unwrap().count();
+    // Snapshots at t = 0, 0.02 and the end (in run.zarr; .npy only on request), each with a
+    // frame.
+    assert!(!run.join("snapshots").exists(), "no .npy snapshots unless output.snapshots = true");
     let frames = std::fs::read_dir(run.join("frames")).unwrap().count();
-    assert_eq!((snaps, frames), (3, 3));
+    assert_eq!(frames, 3);
     // Summary fields and values.
     let summary = json_at(&run.join("summary.json"));
     for key in [
@@ -84,6 +84,9 @@ fn run_writes_a_complete_run_directory() {
     assert_eq!(summary["backend"], "cpu");
     assert_eq!(summary["status"], "completed");
     assert!(summary["condensation_time"].is_null());
+    let times: Vec<f64> =
+        summary["snapshot_times"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(times, [0.0, 0.02, 0.05]);
     // where it comes from
     let p = &summary["provenance"];
     assert_eq!(p["fpgen_version"], env!("CARGO_PKG_VERSION"));
@@ -238,7 +241,7 @@ fn gpu_run_writes_a_run_directory() {
     assert!((summary["t_final"].as_f64().unwrap() - 0.05).abs() < 1e-12);
     assert!(summary["max_rel_mass_drift"].as_f64().unwrap() < 1e-5);
     assert!(summary["device"].as_str().unwrap().len() > 3);
-    assert_eq!(std::fs::read_dir(out.join("tiny/snapshots")).unwrap().count(), 3);
+    assert_eq!(summary["snapshot_times"].as_array().unwrap().len(), 3, "three snapshots in run.zarr");
     // 2D frames are colour-mapped on the device, all with the range of the initial density
     assert_eq!(summary["frames_drawn_on"], "device");
     assert_eq!(summary["frames"].as_array().unwrap().len(), 3);

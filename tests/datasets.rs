@@ -39,7 +39,15 @@ fn datasets_open_in_xarray_with_their_coordinates() {
     let Some(python) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    let small = ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]"];
+    // .npy snapshots too, to hold the dataset against
+    let small = [
+        "--set",
+        "run.t_final=0.2",
+        "--set",
+        "run.output_times=[0.05, 0.1]",
+        "--set",
+        "output.npy=true",
+    ];
     let mut runs: Vec<PathBuf> = Vec::new();
     // 1D, 2D, f32, and a run stopped at a step and resumed (its dataset is cut back and
     // goes on)
@@ -65,6 +73,8 @@ fn datasets_open_in_xarray_with_their_coordinates() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     runs.push(resumed);
+    // `output.npy` wrote the .npy snapshots the dataset is held against
+    assert!(out.join("two_d/snapshots").read_dir().is_ok_and(|d| d.count() == 4), "output.npy = true");
     // particles beside the grid, and particles alone
     for (name, only) in [("particles", "false"), ("particles_only", "true")] {
         let n = format!("name=\"{name}\"");

@@ -11,8 +11,9 @@ pub struct OutputSection {
     /// Write PNG frames at output times.
     #[serde(default = "yes")]
     pub frames: bool,
-    /// Write snapshots/f_<step>.npy at output times (f_final.npy is always written).
-    #[serde(default = "yes")]
+    /// Write snapshots/f_<step>.npy at output times beside the dataset (f_final.npy is
+    /// always written). `output.npy` is the same key.
+    #[serde(default, alias = "npy")]
     pub snapshots: bool,
     /// Write the run's dataset (run.zarr, Zarr v3: xarray.open_zarr opens it).
     #[serde(default = "yes")]
@@ -68,7 +69,7 @@ impl Default for OutputSection {
     fn default() -> Self {
         Self {
             frames: true,
-            snapshots: true,
+            snapshots: false,
             dataset: true,
             colormap: Colormap::default(),
             log_scale: false,

@@ -133,6 +133,11 @@ impl RunDataset {
         Ok(dataset)
     }
 
+    /// The (step, t) of every snapshot in the dataset.
+    pub fn snapshots(&self) -> Vec<(u64, f64)> {
+        self.steps.iter().zip(&self.times).map(|(&s, &t)| (s as u64, t)).collect()
+    }
+
     /// Append the density at `t` (step `step`).
     pub fn snapshot(&mut self, step: u64, t: f64, field: &[f64]) -> Result<()> {
         self.store.append("f", Values::F64(field))?;

@@ -122,10 +122,22 @@ impl SnapshotWriter<'_> {
             }
         }
         kept.sort_unstable();
-        for k in kept {
+        // their times: from the diagnostics rows; without .npy files, the dataset's (already
+        // cut back to the checkpoint)
+        let mut kept: Vec<(u64, f64)> = kept
+            .into_iter()
+            .map(|k| (k, rows.iter().find(|r| r[0] == k as f64).map_or(0.0, |r| r[1])))
+            .collect();
+        if kept.is_empty() {
+            if let Some(dataset) = &self.dataset {
+                kept = dataset.snapshots();
+            }
+        }
+        for (k, t) in kept {
             let name = format!("f_{k:08}");
-            self.names.push(format!("snapshots/{name}.npy"));
-            let t = rows.iter().find(|r| r[0] == k as f64).map_or(0.0, |r| r[1]);
+            if self.dir.join("snapshots").join(format!("{name}.npy")).exists() {
+                self.names.push(format!("snapshots/{name}.npy"));
+            }
             self.times.push(t);
             if self.dir.join("frames").join(format!("{name}.png")).exists() {
                 self.frames.push(format!("frames/{name}.png"));
@@ -145,6 +157,9 @@ impl SnapshotWriter<'_> {
         if let Some(dataset) = &mut self.dataset {
             dataset.snapshot(step, backend.time(), self.field)?;
         }
+        if read {
+            self.times.push(backend.time());
+        }
         if out.snapshots {
             io::write_field_npy(
                 &self.dir.join("snapshots").join(format!("{name}.npy")),
@@ -152,7 +167,6 @@ impl SnapshotWriter<'_> {
                 self.field,
             )?;
             self.names.push(format!("snapshots/{name}.npy"));
-            self.times.push(backend.time());
         }
         if out.frames {
             // the colour map is drawn where the field is; axes, colour bar and title around it

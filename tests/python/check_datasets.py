@@ -54,6 +54,7 @@ def check_forward(run: Path):
         edges = np.asarray(ds.attrs[f"{a}_edges"])
         check(np.allclose(edges, np.linspace(-half_width, half_width, cells + 1), atol=1e-12), f"{run}: {a}_edges")
     check(list(ds.t.values) == summary["snapshot_times"], f"{run}: t {ds.t.values} vs {summary['snapshot_times']}")
+    check(len(summary["snapshots"]) == len(summary["snapshot_times"]), f"{run}: .npy snapshots missing")
     for t, name in zip(summary["snapshot_times"], summary["snapshots"]):
         f = np.load(run / name)
         g = ds.f.sel(t=t, method="nearest").values
