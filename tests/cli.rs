@@ -514,7 +514,7 @@ fn verify_compares_backends_and_can_fail() {
 #[test]
 fn particles_run_alongside_or_instead_of_the_grid() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{TINY}\n[particles]\ncount = 2000\ndt = 0.004\nseed = 9\nsmoothing_sweeps = 1\n");
+    let text = format!("{TINY}\n[output]\nnpy = true\n[particles]\ncount = 2000\ndt = 0.004\nseed = 9\nsmoothing_sweeps = 1\n");
     let cfg = write_config(dir.path(), &text);
     let out = dir.path().join("out");
     let o = fpgen()
@@ -615,6 +615,7 @@ fn generate_writes_reconstruction_samples_and_metrics() {
         .args(["generate", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
         .args(["--set", "reverse.mode=\"exact\"", "--set", "reverse.start=\"terminal\""])
         .args(["--set", "reverse.particles=500", "--set", "reverse.sliced_w1_directions=8"])
+        .args(["--set", "output.npy=true"])
         .status()
         .unwrap();
     assert!(status.success());
@@ -664,7 +665,7 @@ fn filter_writes_per_iteration_metrics() {
             "--quiet",
         ])
         .args(["--set", "reverse.mode=\"log-score\"", "--set", "reverse.start=\"terminal\""])
-        .args(["--set", "initial.noise=0.3"])
+        .args(["--set", "initial.noise=0.3", "--set", "output.npy=true"])
         .status()
         .unwrap();
     assert!(status.success());
@@ -720,11 +721,18 @@ fn a_resumed_filter_equals_the_filter_that_went_through() {
     let (whole, parts) = (out.join("whole"), out.join("parts"));
     let (code, err) = exit_code_of(&["resume", parts.to_str().unwrap(), "--quiet", "--iterations", "3"]);
     assert_eq!(code, Some(0), "{err}");
+    // no .npy iterates (the default): the resume reads them back from run.zarr
+    assert!(!parts.join("iterate_0.npy").exists());
+    let iterate = |run: &Path, k: usize| -> Vec<u64> {
+        let store = fpgen::io::zarr::ZarrStore::open(&run.join("run.zarr")).unwrap();
+        store.read_slab("iterate", k).unwrap().iter().map(|v| v.to_bits()).collect()
+    };
+    for k in 0..=3 {
+        assert_eq!(iterate(&whole, k), iterate(&parts, k), "iterate {k}");
+    }
     let same =
         |file: &str| std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap();
-    for file in ["iterate_0.npy", "iterate_1.npy", "iterate_2.npy", "iterate_3.npy", "strip.png"] {
-        assert!(same(file), "{file}");
-    }
+    assert!(same("strip.png"));
     let without_seconds = |run: &Path| -> Vec<String> {
         let text = std::fs::read_to_string(run.join("filter.csv")).unwrap();
         text.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect()
@@ -734,7 +742,8 @@ fn a_resumed_filter_equals_the_filter_that_went_through() {
     // nothing left to do: a second resume changes no iterate
     let (code, err) = exit_code_of(&["resume", parts.to_str().unwrap(), "--quiet"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(same("iterate_3.npy") && !parts.join("iterate_4.npy").exists());
+    let store = fpgen::io::zarr::ZarrStore::open(&parts.join("run.zarr")).unwrap();
+    assert_eq!(store.len("iterate"), 4, "iterations 0 to 3");
 }
 
 fn three_diracs_config() -> std::path::PathBuf {
@@ -758,6 +767,8 @@ fn sample_writes_samples_and_measures() {
             "sampler.steps=60",
             "--set",
             "sampler.t_min=[0.01, 0.001]",
+            "--set",
+            "output.npy=true",
         ])
         .output()
         .unwrap();
@@ -1336,6 +1347,8 @@ fn large_lambda_t_samples_are_finite_or_refused() {
             t_final,
             "--set".into(),
             "sampler.samples=200".into(),
+            "--set".into(),
+            "output.npy=true".into(),
         ]
     };
     let run = |t: &str| {
@@ -1554,7 +1567,7 @@ fn resumable() -> String {
 fn a_resumed_run_with_particles_equals_the_run_that_went_through() {
     let gpu = fpgen::gpu::context::context_for_tests(4 * 41 * 41, 2).is_some();
     let dir = tempfile::tempdir().unwrap();
-    let text = resumable() + "[particles]\ncount = 500\ndt = 0.002\nseed = 3\n";
+    let text = resumable() + "[particles]\ncount = 500\ndt = 0.002\nseed = 3\n[output]\nnpy = true\n";
     let cfg = write_config(dir.path(), &text);
     let out = dir.path().join("out");
     let (o, c) = (out.to_str().unwrap(), cfg.to_str().unwrap());

@@ -40,14 +40,8 @@ fn datasets_open_in_xarray_with_their_coordinates() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     // .npy snapshots too, to hold the dataset against
-    let small = [
-        "--set",
-        "run.t_final=0.2",
-        "--set",
-        "run.output_times=[0.05, 0.1]",
-        "--set",
-        "output.npy=true",
-    ];
+    let small =
+        ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]", "--set", "output.npy=true"];
     let mut runs: Vec<PathBuf> = Vec::new();
     // 1D, 2D, f32, and a run stopped at a step and resumed (its dataset is cut back and
     // goes on)
@@ -89,7 +83,8 @@ fn datasets_open_in_xarray_with_their_coordinates() {
     // generate (the forward and reverse paths) and filter (the iterates)
     let gen =
         ["configs/generate_bimodal_1d_sub.toml", "--set", "grid.cells=101", "--set", "reverse.particles=300"];
-    let times = ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]"];
+    let times =
+        ["--set", "run.t_final=0.2", "--set", "run.output_times=[0.05, 0.1]", "--set", "output.npy=true"];
     let mut args = vec!["generate"];
     args.extend(gen);
     args.extend(times);
@@ -109,6 +104,8 @@ fn datasets_open_in_xarray_with_their_coordinates() {
             "sampler.samples=400",
             "--set",
             "sampler.t_min=[1e-2, 1e-3]",
+            "--set",
+            "output.npy=true",
         ],
         out,
     );
@@ -121,6 +118,8 @@ fn datasets_open_in_xarray_with_their_coordinates() {
             "sampler.samples=300",
             "--set",
             "name=\"one_d_sample\"",
+            "--set",
+            "output.npy=true",
         ],
         out,
     );

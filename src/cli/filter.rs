@@ -1,5 +1,5 @@
 //! `fpgen filter`: density filtering: K forward + reverse cycles from the initial density;
-//! <out>/<name>/filter.csv (per-iteration metrics), iterate_<k>.npy, strip.png.
+//! <out>/<name>/filter.csv (per-iteration metrics), run.zarr (the iterates), strip.png.
 
 use std::path::PathBuf;
 

@@ -47,11 +47,12 @@ enum Command {
     /// in <out>/<name>/summary.json.
     Generate(generate::Args),
     /// Density filtering: K forward + reverse cycles from the initial density;
-    /// <out>/<name>/filter.csv (per-iteration metrics), iterate_<k>.npy, strip.png.
+    /// <out>/<name>/filter.csv (per-iteration metrics), run.zarr (the iterates), strip.png.
     Filter(filter::Args),
     /// Score-based diffusion with point-cloud data ([data], [process], [sampler], [grid]):
-    /// reverse SDE/ODE samples with the exact score into <out>/<name>/ (samples_<k>.npy per
-    /// stopping time, trajectories, summary.json with the tube and memorisation shares).
+    /// reverse SDE/ODE samples with the exact score into <out>/<name>/ (run.zarr with the
+    /// samples per stopping time and the trajectories, their images, summary.json with the
+    /// tube and memorisation shares).
     Sample(sample::Args),
     /// The checks of the PDE theory of score-based diffusion (Li–Yau, L^p growth, KL
     /// monotonicity, concentration rate) on a diffusion config: a pass/fail table with the

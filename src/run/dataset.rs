@@ -365,6 +365,11 @@ impl IterateDataset {
         Ok(dataset)
     }
 
+    /// Iterate `k` of the run.zarr in `dir` (a resumed filter without .npy files).
+    pub fn read(dir: &Path, k: usize) -> Result<Vec<f64>> {
+        ZarrStore::open(&dir.join(FILE))?.read_slab("iterate", k)
+    }
+
     pub fn push(&mut self, f: &[f64]) -> Result<()> {
         self.store.append("iterate", Values::F64(f))?;
         self.write_iterations()

@@ -30,8 +30,9 @@ use crate::particles::{sample, ParticleSettings, ParticleStepper, ParticleSystem
 pub struct ParticleOutput {
     pub t: f64,
     pub step: u64,
-    pub positions: String,
-    pub density: String,
+    /// The .npy files (with `output.snapshots`; the dataset holds them either way).
+    pub positions: Option<String>,
+    pub density: Option<String>,
     /// Σ |f̂ − f| h^d against the grid snapshot at the same time (None: no grid snapshot).
     pub l1_to_grid: Option<f64>,
 }
@@ -272,9 +273,12 @@ impl ParticleWriter<'_> {
         let (dir, grid) = (self.dir, self.grid);
         let name = format!("{step:08}");
         let x = backend.positions()?;
-        io::write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
         let f = backend.density()?;
-        io::write_field_npy(&dir.join(format!("density_{name}.npy")), grid, &f)?;
+        let npy = self.config.output.snapshots;
+        if npy {
+            io::write_positions(&dir.join(format!("x_{name}.npy")), &x, grid.dim)?;
+            io::write_field_npy(&dir.join(format!("density_{name}.npy")), grid, &f)?;
+        }
         if let Some(dataset) = &mut self.dataset {
             dataset.output(t, &x, &f)?;
         }
@@ -300,8 +304,8 @@ impl ParticleWriter<'_> {
         self.outputs.push(ParticleOutput {
             t,
             step,
-            positions: format!("particles/x_{name}.npy"),
-            density: format!("particles/density_{name}.npy"),
+            positions: npy.then(|| format!("particles/x_{name}.npy")),
+            density: npy.then(|| format!("particles/density_{name}.npy")),
             l1_to_grid,
         });
         Ok(x)

@@ -1,6 +1,6 @@
 //! `fpgen generate` and `fpgen filter`: the reverse-time pipelines with their outputs.
 //!
-//! generate: <dir>/initial.npy, terminal.npy, generated.npy (+ .png with one colour range),
+//! generate: <dir>/run.zarr, initial/terminal/generated .png (one colour range; .npy with output.npy),
 //! samples.npy (N_p × d) and samples.png when reverse particles are on, summary.json.
 //! filter: <dir>/iterate_<k>.npy, filter.csv (per iteration: L1 to the input, L1 to the
 //! previous iterate, total variation, entropy, max), strip.png, summary.json.
@@ -103,15 +103,23 @@ pub fn generate_run(
     let mut outputs = Vec::new();
     let fields = [("initial", &g.initial), ("terminal", &g.terminal), ("generated", &g.generated)];
     let style = frames::FrameStyle::covering(&config.output, fields.iter().map(|(_, f)| f.as_slice()));
+    // .npy files beside the dataset only on request (`output.snapshots`)
+    let npy = config.output.snapshots;
     for (name, f) in fields {
-        io::write_field_npy(&dir.join(format!("{name}.npy")), &grid, f)?;
+        if npy {
+            io::write_field_npy(&dir.join(format!("{name}.npy")), &grid, f)?;
+            outputs.push(format!("{name}.npy"));
+        }
         let title = format!("{}: {name}", config.name);
         frames::write_frame(&dir.join(format!("{name}.png")), &grid, f, &style, &title)?;
-        outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
+        outputs.push(format!("{name}.png"));
     }
     let mut samples_vs_initial = None;
     if !g.samples.is_empty() {
-        io::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
+        if npy {
+            io::write_positions(&dir.join("samples.npy"), &g.samples, grid.dim)?;
+            outputs.push("samples.npy".into());
+        }
         let hist = crate::reverse::particles::histogram(&grid, &g.samples, g.mass_initial);
         let image = if grid.dim == 2 {
             frames::scatter_figure(
@@ -124,7 +132,7 @@ pub fn generate_run(
             frames::figure(&grid, &hist, &style, &format!("{}: histogram of the samples", config.name))
         };
         io::save_png(&dir.join("samples.png"), &image)?;
-        outputs.extend(["samples.npy".to_string(), "samples.png".to_string()]);
+        outputs.push("samples.png".into());
         samples_vs_initial = Some(metrics::compare(&grid, &g.initial, &hist, directions));
     }
     let summary = GenerateSummary {
@@ -223,8 +231,14 @@ pub fn filter_run(
                     message: format!("row {k} is iteration {}", r.iteration),
                 });
             }
-            iterates.push(crate::config::npy::read_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid)?);
-            outputs.push(format!("iterate_{k}.npy"));
+            // each iterate from its .npy file, else from run.zarr
+            let npy = dir.join(format!("iterate_{k}.npy"));
+            if npy.exists() {
+                iterates.push(crate::config::npy::read_field_npy(&npy, &grid)?);
+                outputs.push(format!("iterate_{k}.npy"));
+            } else {
+                iterates.push(IterateDataset::read(dir, k)?);
+            }
         }
         if iterates.is_empty() {
             return Err(Error::Data { path: csv_path.clone(), message: "no iterate to resume from".into() });
@@ -235,8 +249,10 @@ pub fn filter_run(
         let mut csv = io::CsvWriter::for_rows::<FilterIteration>(&csv_path)?;
         let first = row(0, &input, &input, 0.0);
         csv.write(&first)?;
-        io::write_field_npy(&dir.join("iterate_0.npy"), &grid, &input)?;
-        outputs.push("iterate_0.npy".into());
+        if config.output.snapshots {
+            io::write_field_npy(&dir.join("iterate_0.npy"), &grid, &input)?;
+            outputs.push("iterate_0.npy".into());
+        }
         (csv, vec![first], vec![input.clone()])
     };
     let device_name = device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
@@ -277,11 +293,13 @@ pub fn filter_run(
         let seconds = g.forward_seconds + g.reverse_seconds;
         rows.push(row(k, &g.generated, &previous, seconds));
         csv.write(&rows[k])?;
-        io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, &g.generated)?;
+        if config.output.snapshots {
+            io::write_field_npy(&dir.join(format!("iterate_{k}.npy")), &grid, &g.generated)?;
+            outputs.push(format!("iterate_{k}.npy"));
+        }
         if let Some(d) = &mut dataset {
             d.push(&g.generated)?;
         }
-        outputs.push(format!("iterate_{k}.npy"));
         iterates.push(g.generated);
     }
     remove_spill_dir(dir);

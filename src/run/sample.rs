@@ -192,8 +192,13 @@ pub fn sample_run(
     let d = cloud.dim;
     run_dir.mark_started();
     io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
-    io::write_positions(&dir.join("data.npy"), &cloud.points, d)?;
-    let mut outputs = vec!["config.toml".to_string(), "data.npy".to_string()];
+    // .npy files beside the dataset only on request (`output.snapshots`)
+    let npy = cfg.output.snapshots;
+    let mut outputs = vec!["config.toml".to_string()];
+    if npy {
+        io::write_positions(&dir.join("data.npy"), &cloud.points, d)?;
+        outputs.push("data.npy".into());
+    }
     if d == 1 {
         outputs.extend(write_profiles(cfg, &cloud, &grid, dir)?);
     }
@@ -259,24 +264,27 @@ pub fn sample_run(
         let (tube_fraction, memorised_fraction, rms) =
             support_measures(&process, &cloud, &support, t_min, &sampled.samples);
         let name = format!("samples_{k}");
-        io::write_positions(&dir.join(format!("{name}.npy")), &sampled.samples, d)?;
+        if npy {
+            io::write_positions(&dir.join(format!("{name}.npy")), &sampled.samples, d)?;
+            outputs.push(format!("{name}.npy"));
+        }
         io::save_png(&dir.join(format!("{name}.png")), &samples_image(cfg, &grid, &sampled.samples))?;
-        outputs.extend([format!("{name}.npy"), format!("{name}.png")]);
+        outputs.push(format!("{name}.png"));
         let traced = settings.trajectories.min(settings.samples);
         if let Some(d) = &mut dataset {
             d.stop(t_min, &sampled.samples, &sampled.times, &sampled.trajectories)?;
         }
         if traced > 0 {
-            let path = dir.join(format!("trajectories_{k}.npy"));
-            let array = ndarray::Array3::from_shape_vec(
-                (sampled.times.len(), traced, d),
-                sampled.trajectories.clone(),
-            )
-            .map_err(|e| Error::Data { path: path.clone(), message: e.to_string() })?;
-            ndarray_npy::write_npy(&path, &array).map_err(|e| Error::Data {
-                path: path.clone(),
-                message: format!("cannot write .npy: {e}"),
-            })?;
+            if npy {
+                let path = dir.join(format!("trajectories_{k}.npy"));
+                let array = ndarray::Array3::from_shape_vec(
+                    (sampled.times.len(), traced, d),
+                    sampled.trajectories.clone(),
+                )
+                .map_err(|e| Error::Data { path: path.clone(), message: e.to_string() })?;
+                io::write_npy(&path, &array)?;
+                outputs.push(format!("trajectories_{k}.npy"));
+            }
             io::save_png(
                 &dir.join(format!("trajectories_{k}.png")),
                 &trajectories_image(
@@ -288,7 +296,7 @@ pub fn sample_run(
                     &format!("{}: sample paths to t_min = {t_min:e}", cfg.name),
                 ),
             )?;
-            outputs.extend([format!("trajectories_{k}.npy"), format!("trajectories_{k}.png")]);
+            outputs.push(format!("trajectories_{k}.png"));
         }
         stops.push(StopReport {
             t_min,
