@@ -1,9 +1,11 @@
 //! `fpgen generate` and `fpgen filter`: the reverse-time pipelines with their outputs.
 //!
-//! generate: <dir>/run.zarr, initial/terminal/generated .png (one colour range; .npy with output.npy),
-//! samples.npy (N_p × d) and samples.png when reverse particles are on, summary.json.
-//! filter: <dir>/iterate_<k>.npy, filter.csv (per iteration: L1 to the input, L1 to the
-//! previous iterate, total variation, entropy, max), strip.png, summary.json.
+//! generate: <dir>/run.zarr (the forward and reverse paths, the generated density and
+//! samples), initial/terminal/generated.png in one colour range, samples.png when reverse
+//! particles are on, summary.json; the .npy files with `output.npy`.
+//! filter: <dir>/run.zarr (the iterates), filter.csv (per iteration: L1 to the input, L1 to
+//! the previous iterate, total variation, entropy, max), strip.png, summary.json;
+//! iterate_<k>.npy with `output.npy`.
 
 use std::path::Path;
 
