@@ -78,6 +78,8 @@ fn write_mp4(frames: &[PathBuf], out: &Path, fps: f64) -> Result<()> {
         .arg(&list)
         // even sizes for H.264, white padding
         .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:color=white", "-pix_fmt", "yuv420p", "-c:v", "libx264"])
+        // one video frame per PNG
+        .args(["-r", &format!("{fps}")])
         .arg(&tmp)
         .status();
     let _ = std::fs::remove_file(&list);
