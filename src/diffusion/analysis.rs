@@ -71,7 +71,10 @@ pub fn support_measures(
             let on_point = score::largest_weight(cloud, t_h, &xh) >= 0.9;
             (u32::from(dist <= half_width) as f64, u32::from(on_point) as f64, dist * dist)
         })
-        .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        // summed in order: a parallel sum's rounding follows rayon's run-to-run split
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
     let n = (samples.len() / d) as f64;
     (inside / n, memorised / n, (squares / n).sqrt())
 }
