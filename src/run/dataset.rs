@@ -34,7 +34,7 @@ pub struct RunDataset {
 }
 
 /// The names of a grid's axes, axis 0 first.
-fn axes(grid: &Grid) -> &'static [&'static str] {
+pub(super) fn axes(grid: &Grid) -> &'static [&'static str] {
     if grid.dim == 1 {
         &["x"]
     } else {
@@ -42,7 +42,8 @@ fn axes(grid: &Grid) -> &'static [&'static str] {
     }
 }
 
-fn described(long_name: &str) -> Map<String, Value> {
+/// Attributes a plot labels a variable with.
+pub(super) fn described(long_name: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("long_name".into(), json!(long_name));
     m.insert("units".into(), json!("1"));
@@ -50,7 +51,7 @@ fn described(long_name: &str) -> Map<String, Value> {
 }
 
 /// A resolved config as `section.key` → value (nested tables flattened).
-pub fn config_attributes(config_toml: &str) -> Map<String, Value> {
+fn config_attributes(config_toml: &str) -> Map<String, Value> {
     fn flatten(prefix: &str, value: &toml::Value, out: &mut Map<String, Value>) {
         match value {
             toml::Value::Table(table) => {
@@ -73,24 +74,51 @@ pub fn config_attributes(config_toml: &str) -> Map<String, Value> {
     out
 }
 
-/// Provenance and the backend, as attributes.
-pub fn provenance_attributes(backend: Option<&BackendInfo>) -> Map<String, Value> {
+/// Provenance as attributes.
+fn provenance_attributes() -> Map<String, Value> {
     let p = Provenance::start();
     let mut m = Map::new();
     m.insert("fpgen_version".into(), json!(p.fpgen_version));
     m.insert("git_commit".into(), json!(p.git_commit));
     m.insert("command_line".into(), json!(p.command_line.join(" ")));
     m.insert("created_at".into(), json!(p.started_at));
-    if let Some(b) = backend {
-        m.insert("backend".into(), json!(b.backend));
-        m.insert("device".into(), json!(b.device));
-        m.insert("precision".into(), json!(b.precision));
-    }
     m
 }
 
+/// A new run.zarr in `dir`: the resolved config's keys, provenance, `title` and `extra` as
+/// attributes, and the grid's coordinates.
+pub(super) fn new_store(
+    dir: &Path,
+    config_toml: &str,
+    grid: &Grid,
+    title: &str,
+    extra: Map<String, Value>,
+) -> Result<ZarrStore> {
+    let mut store = ZarrStore::create(&dir.join(FILE))?;
+    let mut attrs = config_attributes(config_toml);
+    attrs.extend(provenance_attributes());
+    attrs.extend(extra);
+    attrs.insert("title".into(), json!(title));
+    store.set_attributes(attrs)?;
+    write_grid_coordinates(&mut store, grid)?;
+    Ok(store)
+}
+
+/// The `device` attribute.
+pub(super) fn device_attribute(device: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("device".into(), json!(device));
+    m
+}
+
+/// The `axis` coordinate (0 … d−1) of point arrays (particles, samples).
+pub(super) fn write_axis_coordinate(store: &mut ZarrStore, dim: usize) -> Result<()> {
+    let axis: Vec<i64> = (0..dim as i64).collect();
+    store.write_array("axis", &["axis"], &[dim], Values::I64(&axis), described("axis"))
+}
+
 /// Coordinates of the grid's axes (cell centres) and their edges as group attributes.
-pub fn write_grid_coordinates(store: &mut ZarrStore, grid: &Grid) -> Result<()> {
+fn write_grid_coordinates(store: &mut ZarrStore, grid: &Grid) -> Result<()> {
     let centres = grid.centres();
     let h = grid.h();
     let edges: Vec<f64> = (0..=grid.cells).map(|i| -grid.half_width + i as f64 * h).collect();
@@ -106,16 +134,13 @@ pub fn write_grid_coordinates(store: &mut ZarrStore, grid: &Grid) -> Result<()> 
 impl RunDataset {
     /// A new run.zarr in `dir` for `config` on `grid`, computed by `backend`.
     pub fn create(dir: &Path, config: &Config, grid: &Grid, backend: &BackendInfo) -> Result<Self> {
-        let mut store = ZarrStore::create(&dir.join(FILE))?;
-        let mut attrs = config_attributes(&config.to_toml_string());
-        attrs.extend(provenance_attributes(Some(backend)));
-        attrs.insert("title".into(), json!(format!("fpgen run `{}`", config.name)));
-        store.set_attributes(attrs)?;
-        write_grid_coordinates(&mut store, grid)?;
-        let mut dims = vec!["t"];
-        dims.extend(axes(grid));
+        let mut attrs = device_attribute(&backend.device);
+        attrs.insert("backend".into(), json!(backend.backend));
+        attrs.insert("precision".into(), json!(backend.precision));
+        let title = format!("fpgen run `{}`", config.name);
+        let mut store = new_store(dir, &config.to_toml_string(), grid, &title, attrs)?;
         let slab = vec![grid.cells; grid.dim];
-        store.start_growing("f", &dims, &slab, DType::F64, described("density f"))?;
+        store.start_growing("f", &field_dims("t", grid), &slab, DType::F64, described("density f"))?;
         let mut dataset = Self { store, times: Vec::new(), steps: Vec::new() };
         dataset.write_times()?;
         Ok(dataset)
@@ -201,21 +226,15 @@ impl ParticleDataset {
         let mut store = if path.exists() {
             ZarrStore::open(&path)?
         } else {
-            let mut store = ZarrStore::create(&path)?;
-            let mut attrs = config_attributes(&config.to_toml_string());
-            attrs.extend(provenance_attributes(None));
-            attrs.insert("title".into(), json!(format!("fpgen run `{}` (particles)", config.name)));
-            store.set_attributes(attrs)?;
-            write_grid_coordinates(&mut store, grid)?;
-            store
+            let title = format!("fpgen run `{}` (particles)", config.name);
+            new_store(dir, &config.to_toml_string(), grid, &title, Map::new())?
         };
         let times = if kept > 0 { store.read_whole("t_particles")?[..kept].to_vec() } else { Vec::new() };
         if kept > 0 {
             store.truncate("positions", kept)?;
             store.truncate("density_particles", kept)?;
         } else {
-            let axis: Vec<f64> = (0..grid.dim).map(|a| a as f64).collect();
-            store.write_array("axis", &["axis"], &[grid.dim], Values::F64(&axis), described("axis"))?;
+            write_axis_coordinate(&mut store, grid.dim)?;
             let dims = ["t_particles", "particle", "axis"];
             store.start_growing(
                 "positions",
@@ -250,21 +269,8 @@ impl ParticleDataset {
     }
 }
 
-/// A new run.zarr in `dir` with the config, provenance and `device` as attributes and
-/// the grid's coordinates.
-fn store_for(dir: &Path, config: &Config, grid: &Grid, device: &str, title: &str) -> Result<ZarrStore> {
-    let mut store = ZarrStore::create(&dir.join(FILE))?;
-    let mut attrs = config_attributes(&config.to_toml_string());
-    attrs.extend(provenance_attributes(None));
-    attrs.insert("device".into(), json!(device));
-    attrs.insert("title".into(), json!(title));
-    store.set_attributes(attrs)?;
-    write_grid_coordinates(&mut store, grid)?;
-    Ok(store)
-}
-
 /// The dims of a field growing along `first`.
-fn field_dims(first: &'static str, grid: &Grid) -> Vec<&'static str> {
+pub(super) fn field_dims(first: &'static str, grid: &Grid) -> Vec<&'static str> {
     let mut dims = vec![first];
     dims.extend(axes(grid));
     dims
@@ -283,7 +289,8 @@ pub struct PathDataset {
 
 impl PathDataset {
     pub fn create(dir: &Path, config: &Config, grid: &Grid, device: &str, t_final: f64) -> Result<Self> {
-        let mut store = store_for(dir, config, grid, device, &format!("fpgen generate `{}`", config.name))?;
+        let title = format!("fpgen generate `{}`", config.name);
+        let mut store = new_store(dir, &config.to_toml_string(), grid, &title, device_attribute(device))?;
         let slab = vec![grid.cells; grid.dim];
         store.start_growing(
             "f",
@@ -308,8 +315,7 @@ impl PathDataset {
             described("generated density"),
         )?;
         if !samples.is_empty() {
-            let axis: Vec<f64> = (0..grid.dim).map(|a| a as f64).collect();
-            self.store.write_array("axis", &["axis"], &[grid.dim], Values::F64(&axis), described("axis"))?;
+            write_axis_coordinate(&mut self.store, grid.dim)?;
             let shape = [samples.len() / grid.dim, grid.dim];
             let long = described("generated sample");
             self.store.write_array("samples", &["sample", "axis"], &shape, Values::F64(samples), long)?;
@@ -351,7 +357,8 @@ impl IterateDataset {
         let mut store = if kept > 0 && path.exists() {
             ZarrStore::open(&path)?
         } else {
-            store_for(dir, config, grid, device, &format!("fpgen filter `{}`", config.name))?
+            let title = format!("fpgen filter `{}`", config.name);
+            new_store(dir, &config.to_toml_string(), grid, &title, device_attribute(device))?
         };
         if store.len("iterate") > 0 || kept > 0 {
             store.truncate("iterate", kept)?;

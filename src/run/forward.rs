@@ -418,8 +418,10 @@ pub fn run_config(
                 (None, Some((state, _))) => state.run_status.clone(),
                 (None, None) => "completed".to_string(),
             };
-            let start = crate::run::particles::ParticleStart { run_status, resume: particle_checkpoint };
-            let run_status = start.run_status.clone();
+            let start = crate::run::particles::ParticleStart {
+                run_status: run_status.clone(),
+                resume: particle_checkpoint,
+            };
             let summary =
                 crate::run::particles::run(config, &problem, run_dir.path(), &device, &snapshots, start)?;
             Some((summary, run_status))

@@ -14,9 +14,9 @@
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
-use super::dataset::{config_attributes, provenance_attributes, write_grid_coordinates, FILE};
+use super::dataset::{axes, described, device_attribute, new_store, write_axis_coordinate};
 use crate::diffusion::analysis::StopReport;
 use crate::diffusion::theory::TheoryReport;
 use crate::error::Result;
@@ -24,33 +24,11 @@ use crate::grid::Grid;
 use crate::io::zarr::{DType, Values, ZarrStore};
 use crate::model::score::{self, LinearProcess, PointCloud};
 
-fn described(long_name: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("long_name".into(), json!(long_name));
-    m.insert("units".into(), json!("1"));
-    m
-}
-
-fn axes(dim: usize) -> &'static [&'static str] {
-    if dim == 1 {
-        &["x"]
-    } else {
-        &["x", "y"]
-    }
-}
-
 /// A store with the config, provenance and device as attributes, the grid's coordinates
 /// and the `axis` coordinate.
 fn store_for(dir: &Path, config_toml: &str, grid: &Grid, device: &str, title: &str) -> Result<ZarrStore> {
-    let mut store = ZarrStore::create(&dir.join(FILE))?;
-    let mut attrs = config_attributes(config_toml);
-    attrs.extend(provenance_attributes(None));
-    attrs.insert("device".into(), json!(device));
-    attrs.insert("title".into(), json!(title));
-    store.set_attributes(attrs)?;
-    write_grid_coordinates(&mut store, grid)?;
-    let axis: Vec<i64> = (0..grid.dim as i64).collect();
-    store.write_array("axis", &["axis"], &[grid.dim], Values::I64(&axis), described("axis"))?;
+    let mut store = new_store(dir, config_toml, grid, title, device_attribute(device))?;
+    write_axis_coordinate(&mut store, grid.dim)?;
     Ok(store)
 }
 
@@ -81,7 +59,7 @@ fn write_profiles(
     let long = described("check time t");
     store.write_array("t_check", &["t_check"], &[times.len()], Values::F64(times), long)?;
     let mut dims = vec!["t_check"];
-    dims.extend(axes(d));
+    dims.extend(axes(grid));
     let mut shape = vec![times.len()];
     shape.extend(vec![grid.cells; d]);
     store.write_array("log_u", &dims, &shape, Values::F64(&log_u), described("log u (exact)"))?;
