@@ -1,6 +1,6 @@
 //! Score-based diffusion (docs/MATH.md §4): the samplers against exact answers.
 
-use fpgen::diffusion::sampler::{self, CpuSampler, SampleMethod, SamplerSettings, Start};
+use fpgen::diffusion::sampler::{self, CpuSampler, ExactScore, SampleMethod, SamplerSettings, Start};
 use fpgen::model::score::{LinearProcess, PointCloud};
 use fpgen::reverse::pde::FaceFlux;
 
@@ -21,7 +21,7 @@ fn settings(epsilon: f64, t_min: f64, steps: usize, samples: usize) -> SamplerSe
 }
 
 fn run_from(process: &LinearProcess, cloud: &PointCloud, s: &SamplerSettings, start: Vec<f64>) -> Vec<f64> {
-    let mut mover = CpuSampler { cloud, positions: start.clone(), seed: s.seed };
+    let mut mover = CpuSampler::exact(process, cloud, start.clone(), s.seed);
     sampler::run(process, cloud.dim, s, &mut mover, &start, &mut |_, _| Ok(())).unwrap().samples
 }
 
@@ -98,14 +98,17 @@ fn li_yau_margin_is_non_negative() {
         for (cloud, grid) in
             [(&diracs, Grid::new(1, 400, 8.0).unwrap()), (&lemniscate, Grid::new(2, 64, 3.0).unwrap())]
         {
-            let margin = li_yau_margin(&process, cloud, &grid, &times);
+            let margin = li_yau_margin(&process, cloud.dim, &grid, &times, &mut ExactScore { process, cloud })
+                .unwrap();
             eprintln!("λ {} {}D: Li–Yau margin {margin:.3e}", process.lambda, cloud.dim);
             assert!(margin >= -1e-6, "margin {margin:e}");
         }
     }
     // a single Dirac is the equality case: the margin is 0 to the differences' error
     let single = PointCloud::new(1, vec![0.5], None).unwrap();
-    let margin = li_yau_margin(&HEAT, &single, &Grid::new(1, 100, 4.0).unwrap(), &times);
+    let grid = Grid::new(1, 100, 4.0).unwrap();
+    let margin =
+        li_yau_margin(&HEAT, 1, &grid, &times, &mut ExactScore { process: HEAT, cloud: &single }).unwrap();
     assert!(margin.abs() < 1e-6, "single Dirac margin {margin:e}");
 }
 

@@ -45,9 +45,7 @@ pub fn load_config(path: &Path, overrides: &[String]) -> Result<Config> {
 
 /// The device for the grid of `cfg`: its f32 fields must fit one binding.
 pub fn device_for_grid(choice: DeviceChoice, cfg: &Config) -> Result<Device> {
-    let grid = cfg.grid()?;
-    let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
-    Device::resolve(choice, needs).context("opening the GPU")
+    Device::resolve(choice, DeviceNeeds::for_grid(&cfg.grid()?)).context("opening the GPU")
 }
 
 impl RunArgs {
@@ -69,19 +67,14 @@ impl RunArgs {
         let cfg = DiffusionConfig::load(config, &self.overrides)
             .with_context(|| format!("loading {}", config.display()))?;
         // the sampler splits the samples into chunks the device can bind
-        let needs =
-            DeviceNeeds { buffer_bytes: 16 * cfg.sampler.samples.max(cfg.data.count) as u64, grid_dim: None };
+        let needs = DeviceNeeds::for_points(cfg.sampler.samples.max(cfg.data.count));
         let device = Device::resolve(self.backend, needs).context("opening the GPU")?;
         let dir = RunDir::create(&self.out, &cfg.name, self.force)?;
         Ok((cfg, device, dir))
     }
 }
 
-/// Why the reverse pipelines of `cfg` cannot run on the GPU (None: they can).
-pub fn reverse_unsupported(cfg: &Config) -> Option<String> {
-    (cfg.reverse.mode != fpgen::kinds::ReverseMode::LogScore)
-        .then(|| format!("reverse.mode = {:?}: the GPU runs the log-score mode only", cfg.reverse.mode))
-}
+pub use fpgen::run::reverse::gpu_unsupported as reverse_unsupported;
 
 /// A failure the command itself decides, with its exit code.
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@ pub fn run(args: Args) -> Result<()> {
         dir.path(),
         opts.quiet,
         device.gpu().map(|c| c.as_ref()),
+        None,
     );
     let target = dir.finish()?;
     let report = result.with_context(|| format!("check-theory `{}`", cfg.name))?;

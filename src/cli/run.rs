@@ -18,7 +18,7 @@ pub fn run(args: Args) -> Result<()> {
         &cfg,
         opts.backend,
         &mut dir,
-        &RunOptions { quiet: opts.quiet },
+        &RunOptions { quiet: opts.quiet, on_output: None },
         &device,
         false,
     );

@@ -81,6 +81,10 @@ pub struct DataSection {
     /// Gaussians per side of `gaussian-grid`.
     #[serde(default = "default_side")]
     pub side: usize,
+    /// `npy` points given in memory (the Python package), n × d in C order with d; `path`
+    /// then names the copy a run writes into its directory.
+    #[serde(skip)]
+    pub points_array: Option<std::sync::Arc<(Vec<f64>, usize)>>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -418,7 +422,10 @@ impl DiffusionConfig {
                     .path
                     .as_ref()
                     .ok_or_else(|| ConfigError::new("data.path", "is required for kind = \"npy\""))?;
-                let (points, dim) = read_points(path)?;
+                let (points, dim) = match &d.points_array {
+                    Some(array) => array.as_ref().clone(),
+                    None => read_points(path)?,
+                };
                 PointCloud::new(dim, points, d.weights.as_deref())
                     .map_err(|message| Error::Data { path: path.clone(), message })
             }

@@ -65,6 +65,10 @@ pub struct InitialSection {
     pub noise: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise_seed: Option<u64>,
+    /// A `npy` field given in memory (the Python package's `initial_from_array`), in C
+    /// order; `path` then names the copy a run writes into its directory.
+    #[serde(skip)]
+    pub field: Option<std::sync::Arc<Vec<f64>>>,
 }
 
 impl Config {
@@ -193,10 +197,27 @@ impl Config {
             }
             InitialKind::Npy => {
                 let path = s.path.as_ref().ok_or_else(|| missing("path"))?;
-                if !read_files {
-                    return Ok(InitialDensity::Values(Vec::new()));
-                }
-                let values = super::npy::read_field_npy(path, &self.grid()?)?;
+                let values = match &s.field {
+                    Some(field) => {
+                        let grid = self.grid()?;
+                        if field.len() != grid.len() {
+                            return Err(bad(
+                                "initial.path",
+                                format!(
+                                    "the array given has {} values, the grid {} ({:?}: grid.cells = {}, model.dim = {})",
+                                    field.len(),
+                                    grid.len(),
+                                    grid.shape(),
+                                    grid.cells,
+                                    grid.dim
+                                ),
+                            ));
+                        }
+                        field.as_ref().clone()
+                    }
+                    None if !read_files => return Ok(InitialDensity::Values(Vec::new())),
+                    None => super::npy::read_field_npy(path, &self.grid()?)?,
+                };
                 if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0))
                 {
                     return Err(Error::Data {

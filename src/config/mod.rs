@@ -28,7 +28,7 @@ pub use grid::GridSection;
 pub use initial::{InitialKind, InitialSection, Point};
 pub use model::ModelSection;
 pub use output::{Colormap, MovieFormat, OutputSection};
-pub use overrides::{fill_name_and_path, parse_config, parse_with_overrides};
+pub use overrides::{fill_name_and_path, parse_config, parse_with_overrides, read_config_text};
 pub use particles::ParticlesSection;
 pub use reverse::ReverseSection;
 pub use run::{Precision, RunSection, StopSection};

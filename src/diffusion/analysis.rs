@@ -5,9 +5,9 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::sampler::{self, CpuSampler, DeviceSampler, Sampled, SamplerSettings};
+use super::sampler::{self, BatchScore, CpuSampler, DeviceSampler, Sampled, SamplerSettings};
 use crate::config::DiffusionConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::kinds::FaceFlux;
@@ -31,22 +31,32 @@ pub struct StopReport {
     pub rms_distance_to_support: f64,
 }
 
-/// Run the sampler once from the config's start: on the device when one is given.
+/// Run the sampler once from the config's start: on the device when one is given, with a
+/// user's score (`user_score`, on the CPU) when one is given, else with the exact score.
 pub fn sample_once(
     process: &LinearProcess,
     cloud: &PointCloud,
     settings: &SamplerSettings,
     device: Option<&GpuContext>,
+    user_score: Option<&mut (dyn BatchScore + '_)>,
     progress: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Sampled> {
     let start = sampler::start_positions(process, cloud, settings);
-    match device {
-        Some(ctx) => {
+    match (device, user_score) {
+        (Some(_), Some(_)) => Err(Error::Unsupported(
+            "a user's score runs on the CPU sampler: use the cpu backend".into(),
+        )),
+        (Some(ctx), None) => {
             let mut mover = DeviceSampler::new(ctx, cloud, &start, settings.seed)?;
             sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
         }
-        None => {
-            let mut mover = CpuSampler { cloud, positions: start.clone(), seed: settings.seed };
+        (None, Some(score)) => {
+            let mut mover =
+                CpuSampler::with_score(process, cloud.dim, Box::new(score), start.clone(), settings.seed);
+            sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
+        }
+        (None, None) => {
+            let mut mover = CpuSampler::exact(process, cloud, start.clone(), settings.seed);
             sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
         }
     }

@@ -10,12 +10,12 @@
 //! densities share the frozen velocities. On the CPU (`CpuBackward`, f64) or the device
 //! (`DeviceBackward`, f32: the score kernel at the faces, `GpuReversePde` for the steps).
 
-use super::sampler::{log_times, Start};
+use super::sampler::{log_times, BatchScore, ExactScore, Start};
 use crate::diffusion::gpu::GpuSampler;
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
-use crate::model::score::{self, LinearProcess, PointCloud, MAX_DIM};
+use crate::model::score::{self, LinearProcess, PointCloud};
 use crate::model::ModelParams;
 use crate::reverse::gpu_pde::GpuReversePde;
 use crate::reverse::pde::{face_centres, outflow_bound, FaceFlux, ReversePde};
@@ -86,17 +86,41 @@ fn transport_only(process: &LinearProcess, epsilon: f64) -> (ModelParams, f64) {
     (ModelParams { lambda: 0.0, beta: 0.0, gamma: 1.0, diffusion: 0.0 }, epsilon * process.diffusion)
 }
 
-/// The CPU twin: `ReversePde` with velocities from `score::posterior` at each face (f64).
+/// The face velocities in the layout of `face_centres` with the walls (faces 0 and N) at 0:
+/// `velocity(face, axis)` for face index `face` of `[along, across].concat()`.
+fn wall_velocities(grid: &Grid, velocity: impl Fn(usize, usize) -> f64) -> (Vec<f64>, Vec<f64>) {
+    let (n, d) = (grid.cells, grid.dim);
+    let rows = if d == 2 { n } else { 1 };
+    let along: Vec<f64> = (0..rows * (n + 1))
+        .map(|i| if i % (n + 1) == 0 || i % (n + 1) == n { 0.0 } else { velocity(i, d - 1) })
+        .collect();
+    let across: Vec<f64> = if d == 2 {
+        (0..(n + 1) * n)
+            .map(|i| if i / n == 0 || i / n == n { 0.0 } else { velocity(rows * (n + 1) + i, 0) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (along, across)
+}
+
+/// The CPU twin: `ReversePde` with velocities b = λx + (1 + ε) D s from a batch score at
+/// the faces (the exact score of the cloud, or a user's; one batch per refresh) (f64).
 pub struct CpuBackward<'a> {
     process: LinearProcess,
-    cloud: &'a PointCloud,
+    score: Box<dyn BatchScore + 'a>,
     epsilon: f64,
+    grid: Grid,
+    /// Face centres (own coordinates) of `face_centres`, along rows then across.
+    faces: Vec<f64>,
+    scores: Vec<f64>,
     pde: ReversePde,
     densities: Vec<Vec<f64>>,
     next: Vec<f64>,
 }
 
 impl<'a> CpuBackward<'a> {
+    /// With the exact score of `cloud`.
     pub fn new(
         process: &LinearProcess,
         cloud: &'a PointCloud,
@@ -105,11 +129,29 @@ impl<'a> CpuBackward<'a> {
         flux: FaceFlux,
         starts: Vec<Vec<f64>>,
     ) -> Self {
+        let score = Box::new(ExactScore { process: *process, cloud });
+        Self::with_score(process, score, grid, epsilon, flux, starts)
+    }
+
+    /// With `score` (own coordinates, the grid's dimension).
+    pub fn with_score(
+        process: &LinearProcess,
+        score: Box<dyn BatchScore + 'a>,
+        grid: &Grid,
+        epsilon: f64,
+        flux: FaceFlux,
+        starts: Vec<Vec<f64>>,
+    ) -> Self {
         let (model, eta) = transport_only(process, epsilon);
+        let (along, across) = face_centres(grid);
+        let faces = [along, across].concat();
         Self {
             process: *process,
-            cloud,
+            score,
             epsilon,
+            grid: grid.clone(),
+            scores: vec![0.0; faces.len()],
+            faces,
             pde: ReversePde::new(grid, &model, eta, 0.0).with_flux(flux),
             densities: starts,
             next: vec![0.0; grid.len()],
@@ -119,16 +161,18 @@ impl<'a> CpuBackward<'a> {
 
 impl BackwardStepper for CpuBackward<'_> {
     fn freeze(&mut self, t: f64) -> Result<f64> {
-        let (process, cloud, epsilon) = (&self.process, self.cloud, self.epsilon);
-        let (t_h, k) = (process.heat_time(t), process.scale(t));
-        self.pde.set_velocities(|x, axis| {
-            let mut xh = [0.0; MAX_DIM];
-            for (h, v) in xh.iter_mut().zip(x) {
-                *h = k * v;
-            }
-            let mean = score::posterior(cloud, t_h, &xh[..x.len()]).mean[axis];
-            face_velocity(process, epsilon, t, x[axis], mean)
+        self.score.evaluate(t, &self.faces, &mut self.scores)?;
+        let (process, d) = (&self.process, self.grid.dim);
+        let drift = (1.0 + self.epsilon) * process.diffusion;
+        let (faces, scores) = (&self.faces, &self.scores);
+        let (along, across) = wall_velocities(&self.grid, |face, axis| {
+            let i = face * d + axis;
+            process.lambda * faces[i] + drift * scores[i]
         });
+        if let Some(bad) = along.iter().chain(&across).find(|v| !v.is_finite()) {
+            return Err(Error::Numerics(format!("a face velocity is {bad} at t = {t:e}: the score is not finite")));
+        }
+        self.pde.set_face_velocities(&along, &across);
         Ok(self.pde.bound())
     }
 
@@ -204,13 +248,12 @@ impl<'a> DeviceBackward<'a> {
 
 impl BackwardStepper for DeviceBackward<'_> {
     fn freeze(&mut self, t: f64) -> Result<f64> {
-        let (n, d) = (self.grid.cells, self.grid.dim);
+        let d = self.grid.dim;
         let (t_h, k) = (self.process.heat_time(t), self.process.scale(t));
         let heat: Vec<f64> = self.faces.iter().map(|x| k * x).collect();
         self.sampler.set_positions(self.ctx, &heat);
         self.sampler.posterior(self.ctx, t_h);
         self.sampler.read_means(self.ctx, &mut self.means)?;
-        let rows = if d == 2 { n } else { 1 };
         let velocity = |face: usize, axis: usize| {
             face_velocity(
                 &self.process,
@@ -221,16 +264,7 @@ impl BackwardStepper for DeviceBackward<'_> {
             )
         };
         // boundary faces (k = 0 or N) carry no flux
-        let along: Vec<f64> = (0..rows * (n + 1))
-            .map(|i| if i % (n + 1) == 0 || i % (n + 1) == n { 0.0 } else { velocity(i, d - 1) })
-            .collect();
-        let across: Vec<f64> = if d == 2 {
-            (0..(n + 1) * n)
-                .map(|i| if i / n == 0 || i / n == n { 0.0 } else { velocity(rows * (n + 1) + i, 0) })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let (along, across) = wall_velocities(&self.grid, velocity);
         let (along32, across32): (Vec<f32>, Vec<f32>) =
             (along.iter().map(|&v| v as f32).collect(), across.iter().map(|&v| v as f32).collect());
         for pde in &self.pdes {

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::diffusion::gpu::GpuSampler;
 use crate::error::Result;
 use crate::gpu::GpuContext;
-use crate::model::score::{posterior, LinearProcess, PointCloud};
+use crate::model::score::{self, LinearProcess, PointCloud};
 use crate::rng;
 
 pub use crate::kinds::{SampleMethod, SampleStart as Start};
@@ -86,27 +86,93 @@ pub fn start_positions(process: &LinearProcess, cloud: &PointCloud, s: &SamplerS
 
 /// How the samples move (heat coordinates): the CPU twin or the device.
 pub trait SampleStepper {
-    /// X ← m(t_h, X) + a (X − m) + b ξ(sample, step, 0).
-    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()>;
+    /// X ← m(t_h, X) + a (X − m) + b ξ(sample, step, 0), at the process's time t (heat
+    /// time t_h).
+    fn step(&mut self, t: f64, t_h: f64, a: f64, b: f64, step: u32) -> Result<()>;
     /// The first `out.len() / dim` samples.
     fn read(&mut self, out: &mut [f64]) -> Result<()>;
 }
 
-/// The CPU twin of the device's `posterior_step` kernel (f64).
-pub struct CpuSampler<'a> {
+/// A score s(t, x) in the process's own coordinates, evaluated on a whole batch at once
+/// (the exact score of a cloud, or a user's model such as a trained network).
+pub trait BatchScore {
+    /// `out[i·d..(i+1)·d] = s(t, x[i·d..(i+1)·d])` for the n × d points `x`.
+    fn evaluate(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<()>;
+}
+
+impl<T: BatchScore + ?Sized> BatchScore for &mut T {
+    fn evaluate(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<()> {
+        (**self).evaluate(t, x, out)
+    }
+}
+
+/// The exact score of a point cloud (`model::score::score`), in parallel over the points.
+pub struct ExactScore<'a> {
+    pub process: LinearProcess,
     pub cloud: &'a PointCloud,
+}
+
+impl BatchScore for ExactScore<'_> {
+    fn evaluate(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<()> {
+        let d = self.cloud.dim;
+        out.par_chunks_mut(d).zip(x.par_chunks(d)).for_each(|(s, x)| score::score(&self.process, self.cloud, t, x, s));
+        Ok(())
+    }
+}
+
+/// The CPU twin of the device's `posterior_step` kernel (f64): the posterior mean from the
+/// score, m = X + (2 t_h / e^{λt}) s(t, X e^{−λt}), then the same update. The score is
+/// evaluated once per step on the whole batch, so that a user's model (`BatchScore`) drives
+/// the same arithmetic as the exact one.
+pub struct CpuSampler<'a> {
+    pub process: LinearProcess,
+    pub dim: usize,
+    pub score: Box<dyn BatchScore + 'a>,
     pub positions: Vec<f64>,
     pub seed: u64,
+    own: Vec<f64>,
+    scores: Vec<f64>,
+}
+
+impl<'a> CpuSampler<'a> {
+    /// The sampler driven by `score`, from `positions` (heat coordinates, n × dim).
+    pub fn with_score(
+        process: &LinearProcess,
+        dim: usize,
+        score: Box<dyn BatchScore + 'a>,
+        positions: Vec<f64>,
+        seed: u64,
+    ) -> Self {
+        let n = positions.len();
+        Self { process: *process, dim, score, positions, seed, own: vec![0.0; n], scores: vec![0.0; n] }
+    }
+
+    /// The sampler with the exact score of `cloud`.
+    pub fn exact(process: &LinearProcess, cloud: &'a PointCloud, positions: Vec<f64>, seed: u64) -> Self {
+        let score = Box::new(ExactScore { process: *process, cloud });
+        Self::with_score(process, cloud.dim, score, positions, seed)
+    }
 }
 
 impl SampleStepper for CpuSampler<'_> {
-    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
-        let (cloud, seed, d) = (self.cloud, self.seed, self.cloud.dim);
-        self.positions.par_chunks_mut(d).enumerate().for_each(|(i, x)| {
-            let m = posterior(cloud, t_h, x).mean;
+    fn step(&mut self, t: f64, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
+        let (seed, d) = (self.seed, self.dim);
+        let k = self.process.scale(t);
+        let to_mean = 2.0 * t_h / k;
+        self.own.par_iter_mut().zip(&self.positions).for_each(|(o, x)| *o = x / k);
+        self.score.evaluate(t, &self.own, &mut self.scores)?;
+        if let Some(bad) = self.scores.iter().position(|v| !v.is_finite()) {
+            return Err(crate::error::Error::Numerics(format!(
+                "the score is {} at sample {}, t = {t:e}",
+                self.scores[bad],
+                bad / d
+            )));
+        }
+        self.positions.par_chunks_mut(d).zip(self.scores.par_chunks(d)).enumerate().for_each(|(i, (x, s))| {
             let z = rng::normals4(seed, i as u32, step, 0);
             for k in 0..d {
-                x[k] = m[k] + a * (x[k] - m[k]) + b * z[k] as f64;
+                let m = x[k] + to_mean * s[k];
+                x[k] = m + a * (x[k] - m) + b * z[k] as f64;
             }
         });
         Ok(())
@@ -131,7 +197,7 @@ impl<'a> DeviceSampler<'a> {
 }
 
 impl SampleStepper for DeviceSampler<'_> {
-    fn step(&mut self, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
+    fn step(&mut self, _t: f64, t_h: f64, a: f64, b: f64, step: u32) -> Result<()> {
         self.sampler.step(self.ctx, t_h, a, b, step);
         Ok(())
     }
@@ -177,7 +243,7 @@ pub fn run(
     for k in 0..s.steps {
         let (t1, t2) = (process.heat_time(times[k]), process.heat_time(times[k + 1]));
         let (a, b) = coefficients(s.stepper, s.epsilon, t1, t2);
-        mover.step(t1, a, b, k as u32 + 1)?;
+        mover.step(times[k], t1, a, b, k as u32 + 1)?;
         if traced > 0 {
             mover.read(&mut path)?;
             to_own(times[k + 1], &path, &mut trajectories);

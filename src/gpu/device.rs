@@ -44,6 +44,18 @@ pub struct DeviceNeeds {
     pub grid_dim: Option<usize>,
 }
 
+impl DeviceNeeds {
+    /// A grid's f32 fields, each in one binding.
+    pub fn for_grid(grid: &crate::grid::Grid) -> Self {
+        Self { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) }
+    }
+
+    /// Points of the samplers (a vec4 of f32 each), split into chunks the device binds.
+    pub fn for_points(count: usize) -> Self {
+        Self { buffer_bytes: 16 * count as u64, grid_dim: None }
+    }
+}
+
 /// The resolved device: the CPU, or an open GPU context shared by every run.
 #[derive(Clone)]
 pub enum Device {

@@ -99,6 +99,16 @@ impl ArrayMeta {
     }
 }
 
+/// What `arrays` says of one array.
+#[derive(Clone, Debug)]
+pub struct ArrayInfo {
+    pub name: String,
+    pub dims: Vec<String>,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    pub attributes: Map<String, Value>,
+}
+
 /// A Zarr v3 group on disk, with its arrays.
 pub struct ZarrStore {
     root: PathBuf,
@@ -270,6 +280,39 @@ impl ZarrStore {
             });
         }
         self.read_chunk(name, meta, index)
+    }
+
+    /// The group's attributes.
+    pub fn attributes(&self) -> &Map<String, Value> {
+        &self.attributes
+    }
+
+    /// Every array of the store, by name.
+    pub fn arrays(&self) -> Vec<ArrayInfo> {
+        self.arrays
+            .iter()
+            .map(|(name, m)| ArrayInfo {
+                name: name.clone(),
+                dims: m.dims.clone(),
+                shape: m.shape.iter().map(|&n| n as usize).collect(),
+                dtype: m.dtype,
+                attributes: m.attributes.clone(),
+            })
+            .collect()
+    }
+
+    /// All values of an array, whole or grown (its slabs in order), as f64 in C order.
+    pub fn read_all(&self, name: &str) -> Result<Vec<f64>> {
+        let meta = self.meta(name)?;
+        // a whole array is one chunk; a grown one has a chunk per slab along its first axis
+        if meta.shape.is_empty() || meta.chunk[0] >= meta.shape[0] {
+            return self.read_whole(name);
+        }
+        let mut out = Vec::new();
+        for index in 0..meta.shape[0] as usize {
+            out.extend(self.read_chunk(name, meta, index)?);
+        }
+        Ok(out)
     }
 
     fn meta(&self, name: &str) -> Result<&ArrayMeta> {

@@ -170,7 +170,7 @@ fn run_one(cfg: &Config, dir: &Path, opts: &BatchOptions, device: &Device) -> Re
         cfg,
         opts.backend,
         &mut run_dir,
-        &RunOptions { quiet: opts.quiet },
+        &RunOptions { quiet: opts.quiet, on_output: None },
         device,
         false,
     );

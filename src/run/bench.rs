@@ -323,7 +323,7 @@ pub fn measure_score(
         let step = |k: usize, mover: &mut dyn SampleStepper| {
             let (t1, t2) = (heat.heat_time(times[k]), heat.heat_time(times[k + 1]));
             let (a, b) = sampler::coefficients(SampleMethod::Exponential, 0.2, t1, t2);
-            mover.step(t1, a, b, k as u32 + 1)
+            mover.step(times[k], t1, a, b, k as u32 + 1)
         };
         step(0, mover)?;
         mover.read(&mut one)?;
@@ -338,7 +338,7 @@ pub fn measure_score(
     for _ in 0..repeats.max(1) {
         walls.push(match device {
             Some(ctx) => timed(&mut DeviceSampler::new(ctx, &cloud, &start, 1)?)?,
-            None => timed(&mut CpuSampler { cloud: &cloud, positions: start.clone(), seed: 1 })?,
+            None => timed(&mut CpuSampler::exact(&heat, &cloud, start.clone(), 1))?,
         });
     }
     walls.sort_by(f64::total_cmp);

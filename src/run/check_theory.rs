@@ -27,7 +27,8 @@ use crate::diffusion::analysis::{check_times, log_log_slope, sample_once, suppor
 use crate::diffusion::backward;
 use crate::diffusion::sampler::{log_times, Start};
 use crate::diffusion::theory::{li_yau_margin, lp_growth_log_bound, Check, TheoryReport};
-use crate::error::Result;
+use crate::diffusion::sampler::{BatchScore, ExactScore};
+use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::io;
 use crate::model::score::{self};
@@ -39,7 +40,11 @@ pub fn check_theory(
     dir: &Path,
     quiet: bool,
     device: Option<&GpuContext>,
+    mut user_score: Option<&mut dyn BatchScore>,
 ) -> Result<TheoryReport> {
+    if device.is_some() && user_score.is_some() {
+        return Err(Error::Unsupported("a user's score is checked on the CPU: use the cpu backend".into()));
+    }
     let process = cfg.process();
     let cloud = cfg.cloud()?;
     let support = cfg.support()?;
@@ -66,7 +71,11 @@ pub fn check_theory(
         pass: (1.0 - inside).abs() <= 1e-6,
     });
 
-    let margin = li_yau_margin(&process, &cloud, &grid, &times);
+    let mut exact = ExactScore { process, cloud: &cloud };
+    let margin = match user_score.as_deref_mut() {
+        Some(score) => li_yau_margin(&process, cloud.dim, &grid, &times, score)?,
+        None => li_yau_margin(&process, cloud.dim, &grid, &times, &mut exact)?,
+    };
     checks.push(Check {
         name: "Li–Yau: min (div s + d/σ²) σ²/d".into(),
         measured: margin,
@@ -94,6 +103,14 @@ pub fn check_theory(
         bar.report(k as f64 / stops as f64, || format!("t = {t:.4e}  check time {k} of {stops}"))
     };
     let (solved, backward_steps) = match device {
+        None if user_score.is_some() => {
+            let score: Box<dyn BatchScore> = match user_score.as_deref_mut() {
+                Some(score) => Box::new(score),
+                None => Box::new(exact),
+            };
+            let mut mover = backward::CpuBackward::with_score(&process, score, &grid, eps, cfg.check.flux, starts);
+            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+        }
         Some(ctx) => {
             let mut mover =
                 backward::DeviceBackward::new(ctx, &process, &cloud, &grid, eps, cfg.check.flux, &starts)?;
@@ -166,7 +183,7 @@ pub fn check_theory(
         let mut settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t);
         settings.samples = cfg.check.concentration_samples;
         settings.trajectories = 0;
-        let sampled = sample_once(&process, &cloud, &settings, device, &mut |step, _| {
+        let sampled = sample_once(&process, &cloud, &settings, device, user_score.as_deref_mut(), &mut |step, _| {
             super::interrupt::check(|| format!("while sampling, at step {step}"))
         })?;
         rms.push(support_measures(&process, &cloud, &support, t, &sampled.samples).2);
@@ -181,6 +198,7 @@ pub fn check_theory(
     }
     let report = TheoryReport {
         name: cfg.name.clone(),
+        score: if user_score.is_some() { "user" } else { "exact" }.to_string(),
         checks,
         times,
         kl,
@@ -191,7 +209,7 @@ pub fn check_theory(
         concentration_t_mins: t_mins,
         concentration_rms: rms,
     };
-    io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
+    super::inputs::write_diffusion_config(dir, cfg)?;
     io::write_json(&dir.join("check.json"), &report)?;
     if cfg.output.dataset {
         let device = device.map_or("cpu".to_string(), |c| c.summary.name.clone());

@@ -63,10 +63,25 @@ pub struct Summary {
     pub frames_drawn_on: Option<String>,
 }
 
+/// Called with (t, f) at every output time, f in C order (the Python package's
+/// callback); returning false stops the run there as an interrupt does (status
+/// `interrupted`, a checkpoint to resume from).
+pub type OutputHook = std::sync::Arc<dyn Fn(f64, &[f64]) -> bool + Send + Sync>;
+
 /// Options of one run that are not part of the physics.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     pub quiet: bool,
+    pub on_output: Option<OutputHook>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("quiet", &self.quiet)
+            .field("on_output", &self.on_output.is_some())
+            .finish()
+    }
 }
 
 /// Run the problem of `config` on `backend`, writing into `run_dir` (already prepared).
@@ -116,7 +131,7 @@ pub fn run(
         .into());
     }
     run_dir.mark_started();
-    io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
+    super::inputs::write_config(run_dir.path(), config)?;
     // a resumed run keeps its rows up to the checkpoint and goes on after them
     let csv_path = run_dir.join("diagnostics.csv");
     let (csv, kept_rows) = match &resume {
@@ -148,6 +163,7 @@ pub fn run(
         drawn_on: None,
         last_step: None,
         dataset,
+        on_output: opts.on_output.clone(),
     };
     let mut diagnostics =
         DiagnosticsWriter { csv, every: problem.diagnostics_every, tracker: Tracker::new(mass0) };
@@ -384,7 +400,7 @@ pub fn run_config(
         None
     } else if only_particles {
         run_dir.mark_started();
-        io::write_text(&run_dir.join("config.toml"), &config.to_toml_string())?;
+        super::inputs::write_config(run_dir.path(), config)?;
         None
     } else {
         let mut backend = crate::forward::create(&problem, &device)?;

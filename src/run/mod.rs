@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod dataset;
 pub mod forward;
 pub mod generate;
+pub mod inputs;
 pub mod interrupt;
 mod observers;
 pub mod particles;

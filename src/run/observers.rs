@@ -88,6 +88,7 @@ pub(super) struct SnapshotWriter<'a> {
     pub(super) last_step: Option<u64>,
     /// run.zarr, when the config writes it.
     pub(super) dataset: Option<super::dataset::RunDataset>,
+    pub(super) on_output: Option<super::forward::OutputHook>,
 }
 
 impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
@@ -150,9 +151,15 @@ impl SnapshotWriter<'_> {
     pub(super) fn write(&mut self, step: u64, backend: &mut dyn ForwardStepper) -> Result<()> {
         let name = format!("f_{step:08}");
         let out = &self.config.output;
-        let read = out.snapshots || self.dataset.is_some();
+        let read = out.snapshots || self.dataset.is_some() || self.on_output.is_some();
         if read {
             backend.read_back(self.field)?;
+        }
+        if let Some(hook) = &self.on_output {
+            if !hook(backend.time(), self.field) {
+                log::info!("the output callback asked to stop at t = {:.6e}", backend.time());
+                super::interrupt::request();
+            }
         }
         if let Some(dataset) = &mut self.dataset {
             dataset.snapshot(step, backend.time(), self.field)?;

@@ -1,20 +1,46 @@
 //! Progress of a run: a bar with ETA on a terminal, plain log lines otherwise.
 
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// Where a host process (the Python package: tqdm or its own line) shows progress instead.
+pub trait ProgressSink: Send + Sync {
+    /// `fraction` of the work done; `message` says where the run is.
+    fn report(&self, fraction: f64, message: &str);
+    fn finish(&self);
+}
+
+static SINK: Mutex<Option<Arc<dyn ProgressSink>>> = Mutex::new(None);
+
+/// Send the progress of the runs that start from now on to `sink` (None: the terminal).
+pub fn set_sink(sink: Option<Arc<dyn ProgressSink>>) {
+    if let Ok(mut slot) = SINK.lock() {
+        *slot = sink;
+    }
+}
+
+/// The shortest interval between two reports to a sink (a host's bar redraws on each).
+const SINK_INTERVAL: Duration = Duration::from_millis(100);
 
 pub enum Progress {
     Bar(ProgressBar),
     Log { next_tenth: u32 },
+    Sink { sink: Arc<dyn ProgressSink>, last: Option<Instant> },
     Silent,
 }
 
 impl Progress {
-    /// A bar on a terminal, a log line per tenth otherwise, nothing when `quiet`.
+    /// The sink when one is set, else a bar on a terminal and a log line per tenth
+    /// otherwise; nothing when `quiet`.
     pub fn new(quiet: bool) -> Self {
         if quiet {
             return Progress::Silent;
+        }
+        if let Some(sink) = SINK.lock().ok().and_then(|slot| slot.clone()) {
+            return Progress::Sink { sink, last: None };
         }
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(1000);
@@ -47,13 +73,21 @@ impl Progress {
                     *next_tenth = reached + 1;
                 }
             }
+            Progress::Sink { sink, last } => {
+                if fraction >= 1.0 || last.map_or(true, |at| at.elapsed() >= SINK_INTERVAL) {
+                    sink.report(fraction.clamp(0.0, 1.0), &message());
+                    *last = Some(Instant::now());
+                }
+            }
             Progress::Silent => {}
         }
     }
 
     pub fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
+        match self {
+            Progress::Bar(bar) => bar.finish_and_clear(),
+            Progress::Sink { sink, .. } => sink.finish(),
+            _ => {}
         }
     }
 }

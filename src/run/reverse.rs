@@ -67,6 +67,13 @@ fn spill_dir(dir: &Path) -> std::path::PathBuf {
     dir.join("snapshot_store")
 }
 
+/// Why the reverse pipelines of `config` cannot run on the GPU (None: they can).
+pub fn gpu_unsupported(config: &Config) -> Option<String> {
+    (config.reverse.mode != crate::kinds::ReverseMode::LogScore).then(|| {
+        format!("reverse.mode = {:?}: the GPU runs the log-score mode only", config.reverse.mode)
+    })
+}
+
 /// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).
 pub type Device<'a> = Option<&'a std::sync::Arc<crate::gpu::GpuContext>>;
 
@@ -98,7 +105,7 @@ pub fn generate_run(
     }
     remove_spill_dir(dir);
     run_dir.mark_started();
-    io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
+    super::inputs::write_config(dir, config)?;
 
     let directions = config.reverse.sliced_w1_directions;
     let generated_vs_initial = metrics::compare(&grid, &g.initial, &g.generated, directions);
@@ -207,7 +214,7 @@ pub fn filter_run(
     let input = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
     run_dir.mark_started();
-    io::write_text(&dir.join("config.toml"), &config.to_toml_string())?;
+    super::inputs::write_config(dir, config)?;
     let vol = grid.cell_volume();
     let l1 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() * vol;
     let row = |k: usize, f: &[f64], previous: &[f64], seconds: f64| FilterIteration {

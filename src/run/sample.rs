@@ -8,7 +8,7 @@
 
 use crate::config::DiffusionConfig;
 use crate::diffusion::analysis::*;
-use crate::diffusion::sampler::Sampled;
+use crate::diffusion::sampler::{BatchScore, Sampled};
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::grid::Grid;
@@ -33,6 +33,8 @@ pub struct SampleSummary {
     pub start: crate::diffusion::sampler::Start,
     pub t_final: f64,
     pub samples: usize,
+    /// "exact": the data's own score; "user": a score given by the caller (Python).
+    pub score: String,
     pub stops: Vec<StopReport>,
     /// Log–log slope of the RMS distance to K against t_min (expected ½), with two or more
     /// stopping times.
@@ -182,7 +184,9 @@ pub fn sample_run(
     run_dir: &mut RunDir,
     quiet: bool,
     device: Option<&GpuContext>,
+    mut user_score: Option<&mut dyn BatchScore>,
 ) -> Result<SampleSummary> {
+    let score_name = if user_score.is_some() { "user" } else { "exact" };
     let dir = run_dir.path().to_path_buf();
     let dir = dir.as_path();
     let process = cfg.process();
@@ -191,7 +195,7 @@ pub fn sample_run(
     let grid = cfg.grid()?;
     let d = cloud.dim;
     run_dir.mark_started();
-    io::write_text(&dir.join("config.toml"), &cfg.to_toml_string())?;
+    super::inputs::write_diffusion_config(dir, cfg)?;
     // .npy files beside the dataset only on request (`output.snapshots`)
     let npy = cfg.output.snapshots;
     let mut outputs = vec!["config.toml".to_string()];
@@ -246,7 +250,7 @@ pub fn sample_run(
         let mut bar = Progress::new(quiet);
         let clock = Instant::now();
         let steps = settings.steps;
-        let sampled = sample_once(&process, &cloud, &settings, device, &mut |step, t| {
+        let sampled = sample_once(&process, &cloud, &settings, device, user_score.as_deref_mut(), &mut |step, t| {
             bar.report(step as f64 / steps as f64, || format!("t = {t:.4e}  step {step} of {steps}"));
             super::interrupt::check(|| {
                 format!("at step {step} of stopping time {k} (t_min = {t_min:e}); the samples of the earlier ones are written")
@@ -325,6 +329,7 @@ pub fn sample_run(
         start: cfg.sampler.start,
         t_final: cfg.sampler.t_final,
         samples: cfg.sampler.samples,
+        score: score_name.to_string(),
         stops,
         concentration_slope: log_log_slope(&t, &r),
         outputs,
