@@ -98,8 +98,9 @@ fn li_yau_margin_is_non_negative() {
         for (cloud, grid) in
             [(&diracs, Grid::new(1, 400, 8.0).unwrap()), (&lemniscate, Grid::new(2, 64, 3.0).unwrap())]
         {
-            let margin = li_yau_margin(&process, cloud.dim, &grid, &times, &mut ExactScore { process, cloud })
-                .unwrap();
+            let margin =
+                li_yau_margin(&process, cloud.dim, &grid, &times, &mut ExactScore { process, cloud })
+                    .unwrap();
             eprintln!("λ {} {}D: Li–Yau margin {margin:.3e}", process.lambda, cloud.dim);
             assert!(margin >= -1e-6, "margin {margin:e}");
         }

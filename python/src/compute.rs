@@ -28,7 +28,9 @@ fn choice_of(backend: &str) -> PyResult<DeviceChoice> {
         "cpu" => Ok(DeviceChoice::Cpu),
         "gpu" => Ok(DeviceChoice::Gpu),
         "auto" => Ok(DeviceChoice::Auto),
-        other => Err(PyValueError::new_err(format!("backend must be \"cpu\", \"gpu\" or \"auto\" (got {other:?})"))),
+        other => Err(PyValueError::new_err(format!(
+            "backend must be \"cpu\", \"gpu\" or \"auto\" (got {other:?})"
+        ))),
     }
 }
 
@@ -41,7 +43,11 @@ pub fn points_of(array: &PyReadonlyArrayDyn<'_, f64>) -> PyResult<(Vec<f64>, usi
     let dim = match array.shape() {
         [_] => 1,
         [_, d] => *d,
-        shape => return Err(PyValueError::new_err(format!("points must be an (n, d) array (got shape {shape:?})"))),
+        shape => {
+            return Err(PyValueError::new_err(format!(
+                "points must be an (n, d) array (got shape {shape:?})"
+            )))
+        }
     };
     Ok((array.as_array().iter().copied().collect(), dim))
 }
@@ -65,7 +71,11 @@ impl ProgressSink for PySink {
 
 /// Run `work` with the GIL released, signals turned into stop requests and progress sent
 /// to `progress`; returns what it returned and whether a signal asked for a stop.
-fn guarded<T: Send>(py: Python<'_>, progress: Option<Py<PyAny>>, work: impl FnOnce() -> T + Send) -> (T, bool) {
+fn guarded<T: Send>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    work: impl FnOnce() -> T + Send,
+) -> (T, bool) {
     interrupt::clear();
     progress::set_sink(progress.map(|p| Arc::new(PySink(p)) as Arc<dyn ProgressSink>));
     let previous = interrupt::install_for_library();
@@ -77,13 +87,14 @@ fn guarded<T: Send>(py: Python<'_>, progress: Option<Py<PyAny>>, work: impl FnOn
     (result, signalled)
 }
 
-/// The run directory `<out>/<name>`, or the error.
-fn finish(dir: PathBuf, outcome: fpgen::Result<()>, signalled: bool) -> PyResult<PathBuf> {
+/// The run directory `<out>/<name>`, or the error. A stop the caller's callback asked for
+/// is no error (the run's status says `interrupted`).
+fn finish(dir: PathBuf, outcome: fpgen::Result<()>, signalled: bool, by_callback: bool) -> PyResult<PathBuf> {
     match outcome {
-        Err(fpgen::Error::Interrupted(why)) => Err(PyKeyboardInterrupt::new_err(format!(
-            "interrupted {why}; what was computed is in {}",
-            dir.display()
-        ))),
+        Err(fpgen::Error::Interrupted(_)) if by_callback && !signalled => Ok(dir),
+        Err(e @ fpgen::Error::Interrupted(_)) => {
+            Err(PyKeyboardInterrupt::new_err(format!("{e}; what was computed is in {}", dir.display())))
+        }
         Err(e) => Err(to_py(e)),
         Ok(()) if signalled => Err(PyKeyboardInterrupt::new_err(format!(
             "interrupted; the run stopped at a step boundary and its state is in {} (status \"interrupted\")",
@@ -156,8 +167,8 @@ pub fn run(
     if let Some(e) = callback_error.lock().ok().and_then(|mut slot| slot.take()) {
         return Err(e);
     }
-    let by_signal = signalled && !stopped_by_callback.load(Ordering::SeqCst);
-    finish(target, result, by_signal)
+    let by_callback = stopped_by_callback.load(Ordering::SeqCst);
+    finish(target, result, signalled && !by_callback, by_callback)
 }
 
 /// Forward to run.t_final, then the reverse-time solver back to t = 0 (`fpgen generate`).
@@ -212,11 +223,13 @@ fn reverse_pipeline(
     let ((result, target), signalled) = guarded(py, progress, || {
         let result = match iterations {
             None => fpgen::run::reverse::generate_run(&cfg, &mut dir, quiet, device.gpu()).map(|_| ()),
-            Some(k) => fpgen::run::reverse::filter_run(&cfg, &mut dir, k, quiet, device.gpu(), false).map(|_| ()),
+            Some(k) => {
+                fpgen::run::reverse::filter_run(&cfg, &mut dir, k, quiet, device.gpu(), false).map(|_| ())
+            }
         };
         (result, dir.finish())
     });
-    finish(target.map_err(to_py)?, result, signalled)
+    finish(target.map_err(to_py)?, result, signalled, false)
 }
 
 /// The diffusion config with the points given in memory (n × d), and the device.
@@ -235,7 +248,9 @@ fn diffusion_setup(
     let mut choice = choice_of(backend)?;
     if user_score {
         if choice == DeviceChoice::Gpu {
-            return Err(PyValueError::new_err("a score given as a function runs on the CPU: use backend=\"cpu\""));
+            return Err(PyValueError::new_err(
+                "a score given as a function runs on the CPU: use backend=\"cpu\"",
+            ));
         }
         choice = DeviceChoice::Cpu;
     }
@@ -311,12 +326,13 @@ fn diffusion_pipeline(
     if let Some(e) = user.and_then(|u| u.error) {
         return Err(e);
     }
-    finish(target.map_err(to_py)?, result, signalled)
+    finish(target.map_err(to_py)?, result, signalled, false)
 }
 
 /// M_c(γ, d) on ℝ^d and on the box [−L, L]^d, and with a mass M its θ and condensate.
 #[pyfunction]
 #[pyo3(signature = (dim, gamma, lambda_=1.0, beta=1.0, diffusion=1.0, box_half_width=None, mass=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn critical_mass<'py>(
     py: Python<'py>,
     dim: usize,
@@ -356,7 +372,11 @@ pub fn critical_mass<'py>(
 /// origin-cell mass.
 #[pyfunction]
 #[pyo3(signature = (config, mass=None))]
-pub fn equilibrium<'py>(py: Python<'py>, config: &PyConfig, mass: Option<f64>) -> PyResult<Bound<'py, PyDict>> {
+pub fn equilibrium<'py>(
+    py: Python<'py>,
+    config: &PyConfig,
+    mass: Option<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
     let cfg = config.forward("equilibrium")?;
     let grid = cfg.grid().map_err(|e| to_py(e.into()))?;
     let mass = mass.unwrap_or(cfg.initial.mass);

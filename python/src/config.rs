@@ -35,7 +35,8 @@ pub struct PyConfig {
     initial_field: Option<Arc<Vec<f64>>>,
 }
 
-/// A validated config of either kind.
+/// A validated config of either kind (short-lived: the size difference does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Validated {
     Forward(Config),
     Diffusion(DiffusionConfig),
@@ -48,10 +49,8 @@ impl PyConfig {
 
     /// Validate `table` as this config's kind (the library's parser and checks).
     fn validate_table(&self, table: &toml::Table) -> fpgen::Result<Validated> {
-        let text = toml::to_string(table).map_err(|e| fpgen::Error::ConfigSyntax {
-            path: self.origin.clone(),
-            message: e.to_string(),
-        })?;
+        let text = toml::to_string(table)
+            .map_err(|e| fpgen::Error::ConfigSyntax { path: self.origin.clone(), message: e.to_string() })?;
         let file = self.file.as_deref().unwrap_or(Path::new(DEFAULT_NAME));
         if self.is_diffusion() {
             let mut cfg = DiffusionConfig::from_toml_str(&text, &self.origin, &[])?;
@@ -87,7 +86,9 @@ impl PyConfig {
             Validated::Diffusion(cfg) => Ok(cfg),
             Validated::Forward(_) => Err(config_error(
                 "data",
-                format!("is missing: {what} needs a score-based diffusion config ([data], [sampler], [grid])"),
+                format!(
+                    "is missing: {what} needs a score-based diffusion config ([data], [sampler], [grid])"
+                ),
             )),
         }
     }
@@ -130,7 +131,12 @@ impl PyConfig {
     /// name defaults to the file's stem).
     #[staticmethod]
     fn from_toml(path: PathBuf) -> PyResult<Self> {
-        // the CLI's loader first: the same errors for a missing file or a bad key
+        if !path.is_file() {
+            return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
+                "{}: no such config file",
+                path.display()
+            )));
+        }
         let text = fpgen::config::read_config_text(&path).map_err(to_py)?;
         let origin = path.display().to_string();
         let table = parse_with_overrides(&text, &origin, &[]).map_err(to_py)?;
@@ -220,12 +226,18 @@ impl PyConfig {
         }
         let values: Vec<f64> = f0.as_array().iter().copied().collect();
         if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-            return Err(config_error("initial", format!("the array's entry {i} (C order) is {v}: a density must be finite and >= 0")));
+            return Err(config_error(
+                "initial",
+                format!("the array's entry {i} (C order) is {v}: a density must be finite and >= 0"),
+            ));
         }
         let own_mass = values.iter().sum::<f64>() * grid.cell_volume();
         let mass = mass.unwrap_or(own_mass);
         if !(mass.is_finite() && mass > 0.0) {
-            return Err(config_error("initial.mass", format!("must be > 0 (got {mass}; the array's own mass is {own_mass})")));
+            return Err(config_error(
+                "initial.mass",
+                format!("must be > 0 (got {mass}; the array's own mass is {own_mass})"),
+            ));
         }
         let mut next = self.clone();
         let initial = next.section_mut("initial");

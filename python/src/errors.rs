@@ -6,8 +6,18 @@
 use pyo3::exceptions::{PyFileExistsError, PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-pyo3::create_exception!(fpgen, ConfigError, PyValueError, "A configuration key or value is invalid; the message names the key.");
-pyo3::create_exception!(fpgen, FpgenError, PyRuntimeError, "A run failed: a numerical failure, no usable GPU, bad data or an unsupported request.");
+pyo3::create_exception!(
+    fpgen,
+    ConfigError,
+    PyValueError,
+    "A configuration key or value is invalid; the message names the key."
+);
+pyo3::create_exception!(
+    fpgen,
+    FpgenError,
+    PyRuntimeError,
+    "A run failed: a numerical failure, no usable GPU, bad data or an unsupported request."
+);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", m.py().get_type::<ConfigError>())?;
@@ -22,7 +32,9 @@ pub fn to_py(error: fpgen::Error) -> PyErr {
     match error {
         E::Config(_) | E::ConfigSyntax { .. } => ConfigError::new_err(message),
         E::Io { .. } => PyOSError::new_err(message),
-        E::RunDirExists(_) => PyFileExistsError::new_err(format!("{message} (pass force=True to replace it)")),
+        E::RunDirExists(_) => {
+            PyFileExistsError::new_err(format!("{message} (pass force=True to replace it)"))
+        }
         E::Interrupted(_) => PyKeyboardInterrupt::new_err(message),
         _ => FpgenError::new_err(message),
     }
@@ -30,5 +42,5 @@ pub fn to_py(error: fpgen::Error) -> PyErr {
 
 /// A config error raised from the binding itself.
 pub fn config_error(key: &str, message: impl std::fmt::Display) -> PyErr {
-    ConfigError::new_err(format!("invalid configuration: `{key}` {message}"))
+    ConfigError::new_err(format!("invalid configuration: `{key}`: {message}"))
 }

@@ -92,7 +92,10 @@ impl PyExactScore {
     ) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
         let (values, dim) = crate::compute::points_of(&x)?;
         if dim != self.cloud.dim {
-            return Err(PyValueError::new_err(format!("points of dimension {dim} for data of dimension {}", self.cloud.dim)));
+            return Err(PyValueError::new_err(format!(
+                "points of dimension {dim} for data of dimension {}",
+                self.cloud.dim
+            )));
         }
         let mut out = vec![0.0; values.len()];
         let mut score = ExactScore { process: self.process, cloud: &self.cloud };

@@ -49,7 +49,8 @@ pub fn run(args: Args) -> Result<()> {
     );
     let device = device_for_grid(choice, &cfg)?;
     let mut dir = RunDir::open_existing(&run_dir)?;
-    let result = fpgen::run::run_config(&cfg, choice, &mut dir, &RunOptions { quiet, on_output: None }, &device, true);
+    let result =
+        fpgen::run::run_config(&cfg, choice, &mut dir, &RunOptions { quiet, on_output: None }, &device, true);
     dir.finish()?;
     let report = result.with_context(|| format!("resume `{}`", cfg.name))?;
     if let Some(summary) = &report.grid {

@@ -43,9 +43,9 @@ pub fn sample_once(
 ) -> Result<Sampled> {
     let start = sampler::start_positions(process, cloud, settings);
     match (device, user_score) {
-        (Some(_), Some(_)) => Err(Error::Unsupported(
-            "a user's score runs on the CPU sampler: use the cpu backend".into(),
-        )),
+        (Some(_), Some(_)) => {
+            Err(Error::Unsupported("a user's score runs on the CPU sampler: use the cpu backend".into()))
+        }
         (Some(ctx), None) => {
             let mut mover = DeviceSampler::new(ctx, cloud, &start, settings.seed)?;
             sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)

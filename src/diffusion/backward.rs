@@ -170,7 +170,9 @@ impl BackwardStepper for CpuBackward<'_> {
             process.lambda * faces[i] + drift * scores[i]
         });
         if let Some(bad) = along.iter().chain(&across).find(|v| !v.is_finite()) {
-            return Err(Error::Numerics(format!("a face velocity is {bad} at t = {t:e}: the score is not finite")));
+            return Err(Error::Numerics(format!(
+                "a face velocity is {bad} at t = {t:e}: the score is not finite"
+            )));
         }
         self.pde.set_face_velocities(&along, &across);
         Ok(self.pde.bound())

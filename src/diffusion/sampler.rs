@@ -115,7 +115,9 @@ pub struct ExactScore<'a> {
 impl BatchScore for ExactScore<'_> {
     fn evaluate(&mut self, t: f64, x: &[f64], out: &mut [f64]) -> Result<()> {
         let d = self.cloud.dim;
-        out.par_chunks_mut(d).zip(x.par_chunks(d)).for_each(|(s, x)| score::score(&self.process, self.cloud, t, x, s));
+        out.par_chunks_mut(d)
+            .zip(x.par_chunks(d))
+            .for_each(|(s, x)| score::score(&self.process, self.cloud, t, x, s));
         Ok(())
     }
 }
@@ -168,13 +170,15 @@ impl SampleStepper for CpuSampler<'_> {
                 bad / d
             )));
         }
-        self.positions.par_chunks_mut(d).zip(self.scores.par_chunks(d)).enumerate().for_each(|(i, (x, s))| {
-            let z = rng::normals4(seed, i as u32, step, 0);
-            for k in 0..d {
-                let m = x[k] + to_mean * s[k];
-                x[k] = m + a * (x[k] - m) + b * z[k] as f64;
-            }
-        });
+        self.positions.par_chunks_mut(d).zip(self.scores.par_chunks(d)).enumerate().for_each(
+            |(i, (x, s))| {
+                let z = rng::normals4(seed, i as u32, step, 0);
+                for k in 0..d {
+                    let m = x[k] + to_mean * s[k];
+                    x[k] = m + a * (x[k] - m) + b * z[k] as f64;
+                }
+            },
+        );
         Ok(())
     }
 

@@ -22,9 +22,9 @@
 //! - Concentration: the log–log slope of √E d(X, K)² against t_min from the sampler,
 //!   pass when within 0.1 of ½.
 
-use crate::grid::Grid;
 use crate::diffusion::sampler::BatchScore;
 use crate::error::Result;
+use crate::grid::Grid;
 use crate::model::score::LinearProcess;
 use rayon::prelude::*;
 use serde::Serialize;

@@ -26,8 +26,8 @@ use crate::config::DiffusionConfig;
 use crate::diffusion::analysis::{check_times, log_log_slope, sample_once, support_measures};
 use crate::diffusion::backward;
 use crate::diffusion::sampler::{log_times, Start};
-use crate::diffusion::theory::{li_yau_margin, lp_growth_log_bound, Check, TheoryReport};
 use crate::diffusion::sampler::{BatchScore, ExactScore};
+use crate::diffusion::theory::{li_yau_margin, lp_growth_log_bound, Check, TheoryReport};
 use crate::error::{Error, Result};
 use crate::gpu::GpuContext;
 use crate::io;
@@ -108,7 +108,8 @@ pub fn check_theory(
                 Some(score) => Box::new(score),
                 None => Box::new(exact),
             };
-            let mut mover = backward::CpuBackward::with_score(&process, score, &grid, eps, cfg.check.flux, starts);
+            let mut mover =
+                backward::CpuBackward::with_score(&process, score, &grid, eps, cfg.check.flux, starts);
             backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
         Some(ctx) => {
@@ -183,9 +184,10 @@ pub fn check_theory(
         let mut settings = crate::diffusion::sampler::SamplerSettings::from_config(cfg, t);
         settings.samples = cfg.check.concentration_samples;
         settings.trajectories = 0;
-        let sampled = sample_once(&process, &cloud, &settings, device, user_score.as_deref_mut(), &mut |step, _| {
-            super::interrupt::check(|| format!("while sampling, at step {step}"))
-        })?;
+        let sampled =
+            sample_once(&process, &cloud, &settings, device, user_score.as_deref_mut(), &mut |step, _| {
+                super::interrupt::check(|| format!("while sampling, at step {step}"))
+            })?;
         rms.push(support_measures(&process, &cloud, &support, t, &sampled.samples).2);
     }
     if let Some(slope) = log_log_slope(&t_mins, &rms) {

@@ -51,7 +51,8 @@ pub fn install_for_library() -> PreviousHandlers {
             // SAFETY: sigaction with a zeroed struct and a handler that only touches an atomic.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal_in_library as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                action.sa_sigaction =
+                    on_signal_in_library as extern "C" fn(libc::c_int) as libc::sighandler_t;
                 libc::sigemptyset(&mut action.sa_mask);
                 let mut old: libc::sigaction = std::mem::zeroed();
                 if libc::sigaction(signal, &action, &mut old) == 0 {

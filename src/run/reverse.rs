@@ -69,9 +69,8 @@ fn spill_dir(dir: &Path) -> std::path::PathBuf {
 
 /// Why the reverse pipelines of `config` cannot run on the GPU (None: they can).
 pub fn gpu_unsupported(config: &Config) -> Option<String> {
-    (config.reverse.mode != crate::kinds::ReverseMode::LogScore).then(|| {
-        format!("reverse.mode = {:?}: the GPU runs the log-score mode only", config.reverse.mode)
-    })
+    (config.reverse.mode != crate::kinds::ReverseMode::LogScore)
+        .then(|| format!("reverse.mode = {:?}: the GPU runs the log-score mode only", config.reverse.mode))
 }
 
 /// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).

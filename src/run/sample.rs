@@ -250,12 +250,19 @@ pub fn sample_run(
         let mut bar = Progress::new(quiet);
         let clock = Instant::now();
         let steps = settings.steps;
-        let sampled = sample_once(&process, &cloud, &settings, device, user_score.as_deref_mut(), &mut |step, t| {
-            bar.report(step as f64 / steps as f64, || format!("t = {t:.4e}  step {step} of {steps}"));
-            super::interrupt::check(|| {
-                format!("at step {step} of stopping time {k} (t_min = {t_min:e}); the samples of the earlier ones are written")
-            })
-        })?;
+        let sampled = sample_once(
+            &process,
+            &cloud,
+            &settings,
+            device,
+            user_score.as_deref_mut(),
+            &mut |step, t| {
+                bar.report(step as f64 / steps as f64, || format!("t = {t:.4e}  step {step} of {steps}"));
+                super::interrupt::check(|| {
+                    format!("at step {step} of stopping time {k} (t_min = {t_min:e}); the samples of the earlier ones are written")
+                })
+            },
+        )?;
         let seconds = clock.elapsed().as_secs_f64();
         bar.finish();
         if let Some(bad) = sampled.samples.iter().position(|x| !x.is_finite()) {
