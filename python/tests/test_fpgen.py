@@ -344,3 +344,23 @@ def test_sample_from_a_config_file():
     cfg.update({"sampler.samples": 200})
     ds = fpgen.sample(cfg, progress=False)
     assert ds.samples.sizes["sample"] == 200
+
+
+# --- examples ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", ["mass_sweep.py", "own_score.py"])
+def test_examples_run(example, tmp_path):
+    pytest.importorskip("matplotlib")
+    done = subprocess.run(
+        [sys.executable, ROOT / "examples" / example, "--quick", "--out", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / example.replace(".py", ".png")).is_file()
+    if example == "own_score.py":
+        # the fitted mixture has no scales below its components' σ: it fails concentration
+        assert "check-theory, exact score: all pass" in done.stdout
+        assert "FAIL" in done.stdout.split("fitted mixture")[1]
