@@ -198,10 +198,8 @@ def sample(
 
     Returns the dataset: the samples per t_min, the trajectories, the data.
     """
-    config, points = _diffusion_inputs(data, weights, settings)
-    bar = _progress.make(progress, f"sample {config.name}")
-    function = _score_function(score)
-    return _in_place(out, lambda o: _fpgen.sample(config, o, points, backend, force, bar, function))
+    run = _diffusion_run(data, weights, settings, score, backend, progress, force, checks=False)
+    return _in_place(out, run)
 
 
 def check_theory(
@@ -226,13 +224,11 @@ def check_theory(
     Returns check.json as a dict (``checks``: name, measured, criterion, pass; the KL and
     norm series) with ``passed`` (every check passed) and ``dataset`` (run.zarr).
     """
-    config, points = _diffusion_inputs(data, weights, settings)
-    bar = _progress.make(progress, f"check-theory {config.name}")
-    function = _score_function(score)
+    run = _diffusion_run(data, weights, settings, score, backend, progress, force, checks=True)
     report = {}
 
     def work(o):
-        run_dir = _fpgen.check_theory(config, o, points, backend, force, bar, function)
+        run_dir = run(o)
         report.update(json.loads((run_dir / "check.json").read_text()))
         return run_dir
 
@@ -241,13 +237,18 @@ def check_theory(
     return report
 
 
-def _diffusion_inputs(data, weights, settings):
+def _diffusion_run(data, weights, settings, score, backend, progress, force, checks):
+    """`out_dir -> run_dir` for `sample` or `check_theory` on an array or a Config."""
     if isinstance(data, Config):
         if weights is not None or settings:
             raise TypeError("with a Config, set weights and settings in the config (cfg.set)")
-        return data, None
-    points = _points(data)
-    return diffusion_config(points, weights, **settings), points
+        config, points = data, None
+    else:
+        points = _points(data)
+        config = diffusion_config(points, weights, **settings)
+    bar = _progress.make(progress, f"{'check-theory' if checks else 'sample'} {config.name}")
+    function = _score_function(score)
+    return lambda o: _fpgen.diffusion(config, o, checks, points, backend, force, bar, function)
 
 
 def critical_mass(

@@ -79,18 +79,10 @@ def filter(
     force: bool = False,
     progress: Optional[_ProgressSink] = None,
 ) -> Path: ...
-def sample(
+def diffusion(
     config: Config,
     out: PathLike,
-    points: Optional[FloatArray] = None,
-    backend: str = "cpu",
-    force: bool = False,
-    progress: Optional[_ProgressSink] = None,
-    score: Optional[ScoreFunction] = None,
-) -> Path: ...
-def check_theory(
-    config: Config,
-    out: PathLike,
+    checks: bool = False,
     points: Optional[FloatArray] = None,
     backend: str = "cpu",
     force: bool = False,

@@ -258,53 +258,22 @@ fn diffusion_setup(
     Ok((cfg, device))
 }
 
-/// The reverse samplers of a diffusion config (`fpgen sample`), with the data's exact
-/// score or `score(x, t)` (own coordinates, the whole batch at once).
+/// A score-based diffusion config's samplers (`fpgen sample`), or with `checks` the checks
+/// of the PDE theory (`fpgen check-theory`, check.json), with the data's exact score or
+/// `score(x, t)` (own coordinates, the whole batch at once).
 #[pyfunction]
-#[pyo3(signature = (config, out, points=None, backend="cpu", force=false, progress=None, score=None))]
+#[pyo3(signature = (config, out, checks=false, points=None, backend="cpu", force=false, progress=None, score=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn sample(
+pub fn diffusion(
     py: Python<'_>,
     config: &PyConfig,
     out: PathBuf,
-    points: Option<PyReadonlyArrayDyn<'_, f64>>,
-    backend: &str,
-    force: bool,
-    progress: Option<Py<PyAny>>,
-    score: Option<Py<PyAny>>,
-) -> PyResult<PathBuf> {
-    diffusion_pipeline(py, config, out, points, backend, force, progress, score, false)
-}
-
-/// The checks of the PDE theory (`fpgen check-theory`), with the data's exact score or
-/// `score(x, t)`; check.json holds the table.
-#[pyfunction]
-#[pyo3(signature = (config, out, points=None, backend="cpu", force=false, progress=None, score=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn check_theory(
-    py: Python<'_>,
-    config: &PyConfig,
-    out: PathBuf,
-    points: Option<PyReadonlyArrayDyn<'_, f64>>,
-    backend: &str,
-    force: bool,
-    progress: Option<Py<PyAny>>,
-    score: Option<Py<PyAny>>,
-) -> PyResult<PathBuf> {
-    diffusion_pipeline(py, config, out, points, backend, force, progress, score, true)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn diffusion_pipeline(
-    py: Python<'_>,
-    config: &PyConfig,
-    out: PathBuf,
-    points: Option<PyReadonlyArrayDyn<'_, f64>>,
-    backend: &str,
-    force: bool,
-    progress: Option<Py<PyAny>>,
-    score: Option<Py<PyAny>>,
     checks: bool,
+    points: Option<PyReadonlyArrayDyn<'_, f64>>,
+    backend: &str,
+    force: bool,
+    progress: Option<Py<PyAny>>,
+    score: Option<Py<PyAny>>,
 ) -> PyResult<PathBuf> {
     let what = if checks { "check_theory" } else { "sample" };
     let (cfg, device) = diffusion_setup(config, points, backend, score.is_some(), what)?;

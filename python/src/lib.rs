@@ -25,8 +25,7 @@ fn _fpgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compute::run, m)?)?;
     m.add_function(wrap_pyfunction!(compute::generate, m)?)?;
     m.add_function(wrap_pyfunction!(compute::filter, m)?)?;
-    m.add_function(wrap_pyfunction!(compute::sample, m)?)?;
-    m.add_function(wrap_pyfunction!(compute::check_theory, m)?)?;
+    m.add_function(wrap_pyfunction!(compute::diffusion, m)?)?;
     m.add_function(wrap_pyfunction!(compute::critical_mass, m)?)?;
     m.add_function(wrap_pyfunction!(compute::equilibrium, m)?)?;
     m.add_function(wrap_pyfunction!(store::read_store, m)?)?;

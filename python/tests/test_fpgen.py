@@ -364,3 +364,25 @@ def test_examples_run(example, tmp_path):
         # the fitted mixture has no scales below its components' σ: it fails concentration
         assert "check-theory, exact score: all pass" in done.stdout
         assert "FAIL" in done.stdout.split("fitted mixture")[1]
+
+
+# --- the GPU ---------------------------------------------------------------------------
+
+
+def test_gpu_run_agrees_with_the_cpu_in_f32():
+    """The device path from Python (lavapipe in CI): f32 on both backends, the same run."""
+    cfg = fpgen.Config.from_toml(CONFIGS / "subcritical_2d.toml")
+    cfg.update({"grid.cells": 65, "run.t_final": 0.05, "run.precision": "f32"})
+    try:
+        gpu = fpgen.run(cfg, backend="gpu", progress=False)
+    except fpgen.FpgenError as e:
+        if "adapter" in str(e) and not os.environ.get("FPGEN_REQUIRE_GPU"):
+            pytest.skip(f"NO GPU ADAPTER: the GPU test is skipped ({e}); set FPGEN_REQUIRE_GPU=1 to fail instead")
+        raise
+    cpu = fpgen.run(cfg, backend="cpu", progress=False)
+    assert fpgen.summary(gpu)["backend"] != "cpu"
+    f_gpu, f_cpu = gpu.f.isel(t=-1).values, cpu.f.isel(t=-1).values
+    # f32 round-off over a few hundred steps, relative to the peak
+    assert np.abs(f_gpu - f_cpu).max() <= 1e-5 * f_cpu.max()
+    h = float(gpu.x[1] - gpu.x[0])
+    assert f_gpu.sum() * h * h == pytest.approx(fpgen.summary(cpu)["mass_initial"], rel=1e-5)
