@@ -1,8 +1,10 @@
 """Condensation against mass: the 1D nonlinear OU model (γ = 3) from the same bimodal
 initial density at masses r·M_c, r from 0.5 to 2. Below M_c the density relaxes to the
 regular steady state; above it the excess mass collects in the origin cell. One figure:
-the condensation time (the density passing stop.max_density) and the origin-cell mass at
-the end against r, with the steady-state prediction max(0, M − M_c).
+the condensation time (when the density passes stop.max_density = 60, where the explicit
+run stops) and the origin-cell mass at the end of each run against r, with the origin-cell
+mass of the discrete steady state of the same mass (`fpgen.equilibrium`), which the runs
+that do not stop tend to.
 
     python examples/mass_sweep.py [--out out/examples] [--quick]
 """
@@ -30,12 +32,14 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     base = fpgen.Config.from_toml(ROOT / "configs" / "supercritical_1d.toml")
-    cells, t_final = (101, 2.0) if args.quick else (401, 8.0)
-    base.update({"grid.cells": cells, "run.t_final": t_final, "run.output_every": t_final, "output.frames": False})
+    cells, t_final = (101, 2.0) if args.quick else (401, 40.0)
+    # the gradient-flow scheme keeps the discrete steady states f_θ(x_i) exactly
+    base.update({"grid.cells": cells, "run.t_final": t_final, "run.output_every": t_final, "output.frames": False,
+                 "scheme.kind": "gradient-flow"})
     half_width = base.get("grid.half_width")
     critical = fpgen.critical_mass(1, base.get("model.gamma"), box_half_width=half_width)
     m_c = critical["critical_mass_box"]
-    ratios = [0.5, 1.5] if args.quick else [0.5, 0.8, 0.95, 1.05, 1.2, 1.5, 2.0]
+    ratios = [0.5, 1.5] if args.quick else [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.05, 1.1, 1.2, 1.5, 2.0]
 
     rows = []
     for r in ratios:
@@ -51,12 +55,15 @@ def main():
     t_c = np.array([np.nan if row[1] is None else row[1] for row in rows])
     origin = np.array([row[2] for row in rows])
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
-    left.plot(r, t_c, "o-")
+    left.plot(r, t_c, "s-")
     left.axvline(1.0, color="grey", lw=0.8, ls="--")
     left.set(xlabel="M / M_c", ylabel="condensation time", title="f passes stop.max_density")
-    right.plot(r, origin, "o-", label="run (t = %g)" % t_final)
-    grid = np.linspace(r.min(), r.max(), 200)
-    right.plot(grid, np.maximum(0.0, (grid - 1.0) * m_c), "k--", lw=0.8, label="M − M_c")
+    stopped = np.isfinite(t_c)
+    right.plot(r[~stopped], origin[~stopped], "o", label=f"run at t = {t_final:g}")
+    right.plot(r[stopped], origin[stopped], "s", label="run at its stop (f = 60)")
+    grid = np.linspace(r.min(), r.max(), 60)
+    steady = [fpgen.equilibrium(base, mass=x * m_c).attrs["origin_cell_mass"] for x in grid]
+    right.plot(grid, steady, "k--", lw=0.8, label="discrete steady state")
     right.axvline(1.0, color="grey", lw=0.8, ls="--")
     right.set(xlabel="M / M_c", ylabel="origin-cell mass", title="mass in the origin cell")
     right.legend()

@@ -91,14 +91,14 @@ def main():
         for c in report["checks"]:
             print(f"  {'pass' if c['pass'] else 'FAIL'}  {c['measured']:>11.4e}  {c['name']}")
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharex=True, sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.1), sharex=True, sharey=True, constrained_layout=True)
     for ax, ds, title in [(axes[0], exact, "exact score"), (axes[1], fitted, "fitted mixture score")]:
         s = ds.samples.isel(t_min=0).values
         ax.plot(data[:, 0], data[:, 1], ".", ms=2, color="0.6", label="data")
         ax.plot(s[:, 0], s[:, 1], ".", ms=1.5, alpha=0.6, label="samples")
         ax.set(title=f"{title} (t_min = 1e-3)", xlabel="x", aspect="equal")
     axes[0].set_ylabel("y")
-    axes[0].legend(loc="upper right", markerscale=4)
+    axes[0].legend(loc="center", markerscale=4, fontsize="small")
     figure = out / "own_score.png"
     fig.savefig(figure, dpi=120)
     print(f"\nfigure: {figure}")

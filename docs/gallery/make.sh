@@ -59,6 +59,18 @@ cp "$out/score_lemniscate_empirical/samples_2.png" "$gallery/score_lemniscate_em
 run sample configs/score_three_diracs_1d.toml
 cp "$out/score_three_diracs_1d/log_density.png" "$gallery/score_three_diracs_log_density.png"
 
+# the Python examples, with the Python that has the fpgen package (FPGEN_PYTHON or python3)
+python="${FPGEN_PYTHON:-python3}"
+if "$python" -c "import fpgen, matplotlib" 2>/dev/null; then
+  for example in mass_sweep own_score; do
+    echo "python examples/$example.py --out out/examples"
+    "$python" "examples/$example.py" --out "$out/examples" >/dev/null
+    cp "$out/examples/$example.png" "$gallery/$example.png"
+  done
+else
+  echo "skipping the Python examples: $python cannot import fpgen and matplotlib (pip install ./python)"
+fi
+
 if [[ "${1:-}" == "--gpu" ]]; then
   run run configs/supercritical_2d.toml --backend gpu --set grid.cells=1025 \
     --set 'run.precision="f32"' --set 'run.output_times=[0.05, 0.1]' --set run.t_final=0.1
