@@ -97,6 +97,8 @@ pub enum GpuError {
     NoAdapter { backend: Option<String> },
     #[error("no GPU adapter's name contains WGPU_ADAPTER_NAME = {wanted:?} (adapters: {available})")]
     NoNamedAdapter { wanted: String, available: String },
+    #[error("FPGEN_ADAPTER_INDEX = {index:?} names no adapter (adapters, hardware first: {available})")]
+    NoIndexedAdapter { index: String, available: String },
     #[error("cannot open the GPU device on {adapter}: {message}")]
     Device { adapter: String, message: String },
     #[error("the grid needs {needed} bytes per buffer but the adapter's {limit} is {available} bytes; the largest N that fits is {largest_cells}")]

@@ -60,7 +60,7 @@ impl PyConfig {
             let mut cfg: Config = fpgen::config::parse_config(&text, &self.origin, &[])?;
             fill_name_and_path(file, &mut cfg.name, cfg.initial.path.as_mut());
             cfg.initial.field = self.initial_field.clone();
-            cfg.validate()?;
+            cfg.resolve_and_validate()?;
             Ok(Validated::Forward(cfg))
         }
     }

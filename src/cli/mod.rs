@@ -7,6 +7,7 @@ mod bench;
 mod bench_particles;
 mod bench_score;
 mod check_theory;
+mod collect;
 mod critical_mass;
 mod filter;
 mod generate;
@@ -16,6 +17,7 @@ mod render;
 mod resume;
 mod run;
 mod sample;
+mod sweep;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -74,6 +76,14 @@ enum Command {
     /// Score pair evaluations/s (samples × data points × steps per second) of the reverse
     /// sampler: lemniscate data, heat equation, exponential steps.
     BenchScore(bench_score::Args),
+    /// A parameter sweep from a spec (a base config and axes): every point a run directory
+    /// <out>/<name>/<point>, sweep.json listing them. --jobs N runs N at once; --index I one
+    /// point (default $SLURM_ARRAY_TASK_ID); --emit slurm writes a job array (--submit
+    /// submits it). Finished points are skipped, interrupted ones resumed.
+    Sweep(sweep::Args),
+    /// The results of a sweep as one table (collect.csv) and a dataset with the swept keys
+    /// as dimensions (collect.zarr).
+    Collect(collect::Args),
     /// Continue a forward run from its checkpoint (run.checkpoint_every, or where it was
     /// interrupted or stopped at a limit), to the config's run.t_final or --t-final.
     Resume(resume::Args),
@@ -104,6 +114,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::BenchParticles(args) => bench_particles::run(args),
         Command::BenchScore(args) => bench_score::run(args),
         Command::Resume(args) => resume::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Collect(args) => collect::run(args),
         Command::Info => info::run(),
         Command::Bench(args) => bench::run(args),
     }

@@ -41,8 +41,14 @@ impl Point {
 #[serde(deny_unknown_fields)]
 pub struct InitialSection {
     pub kind: InitialKind,
-    /// Total mass M the density is rescaled to (discrete mass Σ f h^d).
+    /// Total mass M the density is rescaled to (discrete mass Σ f h^d). Set by
+    /// `mass_ratio` when that is given (NaN until then).
+    #[serde(default = "unset_mass")]
     pub mass: f64,
+    /// M as a multiple of the critical mass M_c of the config's model on its box: the
+    /// regime stays the same when γ, d or the box change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub centres: Option<Vec<Point>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,7 +77,56 @@ pub struct InitialSection {
     pub field: Option<std::sync::Arc<Vec<f64>>>,
 }
 
+fn unset_mass() -> f64 {
+    f64::NAN
+}
+
 impl Config {
+    /// `initial.mass` from `initial.mass_ratio` (r · M_c of the model on the box); both
+    /// given must agree (a resolved config.toml holds both).
+    pub(super) fn resolve_mass(&mut self) -> Result<(), ConfigError> {
+        let s = &mut self.initial;
+        let Some(ratio) = s.mass_ratio else {
+            if s.mass.is_nan() {
+                return Err(ConfigError::new(
+                    "initial.mass",
+                    "is required (or initial.mass_ratio, a multiple of M_c)",
+                ));
+            }
+            return Ok(());
+        };
+        if !(ratio.is_finite() && ratio > 0.0) {
+            return Err(ConfigError::new(
+                "initial.mass_ratio",
+                format!("must be a positive number (got {ratio})"),
+            ));
+        }
+        let (params, dim) = (self.model_params(), self.model.dim);
+        let critical = crate::model::equilibrium::critical_mass(&params, dim, Some(self.grid.half_width))
+            .ok_or_else(|| {
+                let why = crate::model::equilibrium::check_certified_gamma(params.gamma, dim)
+                    .err()
+                    .unwrap_or_else(|| "the critical mass is infinite (no condensation)".into());
+                ConfigError::new(
+                    "initial.mass_ratio",
+                    format!("needs a finite M_c, and model.gamma = {} in {dim}D has none: {why}; give initial.mass", params.gamma),
+                )
+            })?;
+        let mass = ratio * critical;
+        let s = &mut self.initial;
+        if !s.mass.is_nan() && (s.mass - mass).abs() > 1e-12 * mass {
+            return Err(ConfigError::new(
+                "initial.mass",
+                format!(
+                    "{} disagrees with initial.mass_ratio = {ratio} (r · M_c = {mass}); give one of them",
+                    s.mass
+                ),
+            ));
+        }
+        s.mass = mass;
+        Ok(())
+    }
+
     /// The initial density described by the [initial] section (a `npy` field is read here).
     pub fn initial_density(&self) -> Result<InitialDensity> {
         self.describe_initial(true)

@@ -62,9 +62,16 @@ impl Config {
     /// Parse TOML text, apply `key=value` overrides (dotted keys, TOML values; a value
     /// that is not valid TOML is taken as a string), then validate.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Self> {
-        let config: Config = parse_config(text, origin, overrides)?;
-        config.validate()?;
+        let mut config: Config = parse_config(text, origin, overrides)?;
+        config.resolve_and_validate()?;
         Ok(config)
+    }
+
+    /// After parsing: derived keys (`initial.mass` from `initial.mass_ratio`), then the
+    /// checks.
+    pub fn resolve_and_validate(&mut self) -> Result<(), ConfigError> {
+        self.resolve_mass()?;
+        self.validate()
     }
 
     /// Load a config file; relative data paths are resolved against its folder and the
@@ -168,6 +175,27 @@ t_final = 0.1
         }
         let e = err_of(&BASE.replace("centres = [[0.0, 0.0]]", "centres = [0.0]"), &[]);
         assert!(e.contains("`initial.centres`"), "{e}");
+    }
+
+    /// `initial.mass_ratio` is r · M_c of the model on the box (2D, γ = 2: M_c = π² on ℝ²,
+    /// a little less on a box of half-width 4); a resolved config (both keys) loads again,
+    /// disagreeing keys and a model without M_c are named.
+    #[test]
+    fn mass_ratio_is_a_multiple_of_the_critical_mass() {
+        let base = BASE.replace("mass = 1.0", "mass_ratio = 1.5");
+        let c = Config::from_toml_str(&base, "x", &[]).unwrap();
+        let p = c.model_params();
+        let m_c = crate::model::equilibrium::critical_mass(&p, 2, Some(4.0)).unwrap();
+        assert!((m_c - std::f64::consts::PI.powi(2)).abs() < 0.05 * m_c, "{m_c}");
+        assert_eq!(c.initial.mass, 1.5 * m_c);
+        let again = Config::from_toml_str(&c.to_toml_string(), "y", &[]).unwrap();
+        assert_eq!(again, c);
+        let e = err_of(&base, &["initial.mass=3.0"]);
+        assert!(e.contains("`initial.mass`") && e.contains("mass_ratio"), "{e}");
+        let e = err_of(&base, &["model.gamma=0.5"]);
+        assert!(e.contains("`initial.mass_ratio`"), "{e}");
+        let e = err_of(&BASE.replace("mass = 1.0\n", ""), &[]);
+        assert!(e.contains("`initial.mass`") && e.contains("required"), "{e}");
     }
 
     #[test]

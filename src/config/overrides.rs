@@ -64,7 +64,14 @@ fn apply_override(doc: &mut toml::Table, item: &str) -> Result<(), ConfigError> 
             .as_table_mut()
             .ok_or_else(|| ConfigError::new(key, format!("`{part}` is not a section")))?;
     }
-    table.insert(parts[parts.len() - 1].to_string(), value);
+    let last = parts[parts.len() - 1];
+    // the mass is given one way: setting one of the pair drops the other
+    if key == "initial.mass" {
+        table.remove("mass_ratio");
+    } else if key == "initial.mass_ratio" {
+        table.remove("mass");
+    }
+    table.insert(last.to_string(), value);
     Ok(())
 }
 

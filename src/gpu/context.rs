@@ -77,6 +77,19 @@ fn choose_adapter() -> Result<wgpu::Adapter, GpuError> {
             .find(|a| a.get_info().name.to_lowercase().contains(&wanted.to_lowercase()))
             .ok_or(GpuError::NoNamedAdapter { wanted, available: names.join(", ") });
     }
+    // FPGEN_ADAPTER_INDEX: the k-th adapter, hardware first (a sweep spreads its points
+    // over several GPUs with `--gpus`)
+    if let Some(index) = std::env::var("FPGEN_ADAPTER_INDEX").ok().filter(|v| !v.is_empty()) {
+        let mut ranked = adapters;
+        ranked.sort_by_key(|a| type_rank(a.get_info().device_type));
+        let names: Vec<String> = ranked.iter().map(|a| a.get_info().name).collect();
+        return index
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|k| ranked.into_iter().nth(k))
+            .ok_or(GpuError::NoIndexedAdapter { index, available: names.join(", ") });
+    }
     adapters.into_iter().min_by_key(|a| type_rank(a.get_info().device_type)).ok_or_else(no_adapter)
 }
 

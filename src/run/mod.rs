@@ -8,6 +8,7 @@ pub mod batch;
 pub mod bench;
 pub mod check_theory;
 pub mod checkpoint;
+pub mod collect;
 pub mod dataset;
 pub mod forward;
 pub mod generate;
@@ -21,6 +22,9 @@ pub mod reverse;
 pub mod sample;
 pub mod score_dataset;
 pub mod simulation;
+pub mod slurm;
+pub mod sweep;
+pub mod sweep_point;
 pub mod verify;
 
 pub use forward::{run_config, RunOptions, RunReport, Summary};
