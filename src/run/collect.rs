@@ -24,7 +24,7 @@ const RESULTS: [(&str, &str, &str); 11] = [
     ("t_final", "/t_final", "time reached"),
     ("mass_initial", "/mass_initial", "initial mass"),
     ("max_rel_mass_drift", "/max_rel_mass_drift", "largest relative mass drift"),
-    ("condensation_time", "/condensation_time", "time the density passed stop.max_density (NaN: never)"),
+    ("condensation_time", "/condensation_time", "condensation time (f > stop.max_density)"),
     ("origin_cell_mass", "/origin_cell_mass", "mass in the origin cell at the end"),
     ("critical_mass_box", "/critical_mass_box", "critical mass on the box"),
     ("wall_seconds", "/wall_seconds", "wall time of the run"),
@@ -134,7 +134,8 @@ pub fn collect(dir: &Path) -> Result<Collected> {
         for (point, summary) in manifest.points.iter().zip(&summaries) {
             by_position(&mut values, point, value_of(summary, pointer));
         }
-        let mut attrs = super::dataset::described(description);
+        let mut attrs = Map::new();
+        attrs.insert("long_name".into(), json!(description));
         if !coordinates.is_empty() {
             attrs.insert("coordinates".into(), json!(coordinates));
         }
