@@ -34,6 +34,10 @@ def open(run_dir) -> xr.Dataset:
             coords[name] = variable
         else:
             data_vars[name] = variable
+    # CF: a variable's `coordinates` attribute names its non-dimension coordinates
+    for name in [n for (_, _, attrs) in list(data_vars.values()) for n in attrs.pop("coordinates", "").split()]:
+        if name in data_vars:
+            coords[name] = data_vars.pop(name)
     ds = xr.Dataset(data_vars, coords=coords, attrs=json.loads(group_attrs))
     summary = store.parent / "summary.json"
     if summary.is_file():

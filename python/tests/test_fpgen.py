@@ -386,3 +386,44 @@ def test_gpu_run_agrees_with_the_cpu_in_f32():
     assert np.abs(f_gpu - f_cpu).max() <= 1e-5 * f_cpu.max()
     h = float(gpu.x[1] - gpu.x[0])
     assert f_gpu.sum() * h * h == pytest.approx(fpgen.summary(cpu)["mass_initial"], rel=1e-5)
+
+
+# --- sweeps ----------------------------------------------------------------------------
+
+
+def test_collected_sweep_opens_with_its_axes_as_dimensions(tmp_path):
+    binary = fpgen_binary()
+    (tmp_path / "spec.toml").write_text(
+        textwrap.dedent(
+            f"""
+            name = "s"
+            base = {str(CONFIGS / 'subcritical_1d.toml')!r}
+            set = {{ "grid.cells" = 51, "run.t_final" = 0.05, "output.frames" = false }}
+            [axes]
+            "initial.mass_ratio" = [0.5, 1.5]
+            "scheme.kind" = ["upwind", "gradient-flow"]
+            [zip.res]
+            "grid.half_width" = [6.0, 8.0]
+            "run.output_every" = [0.05, 0.025]
+            """
+        )
+    )
+    out = tmp_path / "out"
+    subprocess.run([binary, "sweep", tmp_path / "spec.toml", "--out", out, "--jobs", "2", "--quiet"], check=True)
+    subprocess.run([binary, "collect", out / "s"], check=True, capture_output=True)
+    ds = fpgen.open(out / "s" / "collect.zarr")
+    assert ds.steps.dims == ("initial.mass_ratio", "scheme.kind", "res")
+    assert list(ds["initial.mass_ratio"].values) == [0.5, 1.5]
+    assert list(ds["grid.half_width"].values) == [6.0, 8.0] and "grid.half_width" in ds.coords
+    assert ds["scheme.kind"].attrs["labels"] == ["upwind", "gradient-flow"]
+    assert (ds.status.values == 1).all()  # completed
+    mass = ds.mass_initial.sel({"scheme.kind": 0}).isel(res=0).values
+    m_c = fpgen.critical_mass(1, 3.0, box_half_width=6.0)["critical_mass_box"]
+    np.testing.assert_allclose(mass, [0.5 * m_c, 1.5 * m_c], rtol=1e-12)
+    if _has_zarr():
+        xr.testing.assert_identical(ds.drop_attrs(), xr.open_zarr(out / "s" / "collect.zarr").load().drop_attrs())
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ds.steps.isel(res=0).plot(x="initial.mass_ratio", hue="scheme.kind")

@@ -78,12 +78,15 @@ fn backend_name(choice: DeviceChoice) -> &'static str {
 pub fn run(args: Args) -> Result<()> {
     let sweep =
         Sweep::load(&args.spec).with_context(|| format!("loading the sweep {}", args.spec.display()))?;
-    let dir = sweep.prepare(&args.out)?;
     let index = match (args.index, &args.emit) {
         (Some(i), _) => Some(i),
         (None, None) => std::env::var("SLURM_ARRAY_TASK_ID").ok().and_then(|v| v.parse().ok()),
         (None, Some(_)) => None,
     };
+    if index.is_none() {
+        sweep.check_points()?;
+    }
+    let dir = sweep.prepare(&args.out)?;
     if let Some(i) = index {
         let outcome = run_point(&sweep, &dir, i, args.backend, args.quiet)
             .with_context(|| format!("sweep `{}` point {i}", sweep.name))?;

@@ -126,8 +126,7 @@ fn label(value: &toml::Value) -> String {
 }
 
 impl Sweep {
-    /// Read and expand a spec file; every point's config is checked here, so that a bad
-    /// value is named before anything runs.
+    /// Read and expand a spec file (the points' configs are checked by `check_points`).
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::config::read_config_text(path)?;
         let origin = path.display().to_string();
@@ -171,12 +170,16 @@ impl Sweep {
         }
         let set: Vec<(String, toml::Value)> = spec.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let points = expand(&axes);
-        let sweep =
-            Self { name, spec_path: path.to_path_buf(), base, command: spec.command, set, axes, points };
-        for point in &sweep.points {
-            sweep.config(point)?;
+        Ok(Self { name, spec_path: path.to_path_buf(), base, command: spec.command, set, axes, points })
+    }
+
+    /// Every point's config, checked, so that a bad value is named (with its point) before
+    /// anything runs. A task running one point checks only its own.
+    pub fn check_points(&self) -> Result<()> {
+        for point in &self.points {
+            self.config(point)?;
         }
-        Ok(sweep)
+        Ok(())
     }
 
     /// The config of a point: the base, the spec's `set`, the point's values; named after
