@@ -4,6 +4,8 @@
 //! is the only point a resubmitted array runs again, resumed from its checkpoint. Skips
 //! loudly without a SLURM cluster unless FPGEN_REQUIRE_SLURM is set.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -47,24 +49,6 @@ fn write_spec(dir: &Path, name: &str, base: &str, set: &str, axes: &str) -> std:
     spec
 }
 
-const BASE_1D: &str = r#"
-[model]
-dim = 1
-gamma = 3.0
-[grid]
-half_width = 6.0
-cells = 101
-[initial]
-kind = "gaussian-mixture"
-mass = 1.0
-centres = [-1.5, 1.0]
-std_devs = [0.6, 0.4]
-[run]
-t_final = 0.2
-[output]
-frames = false
-"#;
-
 fn sbatch(script: &Path, wait: bool) -> String {
     let mut command = Command::new("sbatch");
     command.arg("--parsable");
@@ -95,8 +79,8 @@ fn a_job_array_runs_every_point_as_the_local_sweep_does() {
     let spec = write_spec(
         dir.path(),
         "twelve",
-        BASE_1D,
-        "\"run.output_every\" = 0.1",
+        common::SWEEP_BASE_1D,
+        "\"run.output_every\" = 0.05",
         "\"initial.mass_ratio\" = [0.3, 0.6, 0.9, 1.2]\n\"grid.cells\" = [51, 101, 151]",
     );
     let (cluster, local) = (dir.path().join("cluster"), dir.path().join("local"));
@@ -144,11 +128,11 @@ fn a_resubmitted_array_runs_only_the_cancelled_point() {
     }
     let dir = tempfile::tempdir().unwrap();
     // three points of some seconds each (2D, 257², to t = 10)
-    let base = BASE_1D
+    let base = common::SWEEP_BASE_1D
         .replace("dim = 1", "dim = 2")
         .replace("cells = 101", "cells = 257")
         .replace("centres = [-1.5, 1.0]", "centres = [[-1.5, 0.0], [1.0, 0.5]]")
-        .replace("t_final = 0.2", "t_final = 10.0");
+        .replace("t_final = 0.1", "t_final = 10.0");
     let spec = write_spec(
         dir.path(),
         "three",

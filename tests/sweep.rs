@@ -3,6 +3,8 @@
 //! bad value is named with its point before anything runs; the collected table and
 //! dataset are shaped by the axes.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -11,24 +13,6 @@ use fpgen::io::zarr::ZarrStore;
 fn fpgen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fpgen"))
 }
-
-const BASE: &str = r#"
-[model]
-dim = 1
-gamma = 3.0
-[grid]
-half_width = 6.0
-cells = 101
-[initial]
-kind = "gaussian-mixture"
-mass = 1.0
-centres = [-1.5, 1.0]
-std_devs = [0.6, 0.4]
-[run]
-t_final = 0.1
-[output]
-frames = false
-"#;
 
 const SPEC: &str = r#"
 name = "s"
@@ -42,7 +26,7 @@ set = { "run.output_every" = 0.05 }
 "#;
 
 fn setup(dir: &Path, spec: &str) -> std::path::PathBuf {
-    std::fs::write(dir.join("base.toml"), BASE).unwrap();
+    std::fs::write(dir.join("base.toml"), common::SWEEP_BASE_1D).unwrap();
     let path = dir.join("spec.toml");
     std::fs::write(&path, spec).unwrap();
     path

@@ -190,8 +190,11 @@ t_final = 0.1
         assert_eq!(c.initial.mass, 1.5 * m_c);
         let again = Config::from_toml_str(&c.to_toml_string(), "y", &[]).unwrap();
         assert_eq!(again, c);
-        let e = err_of(&base, &["initial.mass=3.0"]);
+        // both in the file must agree; an override of one drops the other
+        let e = err_of(&base.replace("mass_ratio = 1.5", "mass_ratio = 1.5\nmass = 3.0"), &[]);
         assert!(e.contains("`initial.mass`") && e.contains("mass_ratio"), "{e}");
+        let by_mass = Config::from_toml_str(&base, "x", &["initial.mass=3.0".into()]).unwrap();
+        assert_eq!((by_mass.initial.mass, by_mass.initial.mass_ratio), (3.0, None));
         let e = err_of(&base, &["model.gamma=0.5"]);
         assert!(e.contains("`initial.mass_ratio`"), "{e}");
         let e = err_of(&BASE.replace("mass = 1.0\n", ""), &[]);

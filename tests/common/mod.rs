@@ -96,3 +96,22 @@ pub fn gpu_device(cfg: &Config) -> Device {
 pub fn problem(cfg: &Config) -> Problem {
     Problem::from_config(cfg).expect("problem")
 }
+
+/// The base config of the sweep tests: 1D, γ = 3, a mass ratio set by each point.
+pub const SWEEP_BASE_1D: &str = r#"
+[model]
+dim = 1
+gamma = 3.0
+[grid]
+half_width = 6.0
+cells = 101
+[initial]
+kind = "gaussian-mixture"
+mass = 1.0
+centres = [-1.5, 1.0]
+std_devs = [0.6, 0.4]
+[run]
+t_final = 0.1
+[output]
+frames = false
+"#;
