@@ -18,6 +18,8 @@ pub enum Integrator {
     #[default]
     Euler,
     SspRk2,
+    /// Implicit: Newton on the gradient-flow scheme (1D, CPU, f64), adaptive Δt.
+    BackwardEuler,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

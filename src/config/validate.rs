@@ -40,6 +40,19 @@ impl Config {
             ));
         }
         positive("scheme.log_floor", self.scheme.log_floor)?;
+        if self.scheme.integrator == super::Integrator::BackwardEuler {
+            let needs = [
+                (self.scheme.kind != super::SchemeKind::GradientFlow, "scheme.kind = \"gradient-flow\""),
+                (self.model.dim != 1, "model.dim = 1 (2D is not implicit yet)"),
+                (self.run.precision != Precision::F64, "run.precision = \"f64\""),
+            ];
+            if let Some((_, what)) = needs.iter().find(|(missing, _)| *missing) {
+                return Err(ConfigError::new(
+                    "scheme.integrator",
+                    format!("\"backward-euler\" needs {what}"),
+                ));
+            }
+        }
         if self.run.precision == Precision::F32 && self.scheme.log_floor < f32::MIN_POSITIVE as f64 {
             return Err(ConfigError::new(
                 "scheme.log_floor",

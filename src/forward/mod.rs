@@ -3,6 +3,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod implicit;
 pub mod problem;
 
 pub use crate::kinds::DtPolicy;
@@ -136,6 +137,14 @@ fn other_backends_checkpoint() {
 pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepper>> {
     use crate::config::Precision;
     let disc = &problem.disc;
+    if disc.integrator == crate::kinds::Integrator::BackwardEuler {
+        if let Device::Gpu(_) = device {
+            return Err(crate::error::Error::Unsupported(
+                "scheme.integrator = \"backward-euler\" runs on the CPU: use --backend cpu".into(),
+            ));
+        }
+        return Ok(Box::new(implicit::ImplicitGradientFlow::new(disc.clone(), problem.threads)?));
+    }
     let bytes = (disc.grid.len() * 4) as u64;
     match device.gpu_for_grid(bytes, disc.grid.dim)? {
         Some(ctx) => {

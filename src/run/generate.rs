@@ -172,6 +172,11 @@ pub fn generate_from(
         .with_disk_budget(settings.disk_budget_bytes);
     store.push(0.0, &f0)?;
     path.forward(0.0, &f0)?;
+    if disc.integrator == crate::config::Integrator::BackwardEuler {
+        return Err(Error::Unsupported(
+            "reverse time replays the explicit forward steps: set scheme.integrator = \"euler\" or \"ssp-rk2\"".into(),
+        ));
+    }
     if settings.mode == ReverseMode::Exact && disc.integrator != crate::config::Integrator::Euler {
         return Err(Error::Numerics(
             "reverse.mode = \"exact\" reverses forward Euler steps: set scheme.integrator = \"euler\"".into(),

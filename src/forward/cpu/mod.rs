@@ -148,7 +148,8 @@ impl<T: Real> CpuBackend<T> {
         // A step whose output is not finite is not taken: the field keeps the last finite
         // state.
         match self.disc.integrator {
-            Integrator::Euler => {
+            // the implicit integrator has its own backend (`forward::implicit`)
+            Integrator::Euler | Integrator::BackwardEuler => {
                 let stats = kernel.apply(field, other, None);
                 if stats.finite() {
                     std::mem::swap(field, other);
