@@ -136,3 +136,21 @@ fn the_keys_it_needs_are_named() {
     }
     let _ = common::control;
 }
+
+/// `configs/blowup_1d.toml` (the run: M = 2 M_c, f0 = M·N(0, 1), L = 6, N = 301)
+/// goes to t = 100 in under 100 steps and ends on the discrete steady state.
+#[test]
+fn the_blowup_config_runs_to_t_100() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/blowup_1d.toml");
+    let cfg = Config::load(&path, &[]).unwrap();
+    let (mut b, _) = backend(&cfg);
+    let m0 = b.diagnostics().unwrap().mass;
+    let steps = run_to(b.as_mut(), cfg.run.t_final);
+    let d = b.diagnostics().unwrap();
+    assert!(steps < 100, "{steps} steps");
+    assert!(((d.mass - m0) / m0).abs() <= 1e-12);
+    let grid = cfg.grid().unwrap();
+    let (_, steady) = equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
+    let predicted: f64 = grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume();
+    assert!((d.origin_mass - predicted).abs() <= 1e-6 * predicted, "{} vs {predicted}", d.origin_mass);
+}

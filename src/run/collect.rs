@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::io::zarr::{Values, ZarrStore};
 
 /// Result columns: (name, JSON pointer into summary.json, description).
-const RESULTS: [(&str, &str, &str); 11] = [
+const RESULTS: [(&str, &str, &str); 13] = [
     ("steps", "/steps", "time steps taken"),
     ("t_final", "/t_final", "time reached"),
     ("mass_initial", "/mass_initial", "initial mass"),
@@ -28,6 +28,8 @@ const RESULTS: [(&str, &str, &str); 11] = [
     ("origin_cell_mass", "/origin_cell_mass", "mass in the origin cell at the end"),
     ("critical_mass_box", "/critical_mass_box", "critical mass on the box"),
     ("wall_seconds", "/wall_seconds", "wall time of the run"),
+    ("forward_steps", "/generation/forward_steps", "generate: forward steps"),
+    ("reverse_steps", "/generation/reverse_steps", "generate: reverse steps"),
     ("rel_l1", "/generated_vs_initial/rel_l1", "generated vs f(0): relative L1"),
     ("kl", "/generated_vs_initial/kl", "generated vs f(0): KL"),
     ("w1", "/generated_vs_initial/w1", "generated vs f(0): W1"),
