@@ -17,6 +17,7 @@ mod render;
 mod resume;
 mod run;
 mod sample;
+mod study;
 mod sweep;
 mod verify;
 
@@ -81,6 +82,10 @@ enum Command {
     /// point (default $SLURM_ARRAY_TASK_ID); --emit slurm writes a job array (--submit
     /// submits it). Finished points are skipped, interrupted ones resumed.
     Sweep(sweep::Args),
+    /// Studies over several runs: `blowup` runs a config at several resolutions and
+    /// extrapolates its blow-up time and condensate mass (no density threshold).
+    #[command(subcommand)]
+    Study(study::Study),
     /// The results of a sweep as one table (collect.csv) and a dataset with the swept keys
     /// as dimensions (collect.zarr).
     Collect(collect::Args),
@@ -116,6 +121,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Resume(args) => resume::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Collect(args) => collect::run(args),
+        Command::Study(study) => study::run(study),
         Command::Info => info::run(),
         Command::Bench(args) => bench::run(args),
     }

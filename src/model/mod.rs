@@ -1,6 +1,7 @@
 //! The physics as pure functions, no buffers.
 
 pub mod clouds;
+pub mod condensation;
 pub mod data;
 pub mod equilibrium;
 pub mod nonlinear_ou;

@@ -23,6 +23,7 @@ pub mod sample;
 pub mod score_dataset;
 pub mod simulation;
 pub mod slurm;
+pub mod study;
 pub mod sweep;
 pub mod sweep_point;
 pub mod verify;

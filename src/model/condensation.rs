@@ -1,0 +1,97 @@
+//! Condensation measured without a density threshold (docs/MATH.md §2f).
+//!
+//! On a grid the origin cell holds, at the discrete steady state of the critical mass M_c,
+//! a regular part r_h: the mass the critical profile f_{θ=0} ~ |x|^{−2/γ} puts there (it
+//! tends to 0 with h). The condensate is what the origin cell holds beyond it,
+//! m_c(t) = m_origin(t) − r_h, which tends to M − M_c at the end of a supercritical run,
+//! and the blow-up time is the first time the origin cell holds more than r_h: the density
+//! at the origin has passed the critical profile, the discrete form of the blow-up
+//! criterion. Both are model quantities, and both converge as h → 0 (`fpgen study blowup`
+//! measures the order).
+
+use super::equilibrium;
+use super::ModelParams;
+use crate::grid::Grid;
+
+/// r_h: the origin-cell mass of the discrete steady state of mass M_c on `grid` (None
+/// when the model has no finite critical mass).
+pub fn regular_origin_mass(p: &ModelParams, grid: &Grid) -> Option<f64> {
+    let critical = equilibrium::critical_mass(p, grid.dim, Some(grid.half_width))?;
+    let (_, steady) = equilibrium::grid_profile(p, grid, critical);
+    Some(grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume())
+}
+
+/// The first time the origin-cell mass `origin[k]` at times `t[k]` reaches `regular`,
+/// interpolated linearly between the two samples around it (None: never).
+pub fn blowup_time(t: &[f64], origin: &[f64], regular: f64) -> Option<f64> {
+    let k = origin.iter().position(|&m| m >= regular)?;
+    if k == 0 {
+        return Some(t[0]);
+    }
+    let (m0, m1) = (origin[k - 1], origin[k]);
+    Some(t[k - 1] + (t[k] - t[k - 1]) * (regular - m0) / (m1 - m0))
+}
+
+/// Richardson extrapolation of values `q[i]` computed at mesh sizes `h[i]` (decreasing,
+/// three of them): the observed order p with |q1 − q2| / |q2 − q3| = (h1^p − h2^p) /
+/// (h2^p − h3^p), and q* = q3 − (q2 − q3) h3^p / (h2^p − h3^p). None when the differences
+/// do not shrink (no order in (0.05, 8)).
+pub fn richardson(h: [f64; 3], q: [f64; 3]) -> Option<(f64, f64)> {
+    let (d12, d23) = (q[0] - q[1], q[1] - q[2]);
+    if d23 == 0.0 || d12 * d23 <= 0.0 {
+        return None;
+    }
+    let target = (d12 / d23).abs();
+    let ratio = |p: f64| (h[0].powf(p) - h[1].powf(p)) / (h[1].powf(p) - h[2].powf(p));
+    let (mut lo, mut hi) = (0.05, 8.0);
+    if (ratio(lo) - target) * (ratio(hi) - target) > 0.0 {
+        return None;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if (ratio(lo) - target) * (ratio(mid) - target) <= 0.0 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let p = 0.5 * (lo + hi);
+    let extrapolated = q[2] - d23 * h[2].powf(p) / (h[1].powf(p) - h[2].powf(p));
+    Some((p, extrapolated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn richardson_recovers_order_and_limit() {
+        let h = [0.1, 0.05, 0.025];
+        let q = h.map(|h: f64| 2.0 + 3.0 * h.powf(1.5));
+        let (p, limit) = richardson(h, q).unwrap();
+        assert!((p - 1.5).abs() < 1e-9 && (limit - 2.0).abs() < 1e-9, "{p} {limit}");
+        // uneven ratios too (odd grids: N = 101, 201, 401)
+        let h = [16.0 / 101.0, 16.0 / 201.0, 16.0 / 401.0];
+        let q = h.map(|h: f64| -1.0 + 0.5 * h);
+        let (p, limit) = richardson(h, q).unwrap();
+        assert!((p - 1.0).abs() < 1e-9 && (limit + 1.0).abs() < 1e-9, "{p} {limit}");
+        assert!(richardson([0.1, 0.05, 0.025], [1.0, 2.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn blowup_time_interpolates_the_crossing() {
+        assert_eq!(blowup_time(&[0.0, 1.0, 2.0], &[0.1, 0.3, 0.5], 0.4), Some(1.5));
+        assert_eq!(blowup_time(&[0.0, 1.0], &[0.1, 0.2], 0.4), None);
+    }
+
+    /// r_h shrinks with h (the regular part of the origin cell goes to 0); 1D, γ = 3.
+    #[test]
+    fn regular_origin_mass_vanishes_with_h() {
+        let p = ModelParams { lambda: 1.0, beta: 1.0, gamma: 3.0, diffusion: 1.0 };
+        let r: Vec<f64> = [101, 401, 1601]
+            .iter()
+            .map(|&n| regular_origin_mass(&p, &Grid::new(1, n, 8.0).unwrap()).unwrap())
+            .collect();
+        assert!(r[0] > r[1] && r[1] > r[2] && r[2] > 0.0, "{r:?}");
+    }
+}
