@@ -67,6 +67,12 @@ if "$python" -c "import fpgen, matplotlib" 2>/dev/null; then
     "$python" "examples/$example.py" --out "$out/examples" >/dev/null
     cp "$out/examples/$example.png" "$gallery/$example.png"
   done
+  # the collected sweep (README, Sweeps and clusters)
+  echo "fpgen sweep configs/sweeps/mass_ratio_2d.toml --jobs 2 && fpgen collect out/mass_ratio_2d"
+  "$fpgen" sweep configs/sweeps/mass_ratio_2d.toml --jobs 2 --out "$out" --quiet >/dev/null
+  "$fpgen" collect "$out/mass_ratio_2d" >/dev/null
+  "$python" examples/plot_collect.py "$out/mass_ratio_2d" --var condensation_time \
+    --x initial.mass_ratio --hue model.gamma --out "$gallery/mass_ratio_2d.png" >/dev/null
 else
   echo "skipping the Python examples: $python cannot import fpgen and matplotlib (pip install ./python)"
 fi
