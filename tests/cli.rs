@@ -216,7 +216,37 @@ fn critical_mass_writes_the_grid_profile() {
 fn info_lists_the_cpu_backend() {
     let o = fpgen().arg("info").output().unwrap();
     assert!(o.status.success());
-    assert!(String::from_utf8_lossy(&o.stdout).contains("cpu"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("cpu"));
+    // adapters are numbered as FPGEN_ADAPTER_INDEX counts them
+    if text.contains("GPU adapter") && !text.contains("none found") {
+        assert!(text.contains("GPU adapter 0: "), "{text}");
+    }
+}
+
+/// FPGEN_ADAPTER_INDEX picks an adapter by its number in `fpgen info`; one past the last is
+/// an error that names the variable and the adapters (exit 4).
+#[test]
+fn adapter_index_chooses_the_adapter_or_names_the_bad_index() {
+    if fpgen::gpu::context::context_for_tests(4 * 21 * 21, 2).is_none() {
+        return;
+    }
+    let count = fpgen::gpu::context::list_adapters().len();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), TINY);
+    let run = |index: usize| {
+        fpgen()
+            .args(["run", cfg.to_str().unwrap(), "--backend", "gpu", "--quiet", "--force"])
+            .args(["--out", dir.path().join("out").to_str().unwrap()])
+            .args(["--set", "run.precision=\"f32\""])
+            .env("FPGEN_ADAPTER_INDEX", index.to_string())
+            .output()
+            .unwrap()
+    };
+    assert!(run(0).status.success());
+    let o = run(count);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FPGEN_ADAPTER_INDEX"));
 }
 
 /// `run --backend gpu` end to end (skips loudly without an adapter, unless required).

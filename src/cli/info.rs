@@ -13,9 +13,10 @@ pub fn run() -> Result<()> {
     if adapters.is_empty() {
         println!("GPU adapters: none found (a Vulkan driver such as mesa-vulkan-drivers provides lavapipe)");
     }
-    for a in adapters {
+    // numbered as FPGEN_ADAPTER_INDEX and `sweep --gpus` count them: hardware first
+    for (index, a) in adapters.iter().enumerate() {
         println!(
-            "GPU adapter: {} ({}, {}, driver {} {})",
+            "GPU adapter {index}: {} ({}, {}, driver {} {})",
             a.name, a.backend, a.device_type, a.driver, a.driver_info
         );
         println!(

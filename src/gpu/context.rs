@@ -49,9 +49,16 @@ fn instance() -> wgpu::Instance {
 }
 
 /// Every adapter wgpu can see with the current environment.
+/// The adapters, hardware first: the order `FPGEN_ADAPTER_INDEX` counts in.
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let inst = instance();
-    pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all())).iter().map(summary).collect()
+    ranked_adapters().iter().map(summary).collect()
+}
+
+/// Every adapter, sorted by device type (hardware first; stable within a type).
+fn ranked_adapters() -> Vec<wgpu::Adapter> {
+    let mut adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
+    adapters
 }
 
 /// Preference among device types: hardware first, software renderers last.
@@ -80,8 +87,7 @@ fn choose_adapter() -> Result<wgpu::Adapter, GpuError> {
     // FPGEN_ADAPTER_INDEX: the k-th adapter, hardware first (a sweep spreads its points
     // over several GPUs with `--gpus`)
     if let Some(index) = std::env::var("FPGEN_ADAPTER_INDEX").ok().filter(|v| !v.is_empty()) {
-        let mut ranked = adapters;
-        ranked.sort_by_key(|a| type_rank(a.get_info().device_type));
+        let ranked = ranked_adapters();
         let names: Vec<String> = ranked.iter().map(|a| a.get_info().name).collect();
         return index
             .trim()
