@@ -2,8 +2,8 @@
 //! solves R(f) = f − fⁿ + (Δt/h)(F_{i+1/2}(f) − F_{i−1/2}(f)) = 0 by Newton with the
 //! analytic tridiagonal Jacobian (Thomas). The fluxes are those of the explicit scheme, so
 //! the discrete steady states (ξ constant) are kept exactly; every column of the Jacobian
-//! sums to 1, so each Newton update keeps the mass to round-off; a damped update never
-//! takes more than half of a cell's density, so f stays positive. Δt adapts to Newton:
+//! sums to 1, so each Newton update keeps the mass to round-off; a damped update leaves
+//! every cell at least 1e-3 of its density, so f stays positive. Δt adapts to Newton:
 //! doubled after an easy step, halved after a hard one, quartered and retried after a
 //! failure. Runs go on past condensation: the condensate's chemical potential saturates.
 
@@ -16,9 +16,13 @@ use crate::error::{Error, Result};
 /// Newton stops when the update is below this fraction of max f.
 const NEWTON_TOL: f64 = 1e-12;
 const NEWTON_MAX: usize = 30;
+/// Newton also stops when its update no longer halves and is below this fraction.
+const STALL_TOL: f64 = 1e-9;
 /// Δt doubles after a step of at most this many Newton iterations, halves above SLOW.
 const EASY: usize = 4;
 const SLOW: usize = 12;
+/// A damped Newton update leaves every cell at least this share of its density.
+const KEEP: f64 = 1e-3;
 
 /// What Newton did over the run (summary diagnostics).
 #[derive(Clone, Copy, Debug, Default)]
@@ -161,17 +165,18 @@ impl ImplicitGradientFlow {
     fn try_step(&mut self, dt: f64) -> Option<usize> {
         let f_old = self.f.clone();
         let mut f = f_old.clone();
+        let mut previous = f64::INFINITY;
         for iteration in 1..=NEWTON_MAX {
             self.linearise(&f, &f_old, dt);
             if !self.solve() {
                 return None;
             }
             let delta = &self.residual;
-            // damped: no cell loses more than half its density in one update
+            // damped: every cell keeps at least KEEP of its density
             let mut alpha: f64 = 1.0;
             for (fi, di) in f.iter().zip(delta) {
-                if *di < 0.0 && fi + alpha * di < 0.5 * fi {
-                    alpha = alpha.min(0.5 * fi / -di);
+                if *di < 0.0 && fi + alpha * di < KEEP * fi {
+                    alpha = alpha.min((1.0 - KEEP) * fi / -di);
                 }
             }
             let scale = f.iter().fold(0.0f64, |m, v| m.max(*v));
@@ -180,10 +185,14 @@ impl ImplicitGradientFlow {
                 *fi += alpha * di;
                 largest = largest.max((alpha * di).abs());
             }
-            if largest <= NEWTON_TOL * scale {
+            // converged; or stalled at round-off (a dense condensate makes J ill-conditioned)
+            // with an update already far below the step's own change
+            let stalled = largest <= STALL_TOL * scale && largest > 0.5 * previous;
+            if largest <= NEWTON_TOL * scale || stalled {
                 self.trial.copy_from_slice(&f);
                 return Some(iteration);
             }
+            previous = largest;
         }
         None
     }
