@@ -104,6 +104,24 @@ fn finish(dir: PathBuf, outcome: fpgen::Result<()>, signalled: bool, by_callback
     }
 }
 
+/// A forward config, its device (`auto` falls back to the CPU for `unsupported`'s reason)
+/// and its run directory `<out>/<name>`.
+fn forward_setup(
+    config: &PyConfig,
+    what: &str,
+    backend: &str,
+    out: &std::path::Path,
+    force: bool,
+    unsupported: fn(&fpgen::config::Config) -> Option<String>,
+) -> PyResult<(fpgen::config::Config, DeviceChoice, Device, RunDir)> {
+    let cfg = config.forward(what)?;
+    let grid = cfg.grid().map_err(|e| to_py(e.into()))?;
+    let choice = choice_of(backend)?.unless_unsupported(unsupported(&cfg));
+    let device = resolve(choice, DeviceNeeds::for_grid(&grid))?;
+    let dir = RunDir::create(out, &cfg.name, force).map_err(to_py)?;
+    Ok((cfg, choice, device, dir))
+}
+
 /// The forward run of `config` into `<out>/<name>`; `callback(t, f)` at output times (f
 /// shaped as the grid) may return False to stop the run there.
 #[pyfunction]
@@ -117,13 +135,9 @@ pub fn run(
     progress: Option<Py<PyAny>>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<PathBuf> {
-    let cfg = config.forward("run")?;
+    let (cfg, choice, device, mut dir) =
+        forward_setup(config, "run", backend, &out, force, fpgen::forward::gpu_unsupported)?;
     let grid = cfg.grid().map_err(|e| to_py(e.into()))?;
-    let f64_on_gpu = (cfg.run.precision == fpgen::config::Precision::F64)
-        .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string());
-    let choice = choice_of(backend)?.unless_unsupported(f64_on_gpu);
-    let device = resolve(choice, DeviceNeeds::for_grid(&grid))?;
-    let mut dir = RunDir::create(&out, &cfg.name, force).map_err(to_py)?;
     let callback_error: Arc<Mutex<Option<PyErr>>> = Arc::new(Mutex::new(None));
     let stopped_by_callback = Arc::new(AtomicBool::new(false));
     let on_output = callback.map(|function| {
@@ -214,11 +228,8 @@ fn reverse_pipeline(
     what: &str,
     iterations: Option<usize>,
 ) -> PyResult<PathBuf> {
-    let cfg = config.forward(what)?;
-    let grid = cfg.grid().map_err(|e| to_py(e.into()))?;
-    let choice = choice_of(backend)?.unless_unsupported(fpgen::run::reverse::gpu_unsupported(&cfg));
-    let device = resolve(choice, DeviceNeeds::for_grid(&grid))?;
-    let mut dir = RunDir::create(&out, &cfg.name, force).map_err(to_py)?;
+    let (cfg, _, device, mut dir) =
+        forward_setup(config, what, backend, &out, force, fpgen::run::reverse::gpu_unsupported)?;
     let quiet = progress.is_none();
     let ((result, target), signalled) = guarded(py, progress, || {
         let result = match iterations {

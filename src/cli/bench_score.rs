@@ -31,8 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     anyhow::ensure!(data.iter().all(|&n| n > 0), "--data: every count must be at least 1");
     anyhow::ensure!(samples.iter().all(|&n| n > 0), "--samples: every count must be at least 1");
     let most = data.iter().chain(&samples).copied().max().unwrap_or(1);
-    let device = Device::resolve(backend, DeviceNeeds { buffer_bytes: 16 * most as u64, grid_dim: None })
-        .context("opening the GPU")?;
+    let device = Device::resolve(backend, DeviceNeeds::for_points(most)).context("opening the GPU")?;
     if !json {
         println!("# score: lemniscate data (a = 2, weights 1/n), heat equation, exponential steps (epsilon = 0.2) from T = 1 towards 0.01, {steps} steps, median of {repeats}");
         println!(

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::args::*;
-use fpgen::config::Precision;
 use fpgen::gpu::DeviceChoice;
 use fpgen::io::RunDir;
 use fpgen::run::RunOptions;
@@ -43,10 +42,7 @@ pub fn run(args: Args) -> Result<()> {
     if iterations.is_some() {
         return Err(Exit { code: 2, message: "--iterations applies to a filter run only".into() }.into());
     }
-    let choice = backend.unless_unsupported(
-        (cfg.run.precision == Precision::F64)
-            .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string()),
-    );
+    let choice = backend.unless_unsupported(fpgen::forward::gpu_unsupported(&cfg));
     let device = device_for_grid(choice, &cfg)?;
     let mut dir = RunDir::open_existing(&run_dir)?;
     let result =

@@ -3,17 +3,13 @@
 use anyhow::{Context, Result};
 
 use super::args::*;
-use fpgen::config::{Config, Precision};
 use fpgen::run::RunOptions;
 
 pub type Args = ConfigArgs;
 
 pub fn run(args: Args) -> Result<()> {
     let ConfigArgs { config, opts } = args;
-    let (cfg, device, mut dir) = opts.prepare(&config, |cfg: &Config| {
-        (cfg.run.precision == Precision::F64)
-            .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
-    })?;
+    let (cfg, device, mut dir) = opts.prepare(&config, fpgen::forward::gpu_unsupported)?;
     let result = fpgen::run::run_config(
         &cfg,
         opts.backend,

@@ -43,6 +43,7 @@ pub struct ImplicitGradientFlow {
     reference: CpuBackend<f64>,
     pub stats: NewtonStats,
     // scratch
+    cells: Cells,
     residual: Vec<f64>,
     lower: Vec<f64>,
     diag: Vec<f64>,
@@ -78,6 +79,7 @@ impl ImplicitGradientFlow {
             potential,
             reference,
             stats: NewtonStats::default(),
+            cells: Cells { xi: vec![0.0; n], dxi: vec![0.0; n], m: vec![0.0; n], dm: vec![0.0; n] },
             residual: vec![0.0; n],
             lower: vec![0.0; n],
             diag: vec![0.0; n],
@@ -86,12 +88,12 @@ impl ImplicitGradientFlow {
         })
     }
 
-    fn cells(&self, f: &[f64]) -> Cells {
+    /// Fill `self.cells` from `f` (scratch kept between Newton iterations).
+    fn fill_cells(&mut self, f: &[f64]) {
         let p = &self.disc.params;
         let power = p.power();
         let floor = self.disc.log_floor;
-        let n = f.len();
-        let mut c = Cells { xi: vec![0.0; n], dxi: vec![0.0; n], m: vec![0.0; n], dm: vec![0.0; n] };
+        let c = &mut self.cells;
         for (i, (&fi, &v)) in f.iter().zip(&self.potential).enumerate() {
             let fg = p.beta * power.apply(fi);
             c.xi[i] = v + p.diffusion * (fi.max(floor).ln() - fg.ln_1p() / p.gamma);
@@ -100,7 +102,6 @@ impl ImplicitGradientFlow {
             // a floored cell's ξ does not move with f
             c.dxi[i] = if fi <= floor || c.m[i] == 0.0 { 0.0 } else { p.diffusion / c.m[i] };
         }
-        c
     }
 
     /// R(f) and its tridiagonal Jacobian for the step fⁿ → f of Δt.
@@ -108,7 +109,8 @@ impl ImplicitGradientFlow {
         let n = f.len();
         let h = self.disc.grid.h();
         let k = dt / h;
-        let c = self.cells(f);
+        self.fill_cells(f);
+        let c = &self.cells;
         for i in 0..n {
             self.residual[i] = f[i] - f_old[i];
             self.diag[i] = 1.0;

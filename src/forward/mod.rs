@@ -160,6 +160,12 @@ pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepp
     }
 }
 
+/// Why `auto` keeps the forward run of `config` on the CPU (None: the GPU can run it).
+pub fn gpu_unsupported(config: &crate::config::Config) -> Option<String> {
+    (config.run.precision == crate::config::Precision::F64)
+        .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
+}
+
 /// The device a config's forward and particle runs use: `auto` keeps f64 configs on the
 /// CPU (the GPU computes in f32).
 pub fn device_for(config: &crate::config::Config, choice: DeviceChoice, device: &Device) -> Device {

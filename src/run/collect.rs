@@ -127,14 +127,13 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     let shape: Vec<usize> = manifest.axes.iter().map(Axis::len).collect();
     let coordinates = write_axes(&mut store, &manifest)?;
     let count: usize = shape.iter().product();
-    let by_position = |values: &mut [f64], point: &super::sweep::Point, v: f64| {
-        let flat = point.position.iter().zip(&shape).fold(0, |acc, (&i, &n)| acc * n + i);
-        values[flat] = v;
-    };
+    // a point's place in the C-order array of the axes
+    let flat =
+        |point: &super::sweep::Point| point.position.iter().zip(&shape).fold(0, |acc, (&i, &n)| acc * n + i);
     for (name, pointer, description) in &columns {
         let mut values = vec![f64::NAN; count];
         for (point, summary) in manifest.points.iter().zip(&summaries) {
-            by_position(&mut values, point, value_of(summary, pointer));
+            values[flat(point)] = value_of(summary, pointer);
         }
         let mut attrs = Map::new();
         attrs.insert("long_name".into(), json!(description));
@@ -145,8 +144,7 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     }
     let mut codes = vec![0i64; count];
     for (point, status) in manifest.points.iter().zip(&statuses) {
-        let flat = point.position.iter().zip(&shape).fold(0, |acc, (&i, &n)| acc * n + i);
-        codes[flat] = STATUSES.iter().position(|s| s == status).unwrap_or(STATUSES.len() - 1) as i64;
+        codes[flat(point)] = STATUSES.iter().position(|s| s == status).unwrap_or(STATUSES.len() - 1) as i64;
     }
     let mut attrs = Map::new();
     attrs.insert("long_name".into(), json!("run status"));

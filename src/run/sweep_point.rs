@@ -62,11 +62,7 @@ pub fn run_point(
         && status.as_deref().is_some_and(|s| RESUMABLE.contains(&s))
         && dir.join("checkpoint").exists();
     let (choice, unsupported) = match sweep.command {
-        SweepCommand::Run => {
-            let f64_on_gpu = (cfg.run.precision == crate::config::Precision::F64)
-                .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string());
-            (choice.unless_unsupported(f64_on_gpu), None)
-        }
+        SweepCommand::Run => (choice.unless_unsupported(crate::forward::gpu_unsupported(&cfg)), None),
         SweepCommand::Generate => {
             let why = super::reverse::gpu_unsupported(&cfg);
             (choice.unless_unsupported(why.clone()), why)

@@ -155,8 +155,7 @@ pub fn verify(config: &Config, tol_scale: f64) -> Result<Report> {
     let (p32, p64) =
         (Problem::from_config(&with(Precision::F32))?, Problem::from_config(&with(Precision::F64))?);
     let grid = p32.grid();
-    let needs = DeviceNeeds { buffer_bytes: (grid.len() * 4) as u64, grid_dim: Some(grid.dim) };
-    let mut gpu = forward::create(&p32, &Device::resolve(DeviceChoice::Gpu, needs)?)?;
+    let mut gpu = forward::create(&p32, &Device::resolve(DeviceChoice::Gpu, DeviceNeeds::for_grid(grid))?)?;
     let device = gpu.info().device;
     let g = evolve(&p32, gpu.as_mut())?;
     let c = evolve(&p32, forward::create(&p32, &Device::Cpu)?.as_mut())?;
