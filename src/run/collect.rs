@@ -14,7 +14,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::sweep::{read_manifest, Axis, Manifest};
-use super::sweep_point::status_of;
+use super::sweep_point::status_in;
 use crate::error::Result;
 use crate::io::zarr::{Values, ZarrStore};
 
@@ -83,10 +83,10 @@ pub fn collect(dir: &Path) -> Result<Collected> {
             serde_json::from_str(&text).ok()
         })
         .collect();
-    let statuses: Vec<String> = manifest
-        .points
+    // from the summaries already read (each summary.json is read once)
+    let statuses: Vec<String> = summaries
         .iter()
-        .map(|p| status_of(&dir.join(&p.name)).unwrap_or_else(|| "missing".into()))
+        .map(|s| s.as_ref().and_then(status_in).unwrap_or_else(|| "missing".into()))
         .collect();
     let columns: Vec<&(&str, &str, &str)> = RESULTS
         .iter()

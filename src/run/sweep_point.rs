@@ -26,7 +26,12 @@ pub enum PointOutcome {
 /// The status in `<dir>/summary.json` (the grid run's, or generate's `generation` one).
 pub fn status_of(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
-    let summary: serde_json::Value = serde_json::from_str(&text).ok()?;
+    status_in(&serde_json::from_str(&text).ok()?)
+}
+
+/// The status a parsed summary.json says (generate's has no `status`: its comparison to
+/// f(0) is written only when it finished).
+pub fn status_in(summary: &serde_json::Value) -> Option<String> {
     summary["status"]
         .as_str()
         .or_else(|| summary["generated_vs_initial"].is_object().then_some("completed"))
