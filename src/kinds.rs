@@ -18,8 +18,27 @@ pub enum Integrator {
     #[default]
     Euler,
     SspRk2,
-    /// Implicit: Newton on the gradient-flow scheme (1D, CPU, f64), adaptive Δt.
+    /// Implicit: Newton on the gradient-flow scheme (CPU, f64), Δt from a local error estimate.
     BackwardEuler,
+    /// Implicit, second order: variable-step BDF2, otherwise as `BackwardEuler`.
+    Bdf2,
+}
+
+impl Integrator {
+    /// Whether steps solve a nonlinear system (`forward::implicit`).
+    pub fn is_implicit(self) -> bool {
+        matches!(self, Integrator::BackwardEuler | Integrator::Bdf2)
+    }
+
+    /// The name in a config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Integrator::Euler => "euler",
+            Integrator::SspRk2 => "ssp-rk2",
+            Integrator::BackwardEuler => "backward-euler",
+            Integrator::Bdf2 => "bdf2",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

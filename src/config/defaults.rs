@@ -75,3 +75,7 @@ pub(super) fn default_stall_fraction() -> f64 {
 pub(super) fn default_disk_budget_mib() -> f64 {
     10240.0
 }
+
+pub(super) fn default_time_tolerance() -> f64 {
+    1e-3
+}

@@ -20,6 +20,10 @@ pub struct SchemeSection {
     /// Floor on f inside log f (gradient-flow scheme).
     #[serde(default = "default_log_floor")]
     pub log_floor: f64,
+    /// Implicit integrators: the local error a step may make, relative to |f| plus the
+    /// mean density.
+    #[serde(default = "default_time_tolerance")]
+    pub time_tolerance: f64,
 }
 
 impl Default for SchemeSection {
@@ -30,6 +34,7 @@ impl Default for SchemeSection {
             dt: None,
             safety: default_safety(),
             log_floor: default_log_floor(),
+            time_tolerance: default_time_tolerance(),
         }
     }
 }

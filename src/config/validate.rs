@@ -40,16 +40,21 @@ impl Config {
             ));
         }
         positive("scheme.log_floor", self.scheme.log_floor)?;
-        if self.scheme.integrator == super::Integrator::BackwardEuler {
+        if !(self.scheme.time_tolerance > 0.0 && self.scheme.time_tolerance < 1.0) {
+            return Err(ConfigError::new(
+                "scheme.time_tolerance",
+                format!("must be in (0, 1) (got {})", self.scheme.time_tolerance),
+            ));
+        }
+        if self.scheme.integrator.is_implicit() {
             let needs = [
                 (self.scheme.kind != super::SchemeKind::GradientFlow, "scheme.kind = \"gradient-flow\""),
-                (self.model.dim != 1, "model.dim = 1 (2D is not implicit yet)"),
                 (self.run.precision != Precision::F64, "run.precision = \"f64\""),
             ];
             if let Some((_, what)) = needs.iter().find(|(missing, _)| *missing) {
                 return Err(ConfigError::new(
                     "scheme.integrator",
-                    format!("\"backward-euler\" needs {what}"),
+                    format!("\"{}\" needs {what}", self.scheme.integrator.name()),
                 ));
             }
         }

@@ -137,13 +137,14 @@ fn other_backends_checkpoint() {
 pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepper>> {
     use crate::config::Precision;
     let disc = &problem.disc;
-    if disc.integrator == crate::kinds::Integrator::BackwardEuler {
+    if disc.integrator.is_implicit() {
         if let Device::Gpu(_) = device {
-            return Err(crate::error::Error::Unsupported(
-                "scheme.integrator = \"backward-euler\" runs on the CPU: use --backend cpu".into(),
-            ));
+            return Err(crate::error::Error::Unsupported(format!(
+                "scheme.integrator = \"{}\" runs on the CPU: use --backend cpu",
+                disc.integrator.name()
+            )));
         }
-        return Ok(Box::new(implicit::ImplicitGradientFlow::new(disc.clone(), problem.threads)?));
+        return Ok(Box::new(implicit::ImplicitGradientFlow::new(disc.clone(), disc.time_tolerance, problem.threads)?));
     }
     let bytes = (disc.grid.len() * 4) as u64;
     match device.gpu_for_grid(bytes, disc.grid.dim)? {

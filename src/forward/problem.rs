@@ -18,6 +18,8 @@ pub struct Discretisation {
     pub integrator: Integrator,
     pub log_floor: f64,
     pub dt: DtPolicy,
+    /// The local error an implicit step may make (relative; `scheme.time_tolerance`).
+    pub time_tolerance: f64,
 }
 
 impl Discretisation {
@@ -32,6 +34,7 @@ impl Discretisation {
                 Some(dt) => DtPolicy::Fixed(dt),
                 None => DtPolicy::Adaptive { safety: config.scheme.safety },
             },
+            time_tolerance: config.scheme.time_tolerance,
         })
     }
 }

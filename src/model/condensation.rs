@@ -21,6 +21,31 @@ pub fn regular_origin_mass(p: &ModelParams, grid: &Grid) -> Option<f64> {
     Some(grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume())
 }
 
+/// A run's condensation, measured without a density threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Condensation {
+    /// r_h: the critical profile's origin-cell mass on the grid.
+    pub regular_origin_mass: f64,
+    /// The first time the origin cell held more than r_h (None: it never did).
+    pub blowup_time: Option<f64>,
+    /// The last origin-cell mass less r_h.
+    pub condensate_mass: f64,
+}
+
+impl Condensation {
+    /// From the origin-cell mass `origin[k]` at times `t[k]` (None when the model has no
+    /// finite critical mass, or no sample).
+    pub fn measure(p: &ModelParams, grid: &Grid, t: &[f64], origin: &[f64]) -> Option<Self> {
+        let last = *origin.last()?;
+        let regular = regular_origin_mass(p, grid)?;
+        Some(Self {
+            regular_origin_mass: regular,
+            blowup_time: blowup_time(t, origin, regular),
+            condensate_mass: last - regular,
+        })
+    }
+}
+
 /// The first time the origin-cell mass `origin[k]` at times `t[k]` reaches `regular`,
 /// interpolated linearly between the two samples around it (None: never).
 pub fn blowup_time(t: &[f64], origin: &[f64], regular: f64) -> Option<f64> {

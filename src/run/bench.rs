@@ -46,6 +46,7 @@ pub fn peer_discretisation(cells: usize) -> Result<Discretisation> {
         integrator: Integrator::Euler,
         log_floor: 1e-30,
         dt: DtPolicy::Fixed(0.2 * h * h),
+        time_tolerance: 1e-3,
     })
 }
 

@@ -9,19 +9,17 @@ use super::observers::{
 };
 use super::progress::Progress;
 use super::simulation::{EndReason, ForwardRun, Simulation};
+use super::verdict::{Verdict, VerdictInputs};
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
 use crate::forward::{BackendInfo, DtPolicy, ForwardStepper, Problem, StepControl, StopReason};
 use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, frames, CsvWriter, RunDir};
+use crate::model::condensation::Condensation;
 use crate::model::equilibrium;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// The largest relative change of the mass a run may show before it counts as failed
-/// (f64 runs keep it to 1e-12, f32 runs to about 1e-6).
-const MAX_MASS_DRIFT: f64 = 1e-3;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -43,7 +41,13 @@ pub struct Summary {
     pub min_density: f64,
     pub max_density_final: f64,
     pub origin_cell_mass: f64,
+    /// When the origin cell first held more than the critical profile's share r_h
+    /// (`model::condensation`; no density threshold).
     pub condensation_time: Option<f64>,
+    /// The final origin-cell mass less r_h (tends to M − M_c).
+    pub condensate_mass: Option<f64>,
+    /// r_h (None without a finite critical mass).
+    pub regular_origin_mass: Option<f64>,
     pub stop: Option<StopReason>,
     pub critical_mass: Option<f64>,
     pub critical_mass_box: Option<f64>,
@@ -251,63 +255,28 @@ pub fn run(
         EndReason::Stopped(r) => Some(r.clone()),
         _ => None,
     };
-    let (status, message) = match &end.reason {
-        EndReason::MaxSteps => (
-            "max-steps",
-            format!(
-                "stopped at run.max_steps = {} with t = {t:.6e} < t_final = {t_final}",
-                problem.max_steps
-            ),
-        ),
-        EndReason::WallTime => (
-            "wall-time",
-            format!(
-                "stopped at run.wall_time_limit = {} s with t = {t:.6e} < t_final = {t_final}",
-                problem.wall_time_limit.unwrap_or(0.0)
-            ),
-        ),
-        EndReason::Completed => ("completed", format!("reached t = {t:.6e} in {step} steps")),
-        EndReason::Interrupted => ("interrupted", format!("interrupted at t = {t:.6e} (step {step})")),
-        EndReason::Stalled { steps, advanced, least } => (
-            "stalled",
-            format!(
-                "stalled: t advanced by {advanced:.3e} over the last {steps} steps, less than run.stall_fraction × t_final = {least:.3e} (the step bound is {:.3e}) at t = {t:.6e}; raise run.stall_steps or set it to 0 to go on regardless",
-                backend.dt_bound()
-            ),
-        ),
-        EndReason::Stopped(r) if r.is_condensation() => {
-            ("condensed", format!("{} at t = {t:.6e} (step {step})", r.message()))
-        }
-        EndReason::Stopped(StopReason::NonFinite) => (
-            "failed",
-            format!("NaN or Inf in the step after t = {t:.6e} (step {step}); f_final.npy holds the last finite state"),
-        ),
-        EndReason::Stopped(r) => ("failed", format!("{} at t = {t:.6e} (step {step})", r.message())),
-    };
+    let t_rows: Vec<f64> = rows.iter().map(|r| r.t).collect();
+    let origin_rows: Vec<f64> = rows.iter().map(|r| r.origin_mass).collect();
+    let condensation = Condensation::measure(problem.params(), grid, &t_rows, &origin_rows);
     let tracker = &diagnostics.tracker;
-    // A conservative scheme keeps the mass to round-off; losing it (an f32 field that
-    // underflows, an overflow) is a failure whatever else the run reached.
-    // (also at the upload: an f32 field of tiny values rounds to subnormals or zero)
-    let upload_loss = ((mass0 - problem.mass) / problem.mass).abs();
-    let drift = ((d.mass - mass0) / mass0).abs().max(tracker.max_drift).max(upload_loss);
-    let conserved = drift <= MAX_MASS_DRIFT; // false for NaN too
-    let (status, message) = if status != "failed" && !conserved {
-        (
-            "failed",
-            format!(
-                "mass not conserved: {:e} requested, {mass0:e} at t = 0, {:e} at t = {t:.6e} (relative drift {drift:e} > {MAX_MASS_DRIFT:e}); try run.precision = \"f64\"",
-                problem.mass, d.mass
-            ),
-        )
-    } else {
-        (status, message)
-    };
+    let verdict = Verdict::of(&VerdictInputs {
+        end: &end.reason,
+        t,
+        step,
+        problem,
+        dt_bound: backend.dt_bound(),
+        condensation: condensation.as_ref(),
+        mass_requested: problem.mass,
+        mass0,
+        mass_final: d.mass,
+        max_drift: tracker.max_drift,
+    });
     let params = problem.params();
     let stepping = end.stepping_seconds;
     let summary = Summary {
         name: problem.name.clone(),
-        status: status.to_string(),
-        message,
+        status: verdict.status.to_string(),
+        message: verdict.message,
         backend: backend.info(),
         scheme: format!("{:?}", problem.disc.scheme),
         integrator: format!("{:?}", problem.disc.integrator),
@@ -322,7 +291,9 @@ pub fn run(
         min_density: tracker.min_density,
         max_density_final: d.max,
         origin_cell_mass: d.origin_mass,
-        condensation_time: stop.as_ref().filter(|r| r.is_condensation()).map(|_| t),
+        condensation_time: condensation.and_then(|c| c.blowup_time),
+        condensate_mass: condensation.map(|c| c.condensate_mass),
+        regular_origin_mass: condensation.map(|c| c.regular_origin_mass),
         stop: stop.clone(),
         critical_mass: equilibrium::critical_mass(params, grid.dim, None),
         critical_mass_box: equilibrium::critical_mass(params, grid.dim, Some(grid.half_width)),
@@ -424,7 +395,7 @@ pub fn run_config(
         Some(run(config, &problem, backend.as_mut(), run_dir, opts, from)?)
     };
     // the particles start when the grid run has reached its end (else they wait for `resume`)
-    let grid_finished = grid.as_ref().map_or(true, |s| s.status == "completed" || s.status == "condensed");
+    let grid_finished = grid.as_ref().map_or(true, |s| super::verdict::FINISHED.contains(&s.status.as_str()));
     let particles = match &config.particles {
         Some(p) if grid_finished => {
             log::info!("particles: N_p = {}, {:?}, dt = {:e}", p.count, p.stepper, p.dt);

@@ -172,7 +172,7 @@ pub fn generate_from(
         .with_disk_budget(settings.disk_budget_bytes);
     store.push(0.0, &f0)?;
     path.forward(0.0, &f0)?;
-    if disc.integrator == crate::config::Integrator::BackwardEuler {
+    if disc.integrator.is_implicit() {
         return Err(Error::Unsupported(
             "reverse time replays the explicit forward steps: set scheme.integrator = \"euler\" or \"ssp-rk2\"".into(),
         ));

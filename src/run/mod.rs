@@ -26,6 +26,7 @@ pub mod slurm;
 pub mod study;
 pub mod sweep;
 pub mod sweep_point;
+pub mod verdict;
 pub mod verify;
 
 pub use forward::{run_config, RunOptions, RunReport, Summary};

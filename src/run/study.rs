@@ -1,20 +1,20 @@
 //! `fpgen study blowup CONFIG --cells N1 N2 N3`: the config at several resolutions, each
 //! a run directory `<out>/<name>_blowup/n<N>`, and the threshold-free condensation
-//! measures of each (`model::condensation`: the blow-up time, when the origin cell first
-//! holds more than the critical profile's part r_h; the condensate mass at the end, the
-//! origin-cell mass less r_h), with their Richardson extrapolation and observed order.
+//! measures each run's summary holds (`model::condensation`: the blow-up time, when the
+//! origin cell first holds more than the critical profile's part r_h; the condensate mass
+//! at the end, the origin-cell mass less r_h), with their Richardson extrapolation and
+//! observed order.
 //! Writes study.csv and study.json into `<out>/<name>_blowup`.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::observers::DiagnosticsRow;
 use crate::config::Config;
 use crate::error::{ConfigError, Error, Result};
 use crate::gpu::{Device, DeviceChoice};
 use crate::io::{self, RunDir};
-use crate::model::condensation::{blowup_time, regular_origin_mass, richardson};
+use crate::model::condensation::richardson;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyRun {
@@ -82,17 +82,15 @@ pub fn blowup_study(config: &Config, cells: &[usize], out: &Path, quiet: bool) -
         cfg.output.frames = false;
         cfg.resolve_and_validate()?;
         let grid = cfg.grid()?;
-        let regular = regular_origin_mass(&p, &grid)
-            .ok_or_else(|| Error::Numerics("no discrete critical profile".into()))?;
         let mut run_dir = RunDir::create(&dir, &cfg.name, true)?;
         let options = super::RunOptions { quiet, on_output: None };
         let result = super::run_config(&cfg, DeviceChoice::Cpu, &mut run_dir, &options, &Device::Cpu, false);
-        let target = run_dir.finish()?;
+        run_dir.finish()?;
         let report = result?;
         let summary = report.grid.ok_or_else(|| Error::Numerics("the study needs the grid run".into()))?;
-        let rows: Vec<DiagnosticsRow> = io::read_rows(&target.join("diagnostics.csv"))?;
-        let t: Vec<f64> = rows.iter().map(|r| r.t).collect();
-        let origin: Vec<f64> = rows.iter().map(|r| r.origin_mass).collect();
+        let (Some(regular), Some(condensate_mass)) = (summary.regular_origin_mass, summary.condensate_mass) else {
+            return Err(Error::Numerics("no discrete critical profile".into()));
+        };
         runs.push(StudyRun {
             cells: n,
             h: grid.h(),
@@ -100,8 +98,8 @@ pub fn blowup_study(config: &Config, cells: &[usize], out: &Path, quiet: bool) -
             steps: summary.steps,
             t_final: summary.t_final,
             regular_origin_mass: regular,
-            blowup_time: blowup_time(&t, &origin, regular),
-            condensate_mass: summary.origin_cell_mass - regular,
+            blowup_time: summary.condensation_time,
+            condensate_mass,
             origin_cell_mass: summary.origin_cell_mass,
             wall_seconds: summary.wall_seconds,
         });

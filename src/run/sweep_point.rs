@@ -10,7 +10,7 @@ use crate::gpu::{Device, DeviceChoice, DeviceNeeds};
 use crate::io::RunDir;
 
 /// Statuses of a run that count as done.
-pub const FINISHED: [&str; 2] = ["completed", "condensed"];
+pub use super::verdict::FINISHED;
 /// Statuses a run can be resumed from (its checkpoint).
 const RESUMABLE: [&str; 4] = ["interrupted", "max-steps", "wall-time", "stalled"];
 

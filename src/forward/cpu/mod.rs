@@ -149,7 +149,7 @@ impl<T: Real> CpuBackend<T> {
         // state.
         match self.disc.integrator {
             // the implicit integrator has its own backend (`forward::implicit`)
-            Integrator::Euler | Integrator::BackwardEuler => {
+            Integrator::Euler | Integrator::BackwardEuler | Integrator::Bdf2 => {
                 let stats = kernel.apply(field, other, None);
                 if stats.finite() {
                     std::mem::swap(field, other);
