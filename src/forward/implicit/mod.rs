@@ -1,12 +1,12 @@
 //! Implicit steps of the gradient-flow scheme (1D and 2D, f64; docs/MATH.md §2e, §2g):
-//! backward Euler or variable-step BDF2. Each step solves R(f) = 0 (`system`) by damped
-//! Newton, with the Jacobian factored (`solve`: Thomas in 1D, sparse LU in 2D) and reused
-//! while Newton contracts fast. The fluxes are those of the explicit scheme, so the
-//! discrete steady states are kept exactly; the Jacobian's columns sum to a₀, so each full
-//! Newton update keeps the mass to round-off; a damped update leaves every cell at least
-//! 1e-3 of its density, so f stays positive. Adaptive Δt follows a local error estimate
-//! (`control`), and is quartered when Newton fails. Runs go on past condensation: the
-//! condensate's chemical potential saturates.
+//! backward Euler or variable-step BDF2. Each step solves R(f) = 0 (`system`) by Newton,
+//! with the Jacobian factored (`solve`: Thomas in 1D, sparse LU in 2D) and reused while
+//! Newton contracts fast (a chord iteration). The fluxes are those of the explicit
+//! scheme, so the discrete steady states are kept exactly; the Jacobian's columns sum to
+//! a₀, so each linear Newton update keeps the mass to round-off; a cell the linear update
+//! would empty moves multiplicatively instead, so f stays positive. Δt follows a local
+//! error estimate (`control`), and is quartered when Newton fails. Runs go on past
+//! condensation: the condensate's chemical potential saturates.
 
 mod control;
 mod solve;
@@ -61,6 +61,8 @@ pub struct ImplicitGradientFlow {
     /// The local error each step may make, relative to |f_i| + the mean density.
     tolerance: f64,
     mean_density: f64,
+    /// Σf at the upload (the mass every step keeps).
+    mass: f64,
     f: Vec<f64>,
     t: f64,
     /// The Δt the next step tries.
@@ -102,6 +104,7 @@ impl ImplicitGradientFlow {
             order,
             tolerance,
             mean_density: 0.0,
+            mass: 0.0,
             f: vec![0.0; n],
             t: 0.0,
             dt: 0.0,
@@ -161,8 +164,7 @@ impl ImplicitGradientFlow {
             }
             // a cell the linear update would empty (or more) moves by f e^{δ/f} instead:
             // positive, and the same to first order. Its mass error (second order) is
-            // undone by the next update, whose Σδ restores the mass exactly; the last,
-            // small updates are linear, so the mass ends at round-off.
+            // undone by the next update, whose Σδ restores the mass.
             let scale = f.iter().fold(0.0f64, |m, v| m.max(*v));
             let largest = delta.iter().fold(0.0f64, |m, d| m.max(d.abs()));
             // a reused factorisation can point far off near a condensate, whose cell barely
@@ -189,13 +191,11 @@ impl ImplicitGradientFlow {
             let stalled = largest <= STALL_TOL * scale && largest > 0.5 * previous;
             let enough = !matches!(self.disc.dt, DtPolicy::Fixed(_)) && relative <= NEWTON_FRACTION * self.tolerance;
             if enough || largest <= NEWTON_TOL * scale || stalled {
-                if !linear {
-                    // the multiplicative moves of this last update changed the mass (by
-                    // far less than the step's error): back to Σb/a₀, as a linear one would
-                    let target = self.rhs.iter().sum::<f64>() / formula.a0;
-                    let now: f64 = f.iter().sum();
-                    f.iter_mut().for_each(|v| *v *= target / now);
-                }
+                // Newton keeps Σf = Σb/a₀ = Σfⁿ up to the linear solves' round-off (which
+                // grows with J's condition near a condensate) and the last update's
+                // multiplicative moves: scale to the run's mass, so that neither builds up
+                let now: f64 = f.iter().sum();
+                f.iter_mut().for_each(|v| *v *= self.mass / now);
                 self.trial.copy_from_slice(&f);
                 return Some(iteration);
             }
@@ -283,7 +283,8 @@ impl ForwardStepper for ImplicitGradientFlow {
         // a new state has no past
         self.history = History::default();
         let volume = (2.0 * self.disc.grid.half_width).powi(self.disc.grid.dim as i32);
-        self.mean_density = field.iter().sum::<f64>() * self.disc.grid.cell_volume() / volume;
+        self.mass = field.iter().sum();
+        self.mean_density = self.mass * self.disc.grid.cell_volume() / volume;
         self.reference.upload(field, t)?;
         if self.dt == 0.0 {
             self.dt = match self.disc.dt {
