@@ -60,7 +60,10 @@ fn two_d_runs_go_through_condensation_to_the_discrete_steady_state() {
         let (_, steady) = equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
         let predicted: f64 = grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume();
         let rel = (d.origin_mass - predicted).abs() / predicted;
-        eprintln!("{integrator}: {steps} steps, origin-cell mass {} vs {predicted} (rel {rel:.1e})", d.origin_mass);
+        eprintln!(
+            "{integrator}: {steps} steps, origin-cell mass {} vs {predicted} (rel {rel:.1e})",
+            d.origin_mass
+        );
         assert!(rel <= 1e-6, "{integrator}: origin-cell mass off by {rel:e}");
     }
 }
@@ -97,7 +100,10 @@ fn orders_in_dt(cfg: &Config, t: f64, dt: f64) -> (Vec<f64>, f64) {
 /// last difference/3 (≤ 4e-5 here), so they agree to 1e-4.
 #[test]
 fn bdf2_is_second_order_in_time() {
-    let one = repo_config("blowup_1d.toml", &["grid.cells=101", "initial.mass_ratio=0.5", "scheme.integrator=\"bdf2\""]);
+    let one = repo_config(
+        "blowup_1d.toml",
+        &["grid.cells=101", "initial.mass_ratio=0.5", "scheme.integrator=\"bdf2\""],
+    );
     let (orders, twin) = orders_in_dt(&one, 0.2, 0.008);
     assert!(orders.iter().all(|p| (1.8..2.2).contains(p)) && twin < 1e-4, "1D: {orders:?}, {twin:e}");
     let two = repo_config("blowup_2d.toml", &["grid.cells=33", "initial.mass_ratio=0.5"]);

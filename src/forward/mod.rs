@@ -144,7 +144,11 @@ pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepp
                 disc.integrator.name()
             )));
         }
-        return Ok(Box::new(implicit::ImplicitGradientFlow::new(disc.clone(), disc.time_tolerance, problem.threads)?));
+        return Ok(Box::new(implicit::ImplicitGradientFlow::new(
+            disc.clone(),
+            disc.time_tolerance,
+            problem.threads,
+        )?));
     }
     let bytes = (disc.grid.len() * 4) as u64;
     match device.gpu_for_grid(bytes, disc.grid.dim)? {

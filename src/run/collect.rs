@@ -24,7 +24,11 @@ const RESULTS: [(&str, &str, &str); 14] = [
     ("t_final", "/t_final", "time reached"),
     ("mass_initial", "/mass_initial", "initial mass"),
     ("max_rel_mass_drift", "/max_rel_mass_drift", "largest relative mass drift"),
-    ("condensation_time", "/condensation_time", "blow-up time: origin cell above the critical profile's share"),
+    (
+        "condensation_time",
+        "/condensation_time",
+        "blow-up time: origin cell above the critical profile's share",
+    ),
     ("condensate_mass", "/condensate_mass", "origin-cell mass less the critical profile's share, at the end"),
     ("origin_cell_mass", "/origin_cell_mass", "mass in the origin cell at the end"),
     ("critical_mass_box", "/critical_mass_box", "critical mass on the box"),
@@ -37,8 +41,17 @@ const RESULTS: [(&str, &str, &str); 14] = [
 ];
 
 /// The statuses in the order of their codes in collect.zarr's `status`.
-pub const STATUSES: [&str; 9] =
-    ["missing", "completed", "condensed", "stopped", "interrupted", "max-steps", "wall-time", "stalled", "failed"];
+pub const STATUSES: [&str; 9] = [
+    "missing",
+    "completed",
+    "condensed",
+    "stopped",
+    "interrupted",
+    "max-steps",
+    "wall-time",
+    "stalled",
+    "failed",
+];
 
 /// What `collect` found.
 #[derive(Debug)]

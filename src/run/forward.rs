@@ -395,7 +395,7 @@ pub fn run_config(
         Some(run(config, &problem, backend.as_mut(), run_dir, opts, from)?)
     };
     // the particles start when the grid run has reached its end (else they wait for `resume`)
-    let grid_finished = grid.as_ref().map_or(true, |s| super::verdict::FINISHED.contains(&s.status.as_str()));
+    let grid_finished = grid.as_ref().is_none_or(|s| super::verdict::FINISHED.contains(&s.status.as_str()));
     let particles = match &config.particles {
         Some(p) if grid_finished => {
             log::info!("particles: N_p = {}, {:?}, dt = {:e}", p.count, p.stepper, p.dt);

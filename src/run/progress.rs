@@ -74,7 +74,7 @@ impl Progress {
                 }
             }
             Progress::Sink { sink, last } => {
-                if fraction >= 1.0 || last.map_or(true, |at| at.elapsed() >= SINK_INTERVAL) {
+                if fraction >= 1.0 || last.is_none_or(|at| at.elapsed() >= SINK_INTERVAL) {
                     sink.report(fraction.clamp(0.0, 1.0), &message());
                     *last = Some(Instant::now());
                 }

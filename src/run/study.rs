@@ -88,7 +88,8 @@ pub fn blowup_study(config: &Config, cells: &[usize], out: &Path, quiet: bool) -
         run_dir.finish()?;
         let report = result?;
         let summary = report.grid.ok_or_else(|| Error::Numerics("the study needs the grid run".into()))?;
-        let (Some(regular), Some(condensate_mass)) = (summary.regular_origin_mass, summary.condensate_mass) else {
+        let (Some(regular), Some(condensate_mass)) = (summary.regular_origin_mass, summary.condensate_mass)
+        else {
             return Err(Error::Numerics("no discrete critical profile".into()));
         };
         runs.push(StudyRun {

@@ -17,7 +17,11 @@ impl Formula {
     /// Variable-step BDF2 with ω = Δtₙ/Δtₙ₋₁: the derivative at tₙ₊₁ of the quadratic
     /// through the last three states. a₀ = a₁ − a₂, so the mass is kept.
     pub fn bdf2(omega: f64) -> Formula {
-        Formula { a0: (1.0 + 2.0 * omega) / (1.0 + omega), a1: 1.0 + omega, a2: omega * omega / (1.0 + omega) }
+        Formula {
+            a0: (1.0 + 2.0 * omega) / (1.0 + omega),
+            a1: 1.0 + omega,
+            a2: omega * omega / (1.0 + omega),
+        }
     }
 }
 

@@ -143,8 +143,8 @@ impl ImplicitGradientFlow {
         // the last factorisation serves while Δt/a₀ is within REUSE of its own (J = a₀ I +
         // Δt K changes little); Newton's contraction decides when it no longer does
         let scale = dt / formula.a0;
-        let mut refactor = self.disc.grid.dim == 1
-            || self.factored_scale.map_or(true, |s| (scale / s - 1.0).abs() > REUSE);
+        let mut refactor =
+            self.disc.grid.dim == 1 || self.factored_scale.is_none_or(|s| (scale / s - 1.0).abs() > REUSE);
         for iteration in 1..=NEWTON_MAX {
             self.system.evaluate(&f, &self.rhs, formula.a0, dt, refactor);
             if refactor {
@@ -189,7 +189,8 @@ impl ImplicitGradientFlow {
             // round-off (a dense condensate makes J ill-conditioned)
             // (a fixed Δt has no error target: Newton then goes to round-off)
             let stalled = largest <= STALL_TOL * scale && largest > 0.5 * previous;
-            let enough = !matches!(self.disc.dt, DtPolicy::Fixed(_)) && relative <= NEWTON_FRACTION * self.tolerance;
+            let enough =
+                !matches!(self.disc.dt, DtPolicy::Fixed(_)) && relative <= NEWTON_FRACTION * self.tolerance;
             if enough || largest <= NEWTON_TOL * scale || stalled {
                 // Newton keeps Σf = Σb/a₀ = Σfⁿ up to the linear solves' round-off (which
                 // grows with J's condition near a condensate) and the last update's
@@ -242,7 +243,13 @@ impl ImplicitGradientFlow {
                 worst = (e, i);
             }
         }
-        log::trace!("worst cell {} f {:e} (fn {:e}) err {}", worst.1, self.trial[worst.1], self.f[worst.1], worst.0);
+        log::trace!(
+            "worst cell {} f {:e} (fn {:e}) err {}",
+            worst.1,
+            self.trial[worst.1],
+            self.f[worst.1],
+            worst.0
+        );
         worst.0
     }
 
@@ -320,7 +327,9 @@ impl ForwardStepper for ImplicitGradientFlow {
             // explicit bound)
             let order = if earlier == 2 { 2 } else { 1 };
             let err = match &predicted {
-                Some(p) => self.error_ratio(control::error_factor(dt, &self.history.steps[..earlier], formula), p),
+                Some(p) => {
+                    self.error_ratio(control::error_factor(dt, &self.history.steps[..earlier], formula), p)
+                }
                 None => 0.0,
             };
             log::debug!(
@@ -336,7 +345,8 @@ impl ForwardStepper for ImplicitGradientFlow {
                     self.rejected = true;
                     self.dt = next;
                     if self.dt < ctl.dt_bound_floor {
-                        out.stop = Some(StopReason::DtCollapse { dt_bound: self.dt, floor: ctl.dt_bound_floor });
+                        out.stop =
+                            Some(StopReason::DtCollapse { dt_bound: self.dt, floor: ctl.dt_bound_floor });
                         break;
                     }
                     continue;

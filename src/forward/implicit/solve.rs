@@ -75,9 +75,9 @@ impl Thomas {
     fn solve(&self, d: &mut [f64]) {
         let n = d.len();
         let mut previous = 0.0;
-        for i in 0..n {
-            d[i] = (d[i] - self.lower[i] * previous) / self.pivot[i];
-            previous = d[i];
+        for ((di, lower), pivot) in d.iter_mut().zip(&self.lower).zip(&self.pivot) {
+            *di = (*di - lower * previous) / pivot;
+            previous = *di;
         }
         for i in (0..n.saturating_sub(1)).rev() {
             d[i] -= self.upper_scaled[i] * d[i + 1];
@@ -189,8 +189,8 @@ mod tests {
 
     fn multiply(j: &Stencil, x: &[f64]) -> Vec<f64> {
         let mut y = vec![0.0; x.len()];
-        for col in 0..x.len() {
-            for_column(j, col, |row, v| y[row] += v * x[col]);
+        for (col, &xc) in x.iter().enumerate() {
+            for_column(j, col, |row, v| y[row] += v * xc);
         }
         y
     }
