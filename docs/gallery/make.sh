@@ -67,6 +67,10 @@ if "$python" -c "import fpgen, matplotlib" 2>/dev/null; then
     "$python" "examples/$example.py" --out "$out/examples" >/dev/null
     cp "$out/examples/$example.png" "$gallery/$example.png"
   done
+  # condensation at three resolutions through the implicit step (README, Numerics)
+  echo "fpgen study blowup configs/blowup_2d.toml --cells 129 257 513"
+  "$fpgen" study blowup configs/blowup_2d.toml --cells 129 257 513 --out "$out" --quiet >/dev/null
+  "$python" examples/plot_blowup.py "$out/blowup_2d_blowup" --out "$gallery/blowup_2d.png" >/dev/null
   # the collected sweep (README, Sweeps and clusters)
   echo "fpgen sweep configs/sweeps/mass_ratio_2d.toml --jobs 2 && fpgen collect out/mass_ratio_2d"
   "$fpgen" sweep configs/sweeps/mass_ratio_2d.toml --jobs 2 --out "$out" --quiet >/dev/null

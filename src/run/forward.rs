@@ -60,6 +60,9 @@ pub struct Summary {
     pub snapshots: Vec<String>,
     /// The time of each snapshot.
     pub snapshot_times: Vec<f64>,
+    /// The exponent p of f ~ |x|^p near the origin at each snapshot time (−2/γ at the
+    /// blow-up time; null where it cannot be fitted).
+    pub profile_exponents: Vec<Option<f64>>,
     pub frames: Vec<String>,
     /// The colour range of every frame (fixed for the run).
     pub frame_scale: Option<frames::Scale>,
@@ -163,6 +166,7 @@ pub fn run(
         field: &mut field,
         names: Vec::new(),
         times: Vec::new(),
+        exponents: Vec::new(),
         frames: Vec::new(),
         drawn_on: None,
         last_step: None,
@@ -311,6 +315,7 @@ pub fn run(
         frames_drawn_on: snapshots.drawn_on.map(str::to_string),
         snapshots: snapshots.names,
         snapshot_times: snapshots.times,
+        profile_exponents: snapshots.exponents,
         frames: snapshots.frames,
     };
     run_dir.add_summary(None, &summary)?;

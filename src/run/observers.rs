@@ -83,6 +83,8 @@ pub(super) struct SnapshotWriter<'a> {
     pub(super) field: &'a mut [f64],
     pub(super) names: Vec<String>,
     pub(super) times: Vec<f64>,
+    /// The exponent of f ~ |x|^p near the origin at each of `times` (`model::condensation`).
+    pub(super) exponents: Vec<Option<f64>>,
     pub(super) frames: Vec<String>,
     pub(super) drawn_on: Option<&'static str>,
     pub(super) last_step: Option<u64>,
@@ -102,6 +104,10 @@ impl<'b> Observer<ForwardRun<'b>> for SnapshotWriter<'_> {
 }
 
 impl SnapshotWriter<'_> {
+    fn exponent(&self, f: &[f64]) -> Option<f64> {
+        crate::model::condensation::profile_exponent(&self.config.model_params(), self.grid, f)
+    }
+
     /// A resumed run's snapshots: those before `step` are kept and listed (their times
     /// from the diagnostics rows); later ones, and a stop's extra one, are removed.
     pub(super) fn restore(&mut self, rows: &[Vec<f64>], step: u64) -> Result<()> {
@@ -140,6 +146,9 @@ impl SnapshotWriter<'_> {
                 self.names.push(format!("snapshots/{name}.npy"));
             }
             self.times.push(t);
+            let npy = self.dir.join("snapshots").join(format!("{name}.npy"));
+            let kept: Option<ndarray::ArrayD<f64>> = crate::config::npy::read_npy_as_f64(&npy).ok();
+            self.exponents.push(kept.and_then(|a| self.exponent(a.as_slice()?)));
             if self.dir.join("frames").join(format!("{name}.png")).exists() {
                 self.frames.push(format!("frames/{name}.png"));
             }
@@ -166,6 +175,7 @@ impl SnapshotWriter<'_> {
         }
         if read {
             self.times.push(backend.time());
+            self.exponents.push(self.exponent(self.field));
         }
         if out.snapshots {
             io::write_field_npy(
