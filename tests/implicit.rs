@@ -6,7 +6,7 @@
 mod common;
 
 use fpgen::config::Config;
-use fpgen::forward::{self, DtPolicy, ForwardStepper, Problem, StepControl};
+use fpgen::forward::{self, DtPolicy, ForwardStepper, Problem};
 use fpgen::gpu::Device;
 use fpgen::model::equilibrium;
 
@@ -43,17 +43,6 @@ fn backend(cfg: &Config) -> (Box<dyn ForwardStepper>, Vec<f64>) {
     (b, problem.initial.clone())
 }
 
-fn run_to(b: &mut dyn ForwardStepper, t: f64) -> u64 {
-    let ctl = StepControl { t_stop: t, dt_bound_floor: 0.0, max_density: f64::INFINITY };
-    let mut steps = 0;
-    while b.time() < t {
-        let out = b.step_n(1000, &ctl).unwrap();
-        assert!(out.stop.is_none(), "stopped: {:?}", out.stop);
-        steps += out.steps;
-    }
-    steps
-}
-
 /// Through condensation to t = 100 (2 M_c): the mass to 1e-12, f > 0 everywhere, and the
 /// origin cell holds the mass of the discrete steady state f_θ(x_i) of that mass (the
 /// scheme keeps it exactly) to 1e-6, at N = 301 and 1201, in a few hundred steps.
@@ -63,13 +52,11 @@ fn supercritical_runs_reach_the_discrete_steady_state_at_t_100() {
         let cfg = supercritical(cells, 2.0);
         let (mut b, _) = backend(&cfg);
         let m0 = b.diagnostics().unwrap().mass;
-        let steps = run_to(b.as_mut(), 100.0);
+        let steps = common::run_to(b.as_mut(), 100.0);
         let d = b.diagnostics().unwrap();
         assert!(((d.mass - m0) / m0).abs() <= 1e-12, "N = {cells}: mass {m0} -> {}", d.mass);
         assert!(d.min > 0.0, "N = {cells}: min {}", d.min);
-        let grid = cfg.grid().unwrap();
-        let (_, steady) = equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
-        let predicted: f64 = grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume();
+        let predicted = common::steady_origin_mass(&cfg);
         let rel = (d.origin_mass - predicted).abs() / predicted;
         eprintln!(
             "N = {cells}: {steps} steps, origin-cell mass {:.10} vs {predicted:.10} (rel {rel:.1e})",
@@ -90,7 +77,7 @@ fn discrete_steady_states_are_kept() {
     let (mut b, _) = backend(&cfg);
     b.upload(&steady, 0.0).unwrap();
     b.set_dt_policy(DtPolicy::Fixed(5.0)).unwrap();
-    run_to(b.as_mut(), 50.0);
+    common::run_to(b.as_mut(), 50.0);
     let mut f = vec![0.0; grid.len()];
     b.read_back(&mut f).unwrap();
     let top = steady.iter().fold(0.0f64, |m, v| m.max(*v));
@@ -107,7 +94,7 @@ fn backward_euler_is_first_order_in_time() {
     let mut reference_cfg = cfg.clone();
     reference_cfg.scheme.integrator = fpgen::config::Integrator::SspRk2;
     let (mut reference, _) = backend(&reference_cfg);
-    run_to(reference.as_mut(), t);
+    common::run_to(reference.as_mut(), t);
     let n = cfg.grid().unwrap().len();
     let mut exact = vec![0.0; n];
     reference.read_back(&mut exact).unwrap();
@@ -116,7 +103,7 @@ fn backward_euler_is_first_order_in_time() {
         .map(|&dt| {
             let (mut b, _) = backend(&cfg);
             b.set_dt_policy(DtPolicy::Fixed(dt)).unwrap();
-            run_to(b.as_mut(), t);
+            common::run_to(b.as_mut(), t);
             let mut f = vec![0.0; n];
             b.read_back(&mut f).unwrap();
             f.iter().zip(&exact).map(|(a, e)| (a - e).abs()).sum::<f64>() / exact.iter().sum::<f64>()
@@ -145,12 +132,10 @@ fn the_blowup_config_runs_to_t_100() {
     let cfg = Config::load(&path, &[]).unwrap();
     let (mut b, _) = backend(&cfg);
     let m0 = b.diagnostics().unwrap().mass;
-    let steps = run_to(b.as_mut(), cfg.run.t_final);
+    let steps = common::run_to(b.as_mut(), cfg.run.t_final);
     let d = b.diagnostics().unwrap();
     assert!(steps < 100, "{steps} steps");
     assert!(((d.mass - m0) / m0).abs() <= 1e-12);
-    let grid = cfg.grid().unwrap();
-    let (_, steady) = equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
-    let predicted: f64 = grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume();
+    let predicted = common::steady_origin_mass(&cfg);
     assert!((d.origin_mass - predicted).abs() <= 1e-6 * predicted, "{} vs {predicted}", d.origin_mass);
 }

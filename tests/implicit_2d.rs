@@ -7,9 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use fpgen::config::{Config, Integrator};
-use fpgen::forward::{self, DtPolicy, ForwardStepper, Problem, StepControl};
+use fpgen::forward::{self, DtPolicy, ForwardStepper, Problem};
 use fpgen::gpu::Device;
-use fpgen::model::equilibrium;
 
 fn repo_config(name: &str, overrides: &[&str]) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name);
@@ -22,17 +21,6 @@ fn backend(cfg: &Config) -> Box<dyn ForwardStepper> {
     let mut b = forward::create(&problem, &Device::Cpu).unwrap();
     b.upload(&problem.initial, 0.0).unwrap();
     b
-}
-
-fn run_to(b: &mut dyn ForwardStepper, t: f64) -> u64 {
-    let ctl = StepControl { t_stop: t, dt_bound_floor: 0.0, max_density: f64::INFINITY };
-    let mut steps = 0;
-    while b.time() < t {
-        let out = b.step_n(1000, &ctl).unwrap();
-        assert!(out.stop.is_none(), "stopped: {:?}", out.stop);
-        steps += out.steps;
-    }
-    steps
 }
 
 fn field(b: &mut dyn ForwardStepper, len: usize) -> Vec<f64> {
@@ -51,14 +39,12 @@ fn two_d_runs_go_through_condensation_to_the_discrete_steady_state() {
         let cfg = repo_config("blowup_2d.toml", &["grid.cells=65", &set]);
         let mut b = backend(&cfg);
         let m0 = b.diagnostics().unwrap().mass;
-        let steps = run_to(b.as_mut(), 100.0);
+        let steps = common::run_to(b.as_mut(), 100.0);
         let d = b.diagnostics().unwrap();
         let drift = ((d.mass - m0) / m0).abs();
         assert!(drift <= 1e-12, "{integrator}: mass drift {drift:e}");
         assert!(d.min > 0.0, "{integrator}: min {}", d.min);
-        let grid = cfg.grid().unwrap();
-        let (_, steady) = equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
-        let predicted: f64 = grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume();
+        let predicted = common::steady_origin_mass(&cfg);
         let rel = (d.origin_mass - predicted).abs() / predicted;
         eprintln!(
             "{integrator}: {steps} steps, origin-cell mass {} vs {predicted} (rel {rel:.1e})",
@@ -77,7 +63,7 @@ fn orders_in_dt(cfg: &Config, t: f64, dt: f64) -> (Vec<f64>, f64) {
         .map(|k| {
             let mut b = backend(cfg);
             b.set_dt_policy(DtPolicy::Fixed(dt / f64::from(1 << k))).unwrap();
-            run_to(b.as_mut(), t);
+            common::run_to(b.as_mut(), t);
             field(b.as_mut(), n)
         })
         .collect();
@@ -88,7 +74,7 @@ fn orders_in_dt(cfg: &Config, t: f64, dt: f64) -> (Vec<f64>, f64) {
     let mut reference = backend(&reference_cfg);
     // at a step where its own O(Δt²) error is far below BDF2's
     reference.set_dt_policy(DtPolicy::Fixed(dt / 64.0)).unwrap();
-    run_to(reference.as_mut(), t);
+    common::run_to(reference.as_mut(), t);
     let twin = common::rel_l1(&runs[3], &field(reference.as_mut(), n));
     eprintln!("differences {differences:?}, orders {orders:?}, against the explicit scheme {twin:e}");
     (orders, twin)
@@ -123,7 +109,7 @@ fn the_global_error_follows_the_tolerance() {
         let cfg = repo_config("blowup_1d.toml", &["grid.cells=201", "scheme.integrator=\"bdf2\"", &set]);
         let n = cfg.grid().unwrap().len();
         let mut b = backend(&cfg);
-        let steps = run_to(b.as_mut(), t);
+        let steps = common::run_to(b.as_mut(), t);
         (field(b.as_mut(), n), steps)
     };
     let (exact, _) = run(1e-8);
@@ -219,7 +205,8 @@ fn a_subcritical_run_completes_without_condensing() {
 fn the_profile_exponent_reaches_minus_two_over_gamma() {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/blowup_1d.toml");
     let s = fpgen(&["run", config.to_str().unwrap(), "--set", "grid.cells=1201"]);
-    let exponents: Vec<f64> = s["profile_exponents"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
+    let exponents: Vec<f64> =
+        s["profile_exponents"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
     let (first, last) = (exponents[0], exponents[exponents.len() - 1]);
     assert!(first.abs() < 0.15, "{exponents:?}");
     assert!((last + 2.0 / 3.0).abs() <= 0.03 * 2.0 / 3.0, "{exponents:?}");

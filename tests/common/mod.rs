@@ -115,3 +115,22 @@ t_final = 0.1
 [output]
 frames = false
 "#;
+
+/// Step `b` to `t` (no stop may intervene); the steps taken.
+pub fn run_to(b: &mut dyn ForwardStepper, t: f64) -> u64 {
+    let ctl = StepControl { t_stop: t, dt_bound_floor: 0.0, max_density: f64::INFINITY };
+    let mut steps = 0;
+    while b.time() < t {
+        let out = b.step_n(1000, &ctl).expect("step");
+        assert!(out.stop.is_none(), "stopped: {:?}", out.stop);
+        steps += out.steps;
+    }
+    steps
+}
+
+/// The origin-cell mass of the discrete steady state f_θ(x_i) of the config's mass.
+pub fn steady_origin_mass(cfg: &Config) -> f64 {
+    let grid = cfg.grid().expect("grid");
+    let (_, steady) = fpgen::model::equilibrium::grid_profile(&cfg.model_params(), &grid, cfg.initial.mass);
+    grid.origin_cells().iter().map(|&i| steady[i]).sum::<f64>() * grid.cell_volume()
+}

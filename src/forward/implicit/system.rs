@@ -1,8 +1,5 @@
 //! The nonlinear system of one implicit step of the gradient-flow scheme (docs/MATH.md §2e),
-//!
-//!     R(f) = a₀ f − b + (Δt/h) Σ_faces (F_out(f) − F_in(f)) = 0,
-//!
-//! with b the weighted earlier states (backward Euler: a₀ = 1, b = fⁿ; BDF2: §2g), and its
+//! R(f) = a₀ f − b + (Δt/h) Σ_faces (F_out(f) − F_in(f)) = 0, with b the weighted earlier states (backward Euler: a₀ = 1, b = fⁿ; BDF2: §2g), and its
 //! Jacobian on the (2d+1)-point stencil. The fluxes are those of the explicit scheme
 //! (`cpu::schemes::GradientFlow`, the same faces, zero flux through the box's edges), so
 //! a discrete steady state solves every step. Every column of the Jacobian sums to a₀
