@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The GPU suite on a machine with a GPU and no Rust: `fpgen info`, `fpgen verify` on three
+# configs and the benchmarks, each under its own time limit (about 6 minutes in all),
+# every output into OUT (default: $OUT, else out/gpu-suite).
+#
+#   scripts/device-pack.sh                  # here: the binary and the Vulkan loader into .device/
+#   scripts/gpu-suite.sh                    # there (device tool: carry .device)
+#   scripts/gpu-suite.sh --rehearse         # here, on lavapipe, with small sizes
+#
+# Binary: .device/fpgen, else target/release/fpgen. Loader: .device/gl/*.deb are unpacked
+# when no libvulkan is installed. Exit code: the number of steps that failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rehearse=0
+[[ "${1:-}" == "--rehearse" ]] && rehearse=1
+out="${OUT:-out/gpu-suite}"
+mkdir -p "$out"
+log="$out/suite.log"
+: >"$log"
+say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
+
+fpgen=.device/fpgen
+[[ -x "$fpgen" ]] || fpgen=target/release/fpgen
+if [[ ! -x "$fpgen" ]]; then
+  say "no fpgen binary: run scripts/device-pack.sh (or cargo build --release) first"
+  exit 1
+fi
+if ! ldconfig -p | grep -q libvulkan.so.1; then
+  say "unpacking the Vulkan loader from .device/gl"
+  for deb in .device/gl/*.deb; do dpkg -x "$deb" /; done
+  ldconfig
+fi
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [[ $rehearse == 0 && -f $nvidia_icd && -z "${VK_DRIVER_FILES:-}" ]]; then
+  export VK_DRIVER_FILES=$nvidia_icd
+fi
+if [[ $rehearse == 1 ]]; then
+  # lavapipe: the software adapter is used only when named
+  export WGPU_ADAPTER_NAME="${WGPU_ADAPTER_NAME:-llvmpipe}"
+  sizes=(257 513); counts=(100000 1000000); data=(1000); cells=129; steps=20
+else
+  sizes=(1025 2049 4097 8193); counts=(1000000 10000000); data=(10000 100000); cells=513; steps=200
+fi
+
+failed=0
+step() {
+  local name=$1 limit=$2
+  shift 2
+  say "$name: $*"
+  local start=$SECONDS
+  timeout "$limit" "$@" >"$out/$name.txt" 2>&1
+  local rc=$?
+  say "$name: exit $rc after $((SECONDS - start)) s"
+  [[ $rc == 0 ]] || failed=$((failed + 1))
+}
+
+step info 30 "$fpgen" info
+for config in subcritical_2d supercritical_2d particles_2d; do
+  # appended into one file (the device tool brings back at most 8 files)
+  step "verify_$config" 90 "$fpgen" verify "configs/$config.toml" --set "grid.cells=$cells" --set run.t_final=0.05 --set 'run.output_times=[0.05]'
+done
+cat "$out"/verify_*.txt >"$out/verify.txt" 2>/dev/null && rm -f "$out"/verify_*.txt
+step bench 120 "$fpgen" bench --backend gpu --precision f32 --steps "$steps" --sizes "${sizes[@]}"
+step bench_particles 60 "$fpgen" bench-particles --backend gpu --counts "${counts[@]}"
+step bench_score 60 "$fpgen" bench-score --backend gpu --data "${data[@]}"
+say "done: $failed step(s) failed; outputs in $out"
+exit "$failed"
