@@ -152,7 +152,7 @@ pub fn profile_mass(p: &ModelParams, dim: usize, theta: f64, half_width: Option<
 
 /// Bisection for a decreasing function: the θ with mass(θ) = target. Geometric
 /// steps while the bracket spans decades (θ can be 1e-20 near condensation).
-fn solve_decreasing(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn solve_decreasing(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
     let mut hi = 1.0;
     while mass(hi) > target && hi < 1e6 {
         hi *= 2.0;
