@@ -7,8 +7,9 @@
 #   scripts/gpu-suite.sh                    # there (device tool: carry .device)
 #   scripts/gpu-suite.sh --rehearse         # here, on lavapipe, with small sizes
 #
-# Binary: .device/fpgen, else target/release/fpgen. Loader: .device/gl/*.deb are unpacked
-# when no libvulkan is installed. Exit code: the number of steps that failed.
+# Binary: $FPGEN_BIN, else .device/fpgen, else target/release/fpgen. Loader:
+# .device/gl/*.deb are unpacked when no libvulkan is installed. Exit code: the number of
+# steps that failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rehearse=0
@@ -19,7 +20,7 @@ log="$out/suite.log"
 : >"$log"
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
 
-fpgen=.device/fpgen
+fpgen="${FPGEN_BIN:-.device/fpgen}"
 [[ -x "$fpgen" ]] || fpgen=target/release/fpgen
 if [[ ! -x "$fpgen" ]]; then
   say "no fpgen binary: run scripts/device-pack.sh (or cargo build --release) first"
