@@ -243,11 +243,12 @@ impl ImplicitGradientFlow {
                 worst = (e, i);
             }
         }
+        // the cell that sets Δt (a front, the condensate, a cell being emptied)
         log::trace!(
-            "worst cell {} f {:e} (fn {:e}) err {}",
+            "local error set by cell {}: f {:e} -> {:e}, ratio {:.3}",
             worst.1,
-            self.trial[worst.1],
             self.f[worst.1],
+            self.trial[worst.1],
             worst.0
         );
         worst.0
