@@ -1,6 +1,7 @@
 //! `scripts/gpu-suite.sh --rehearse`: the device script end to end on the adapter here
 //! (lavapipe in CI), with this build's binary: every step exits 0, every output is written,
-//! and every verify comparison passes (3 configs × 3 pairs).
+//! every verify comparison passes (3 configs × 3 pairs), and `bench-suite --quick` has
+//! its rows.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,7 +22,8 @@ fn the_gpu_suite_rehearses_end_to_end() {
         .unwrap();
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{log}\n{}", String::from_utf8_lossy(&out.stderr));
-    for name in ["suite.log", "info.txt", "verify.txt", "bench.txt", "bench_particles.txt", "bench_score.txt"]
+    for name in
+        ["suite.log", "info.txt", "verify.txt", "bench_suite.txt", "bench_suite.json", "bench_suite.md"]
     {
         let size = std::fs::metadata(dir.path().join(name)).map(|m| m.len()).unwrap_or(0);
         assert!(size > 0, "{name} is missing or empty\n{log}");
@@ -29,4 +31,18 @@ fn the_gpu_suite_rehearses_end_to_end() {
     let verify = std::fs::read_to_string(dir.path().join("verify.txt")).unwrap();
     assert_eq!(verify.matches(" PASS ").count(), 9, "{verify}");
     assert!(!verify.contains("FAIL"), "{verify}");
+    // bench-suite --quick: every benchmark has its rows, at positive rates
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench_suite.json")).unwrap()).unwrap();
+    let rates = [
+        ("forward", "mcell_updates_per_second", 2),
+        ("particles", "particle_steps_per_second", 2),
+        ("score", "pair_evaluations_per_second", 1),
+    ];
+    for (kind, rate, rows) in rates {
+        let list = report[kind].as_array().unwrap();
+        assert_eq!(list.len(), rows, "{kind}: {report}");
+        assert!(list.iter().all(|r| r[rate].as_f64().unwrap() > 0.0), "{kind}: {report}");
+    }
+    assert!(report["adapter"]["name"].as_str().is_some_and(|n| !n.is_empty()));
 }

@@ -6,6 +6,7 @@ mod batch;
 mod bench;
 mod bench_particles;
 mod bench_score;
+mod bench_suite;
 mod check_theory;
 mod collect;
 mod critical_mass;
@@ -77,6 +78,10 @@ enum Command {
     /// Score pair evaluations/s (samples × data points × steps per second) of the reverse
     /// sampler: lemniscate data, heat equation, exponential steps.
     BenchScore(bench_score::Args),
+    /// Every device benchmark in one run (forward step at growing N, particles, score
+    /// sampler) with the adapter's details: DIR/bench_suite.json and bench_suite.md.
+    /// --quick for a rehearsal on lavapipe; --peak-gbps for fractions of the bandwidth.
+    BenchSuite(bench_suite::Args),
     /// A parameter sweep from a spec (a base config and axes): every point a run directory
     /// <out>/<name>/<point>, sweep.json listing them. --jobs N runs N at once; --index I one
     /// point (default $SLURM_ARRAY_TASK_ID); --emit slurm writes a job array (--submit
@@ -118,6 +123,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::BenchParticles(args) => bench_particles::run(args),
         Command::BenchScore(args) => bench_score::run(args),
+        Command::BenchSuite(args) => bench_suite::run(args),
         Command::Resume(args) => resume::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Collect(args) => collect::run(args),
