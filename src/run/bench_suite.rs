@@ -75,18 +75,28 @@ pub struct SuiteReport {
     pub skipped: Vec<String>,
 }
 
+/// A benchmark's row, or None with the reason in `skipped` when the adapter cannot run it
+/// (a grid over its limits); other errors stop the suite.
+fn or_skip<T>(measured: Result<T>, what: String, skipped: &mut Vec<String>) -> Result<Option<T>> {
+    match measured {
+        Ok(row) => Ok(Some(row)),
+        Err(e @ crate::error::Error::Gpu(_)) => {
+            skipped.push(format!("{what}: {e}"));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Run `plan` on `ctx`. A size the adapter cannot hold is skipped and listed, not an error.
 pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>) -> Result<SuiteReport> {
     let mut skipped = Vec::new();
     let mut forward = Vec::new();
     for &n in &plan.forward_sizes {
-        match measure_gpu(ctx, n, plan.forward_steps, plan.repeats) {
-            Ok(row) => {
-                let fraction_of_peak = peak.map(|p| row.effective_gb_per_second / p);
-                forward.push(ForwardSuiteRow { row, fraction_of_peak });
-            }
-            Err(e @ crate::error::Error::Gpu(_)) => skipped.push(format!("forward N = {n}: {e}")),
-            Err(e) => return Err(e),
+        let measured = measure_gpu(ctx, n, plan.forward_steps, plan.repeats);
+        if let Some(row) = or_skip(measured, format!("forward N = {n}"), &mut skipped)? {
+            let fraction_of_peak = peak.map(|p| row.effective_gb_per_second / p);
+            forward.push(ForwardSuiteRow { row, fraction_of_peak });
         }
     }
     let mut particles = Vec::new();
@@ -100,20 +110,13 @@ pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>
                 plan.particle_steps,
                 plan.repeats,
             );
-            match measured {
-                Ok(row) => particles.push(row),
-                Err(e @ crate::error::Error::Gpu(_)) => skipped.push(format!("particles N_p = {count}: {e}")),
-                Err(e) => return Err(e),
-            }
+            particles.extend(or_skip(measured, format!("particles N_p = {count}"), &mut skipped)?);
         }
     }
     let mut score = Vec::new();
     for &(data, samples) in &plan.score_sizes {
-        match measure_score(Some(ctx), data, samples, plan.score_steps, plan.repeats) {
-            Ok(row) => score.push(row),
-            Err(e @ crate::error::Error::Gpu(_)) => skipped.push(format!("score {data} × {samples}: {e}")),
-            Err(e) => return Err(e),
-        }
+        let measured = measure_score(Some(ctx), data, samples, plan.score_steps, plan.repeats);
+        score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut skipped)?);
     }
     Ok(SuiteReport {
         adapter: ctx.summary.clone(),

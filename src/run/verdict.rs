@@ -57,12 +57,13 @@ impl Verdict {
 fn ending(v: &VerdictInputs) -> (&'static str, String) {
     let (t, step, t_final) = (v.t, v.step, v.problem.t_final);
     let blowup = v.condensation.and_then(|c| c.blowup_time);
-    let condensed = |how: String| match blowup {
+    // `condensed` when the origin cell crossed r_h, else `otherwise`
+    let judged = |how: String, otherwise: &'static str, not_yet: &str| match blowup {
         Some(at) => (
             "condensed",
             format!("{how}; the origin cell passed the critical profile's share at t = {at:.6e}"),
         ),
-        None => ("completed", how),
+        None => (otherwise, format!("{how}{not_yet}")),
     };
     match v.end {
         EndReason::MaxSteps => (
@@ -79,7 +80,7 @@ fn ending(v: &VerdictInputs) -> (&'static str, String) {
                 v.problem.wall_time_limit.unwrap_or(0.0)
             ),
         ),
-        EndReason::Completed => condensed(format!("reached t = {t:.6e} in {step} steps")),
+        EndReason::Completed => judged(format!("reached t = {t:.6e} in {step} steps"), "completed", ""),
         EndReason::Interrupted => ("interrupted", format!("interrupted at t = {t:.6e} (step {step})")),
         EndReason::Stalled { steps, advanced, least } => (
             "stalled",
@@ -88,16 +89,11 @@ fn ending(v: &VerdictInputs) -> (&'static str, String) {
                 v.dt_bound
             ),
         ),
-        EndReason::Stopped(r) if r.is_condensation() => {
-            let how = format!("{} at t = {t:.6e} (step {step})", r.message());
-            match condensed(how) {
-                ("completed", how) => (
-                    "stopped",
-                    format!("{how}, before the origin cell held more than the critical profile's share"),
-                ),
-                verdict => verdict,
-            }
-        }
+        EndReason::Stopped(r) if r.is_condensation() => judged(
+            format!("{} at t = {t:.6e} (step {step})", r.message()),
+            "stopped",
+            ", before the origin cell held more than the critical profile's share",
+        ),
         EndReason::Stopped(StopReason::NonFinite) => (
             "failed",
             format!("NaN or Inf in the step after t = {t:.6e} (step {step}); f_final.npy holds the last finite state"),

@@ -79,6 +79,7 @@ pub struct ImplicitGradientFlow {
     pub stats: NewtonStats,
     // scratch
     rhs: Vec<f64>,
+    /// The last solved step, before `accept`.
     trial: Vec<f64>,
 }
 
@@ -116,7 +117,7 @@ impl ImplicitGradientFlow {
             reference,
             stats: NewtonStats::default(),
             rhs: vec![0.0; n],
-            trial: vec![0.0; n],
+            trial: Vec::new(),
             disc,
         })
     }
@@ -133,18 +134,17 @@ impl ImplicitGradientFlow {
 
     /// One step of `dt` from `self.f` into `self.trial` by Newton from `guess`; the
     /// Newton iterations, or None when Newton failed.
-    fn solve_step(&mut self, dt: f64, formula: Formula, guess: &[f64]) -> Option<usize> {
+    fn solve_step(&mut self, dt: f64, formula: Formula, mut f: Vec<f64>) -> Option<usize> {
         for (k, r) in self.rhs.iter_mut().enumerate() {
             *r = formula.a1 * self.f[k]
                 - if formula.a2 != 0.0 { formula.a2 * self.history.states[0][k] } else { 0.0 };
         }
-        let mut f = guess.to_vec();
         let mut previous = f64::INFINITY;
         // the last factorisation serves while Δt/a₀ is within REUSE of its own (J = a₀ I +
         // Δt K changes little); Newton's contraction decides when it no longer does
-        let scale = dt / formula.a0;
-        let mut refactor =
-            self.disc.grid.dim == 1 || self.factored_scale.is_none_or(|s| (scale / s - 1.0).abs() > REUSE);
+        let dt_over_a0 = dt / formula.a0;
+        let mut refactor = self.disc.grid.dim == 1
+            || self.factored_scale.is_none_or(|s| (dt_over_a0 / s - 1.0).abs() > REUSE);
         for iteration in 1..=NEWTON_MAX {
             self.system.evaluate(&f, &self.rhs, formula.a0, dt, refactor);
             if refactor {
@@ -153,7 +153,7 @@ impl ImplicitGradientFlow {
                 if !self.solver.factor(&self.system.jacobian) {
                     return None;
                 }
-                self.factored_scale = Some(scale);
+                self.factored_scale = Some(dt_over_a0);
             }
             let delta = &mut self.system.residual;
             for v in delta.iter_mut() {
@@ -197,7 +197,7 @@ impl ImplicitGradientFlow {
                 // multiplicative moves: scale to the run's mass, so that neither builds up
                 let now: f64 = f.iter().sum();
                 f.iter_mut().for_each(|v| *v *= self.mass / now);
-                self.trial.copy_from_slice(&f);
+                self.trial = f;
                 return Some(iteration);
             }
             // a chord step that contracts slowly: linearise afresh (always in 1D, where
@@ -221,14 +221,14 @@ impl ImplicitGradientFlow {
         out
     }
 
-    /// Newton's starting point: the predictor kept above KEEP × fⁿ and scaled to fⁿ's mass
-    /// (a full Newton update then keeps that mass).
+    /// Newton's starting point: the predictor kept above KEEP × fⁿ and scaled to the run's
+    /// mass (a full Newton update then keeps that mass).
     fn guess(&self, predicted: Option<&[f64]>) -> Vec<f64> {
         let Some(p) = predicted else { return self.f.clone() };
         let mut g: Vec<f64> = p.iter().zip(&self.f).map(|(p, f)| p.max(KEEP * f)).collect();
-        let (mass, now): (f64, f64) = (self.f.iter().sum(), g.iter().sum());
+        let now: f64 = g.iter().sum();
         if now > 0.0 {
-            g.iter_mut().for_each(|v| *v *= mass / now);
+            g.iter_mut().for_each(|v| *v *= self.mass / now);
         }
         g
     }
@@ -254,13 +254,23 @@ impl ImplicitGradientFlow {
         worst.0
     }
 
+    /// `trial` becomes the state, the old state the newest of the history.
     fn accept(&mut self, dt: f64) {
-        let keep = self.order;
-        let old = std::mem::replace(&mut self.f, self.trial.clone());
+        let old = std::mem::replace(&mut self.f, std::mem::take(&mut self.trial));
         self.history.states.insert(0, old);
         self.history.steps.insert(0, dt);
-        self.history.states.truncate(keep);
-        self.history.steps.truncate(keep);
+        self.history.states.truncate(self.order);
+        self.history.steps.truncate(self.order);
+    }
+
+    /// A step not taken: the next try is `next`; a stop when that is below the floor (or Δt
+    /// is fixed, so no smaller step comes).
+    fn retry(&mut self, next: f64, ctl: &StepControl, fixed: bool) -> Option<StopReason> {
+        self.stats.rejected_steps += 1;
+        self.rejected = true;
+        self.dt = next;
+        (next < ctl.dt_bound_floor || fixed)
+            .then_some(StopReason::DtCollapse { dt_bound: next, floor: ctl.dt_bound_floor })
     }
 }
 
@@ -313,12 +323,9 @@ impl ForwardStepper for ImplicitGradientFlow {
             let (formula, earlier) = self.formula(dt);
             let predicted = (earlier > 0).then(|| self.predict(dt, earlier));
             let guess = self.guess(predicted.as_deref());
-            let Some(iterations) = self.solve_step(dt, formula, &guess) else {
-                self.stats.rejected_steps += 1;
-                self.rejected = true;
-                self.dt = dt * 0.25;
-                if self.dt < ctl.dt_bound_floor || fixed {
-                    out.stop = Some(StopReason::DtCollapse { dt_bound: self.dt, floor: ctl.dt_bound_floor });
+            let Some(iterations) = self.solve_step(dt, formula, guess) else {
+                out.stop = self.retry(dt * 0.25, ctl, fixed);
+                if out.stop.is_some() {
                     break;
                 }
                 continue;
@@ -342,12 +349,8 @@ impl ForwardStepper for ImplicitGradientFlow {
             if !fixed {
                 let mut next = dt * control::step_factor(err, order);
                 if err > 1.0 {
-                    self.stats.rejected_steps += 1;
-                    self.rejected = true;
-                    self.dt = next;
-                    if self.dt < ctl.dt_bound_floor {
-                        out.stop =
-                            Some(StopReason::DtCollapse { dt_bound: self.dt, floor: ctl.dt_bound_floor });
+                    out.stop = self.retry(next, ctl, false);
+                    if out.stop.is_some() {
                         break;
                     }
                     continue;
