@@ -1,7 +1,7 @@
 // The gradient-flow upwind scheme (MATH.md §2b): chemical potential ξ per cell, velocity
 // u = −(ξ_r − ξ_l)/h per face, flux u⁺ m(f_l) + u⁻ m(f_r); completed by fv_step.wgsl
-// (appended). Its step bound needs the fluxes of the new field, so the host runs
-// `measure` after each step. CPU twin: `GradientFlow` (cells, flux) and
+// (appended). Its step bound needs the fluxes of the new field: the step computes
+// them on the tile. CPU twin: `GradientFlow` (cells, flux) and
 // `gradient_flow_rate`.
 
 // λ x²/2 per index along an axis, computed in f64 on the host (as the CPU's table).
@@ -48,14 +48,12 @@ fn cell_fluxes(i0: u32, i1: u32) -> vec4<f32> {
     return out;
 }
 
-// The bound needs the new field's fluxes: nothing to fold while writing it.
-fn fused_rate(i0: u32, i1: u32, f: f32) -> f32 {
-    return 0.0;
-}
+// The bound needs the new field's fluxes: the step computes one more ring of cells.
+const MEASURE_HALO: u32 = 1u;
 
 // Outflow rate of the cell times m'(f) f / m(f): Σ outgoing fluxes / (h f) ×
 // (1 + (1+γ) β f^γ) / (1 + β f^γ), the Lipschitz form of the positivity bound.
-fn measured_rate(i0: u32, i1: u32) -> f32 {
+fn cell_rate(i0: u32, i1: u32) -> f32 {
     let f = value(i0, i1);
     if (f <= 0.0) {
         return 0.0;

@@ -12,6 +12,16 @@ pub enum SchemeKind {
     GradientFlow,
 }
 
+impl SchemeKind {
+    /// The name in a config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::Upwind => "upwind",
+            SchemeKind::GradientFlow => "gradient-flow",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Integrator {
@@ -30,6 +40,14 @@ impl Integrator {
         matches!(self, Integrator::BackwardEuler | Integrator::Bdf2)
     }
 
+    /// Euler stages per step of an explicit integrator.
+    pub fn stages(self) -> u32 {
+        match self {
+            Integrator::SspRk2 => 2,
+            _ => 1,
+        }
+    }
+
     /// The name in a config file.
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +57,18 @@ impl Integrator {
             Integrator::Bdf2 => "bdf2",
         }
     }
+}
+
+/// The halo (in cells) a workgroup's tile holds around its own cells on the device
+/// (shaders/shared/fv_step.wgsl `MAX_HALO`): each Euler stage of a pass uses one cell of
+/// it, and a bound that needs the new field's fluxes (the gradient-flow scheme) one more.
+pub const MAX_TILE_HALO: u32 = 5;
+
+/// The most steps one device pass may take (`scheme.steps_per_pass`) for a scheme and an
+/// explicit integrator.
+pub fn max_steps_per_pass(scheme: SchemeKind, integrator: Integrator) -> u32 {
+    let measure_halo = u32::from(scheme == SchemeKind::GradientFlow);
+    (MAX_TILE_HALO - measure_halo) / integrator.stages()
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

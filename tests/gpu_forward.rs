@@ -89,7 +89,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
         for step in 0..60 {
             let dt_gpu = gpu.read_state(&ctx).unwrap().dt as f64;
             let dt_cpu = cpu.step_n(1, &ctl).unwrap().dt_last;
-            gpu.step_n(&ctx, 1);
+            gpu.step_n(&ctx, 1, false);
             let rel = (dt_gpu - dt_cpu).abs() / dt_cpu;
             worst = worst.max(rel);
             assert!(rel < 1e-5, "{scheme} {dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
@@ -101,7 +101,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
         let t_now = gpu.read_state(&ctx).unwrap().t();
         let t_stop = t_now + 25.5 * gpu.read_state(&ctx).unwrap().dt as f64;
         gpu.set_t_stop(&ctx, t_stop);
-        gpu.step_n(&ctx, 60);
+        gpu.step_n(&ctx, 60, false);
         let s = gpu.read_state(&ctx).unwrap();
         assert!((s.t() - t_stop).abs() < 1e-6 * t_stop, "t = {} t_stop = {t_stop}", s.t());
         assert!(s.steps >= 60 + 20 && s.steps < 60 + 60, "steps {}", s.steps);

@@ -76,6 +76,10 @@ pub(super) fn default_disk_budget_mib() -> f64 {
     10240.0
 }
 
+pub(super) fn default_steps_per_pass() -> u32 {
+    1
+}
+
 pub(super) fn default_time_tolerance() -> f64 {
     1e-3
 }

@@ -24,6 +24,10 @@ pub struct SchemeSection {
     /// mean density.
     #[serde(default = "default_time_tolerance")]
     pub time_tolerance: f64,
+    /// GPU: steps one pass takes on a tile held in workgroup memory (temporal blocking);
+    /// 1 takes one pass per step.
+    #[serde(default = "default_steps_per_pass")]
+    pub steps_per_pass: u32,
 }
 
 impl Default for SchemeSection {
@@ -35,6 +39,7 @@ impl Default for SchemeSection {
             safety: default_safety(),
             log_floor: default_log_floor(),
             time_tolerance: default_time_tolerance(),
+            steps_per_pass: default_steps_per_pass(),
         }
     }
 }

@@ -46,6 +46,18 @@ impl Config {
                 format!("must be in (0, 1) (got {})", self.scheme.time_tolerance),
             ));
         }
+        let most = crate::kinds::max_steps_per_pass(self.scheme.kind, self.scheme.integrator);
+        if self.scheme.steps_per_pass == 0 || self.scheme.steps_per_pass > most {
+            return Err(ConfigError::new(
+                "scheme.steps_per_pass",
+                format!(
+                    "must be in 1..={most} for the {} scheme with {} (got {})",
+                    self.scheme.kind.name(),
+                    self.scheme.integrator.name(),
+                    self.scheme.steps_per_pass
+                ),
+            ));
+        }
         if self.scheme.integrator.is_implicit() {
             let needs = [
                 (self.scheme.kind != super::SchemeKind::GradientFlow, "scheme.kind = \"gradient-flow\""),

@@ -20,6 +20,8 @@ pub struct Discretisation {
     pub dt: DtPolicy,
     /// The local error an implicit step may make (relative; `scheme.time_tolerance`).
     pub time_tolerance: f64,
+    /// GPU steps per pass (temporal blocking; `scheme.steps_per_pass`).
+    pub steps_per_pass: u32,
 }
 
 impl Discretisation {
@@ -35,6 +37,7 @@ impl Discretisation {
                 None => DtPolicy::Adaptive { safety: config.scheme.safety },
             },
             time_tolerance: config.scheme.time_tolerance,
+            steps_per_pass: config.scheme.steps_per_pass,
         })
     }
 }

@@ -299,6 +299,9 @@ pub fn read_buffer(
     Ok(())
 }
 
+/// An entry point and the values of its override constants.
+pub type Specialised<'a> = (&'a str, Vec<(&'a str, f64)>);
+
 /// A shader's bind group layout (bindings 0, 1, … of the given types, all in group 0)
 /// and one compute pipeline per entry point, in the order given.
 pub struct Kernels {
@@ -313,6 +316,30 @@ impl Kernels {
         source: &str,
         bindings: &[wgpu::BufferBindingType],
         entries: &[&str],
+    ) -> Self {
+        let plain: Vec<Specialised> = entries.iter().map(|&e| (e, Vec::new())).collect();
+        Self::build(ctx, name, source, bindings, &plain, true)
+    }
+
+    /// As `new`, with override constants per pipeline. Workgroup memory is not
+    /// zero-filled: these kernels write every workgroup cell they read.
+    pub fn specialised(
+        ctx: &GpuContext,
+        name: &str,
+        source: &str,
+        bindings: &[wgpu::BufferBindingType],
+        entries: &[Specialised],
+    ) -> Self {
+        Self::build(ctx, name, source, bindings, entries, false)
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        name: &str,
+        source: &str,
+        bindings: &[wgpu::BufferBindingType],
+        entries: &[Specialised],
+        zero_workgroup_memory: bool,
     ) -> Self {
         let device = &ctx.device;
         let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
@@ -340,13 +367,16 @@ impl Kernels {
         });
         let pipelines = entries
             .iter()
-            .map(|entry| {
+            .map(|(entry, constants)| {
                 device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
                     layout: Some(&pipeline_layout),
                     module: &module,
                     entry_point: Some(entry),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        zero_initialize_workgroup_memory: zero_workgroup_memory,
+                    },
                     cache: None,
                 })
             })

@@ -47,6 +47,7 @@ pub fn peer_discretisation(cells: usize) -> Result<Discretisation> {
         log_floor: 1e-30,
         dt: DtPolicy::Fixed(0.2 * h * h),
         time_tolerance: 1e-3,
+        steps_per_pass: 1,
     })
 }
 

@@ -19,6 +19,7 @@ fn local_upwind_bound_is_at_least_the_global_bound() {
         log_floor: 1e-30,
         dt: DtPolicy::Adaptive { safety: 0.9 },
         time_tolerance: 1e-3,
+        steps_per_pass: 1,
     };
     let mut b = CpuBackend::<f64>::new(disc, Some(1)).unwrap();
     let f = InitialDensity::GaussianMixture {

@@ -62,7 +62,7 @@ impl GpuBackend {
         let mut left = steps;
         while left > 0 {
             let batch = left.min(BATCH);
-            self.stepper.step_n_timed(&self.ctx, batch as u32, Some(timer));
+            self.stepper.step_n_timed(&self.ctx, batch as u32, true, Some(timer));
             seconds += timer.seconds(&self.ctx)?;
             left -= batch;
         }
@@ -77,7 +77,7 @@ impl GpuBackend {
         let mut state = self.stepper.read_state(&self.ctx)?;
         for _ in 0..steps {
             self.stepper.keep(&self.ctx);
-            self.stepper.step_n(&self.ctx, 1);
+            self.stepper.step_n(&self.ctx, 1, false);
             let next = self.stepper.read_state(&self.ctx)?;
             if next.nonfinite != 0 {
                 self.stepper.restore_kept(&self.ctx);
@@ -151,8 +151,15 @@ impl ForwardStepper for GpuBackend {
             let batch = (max_steps - outcome.steps).min(BATCH);
             self.stepper.keep(&self.ctx);
             let before = state.steps;
-            self.stepper.step_n(&self.ctx, batch as u32);
+            self.stepper.step_n(&self.ctx, batch as u32, true);
             state = self.stepper.read_state(&self.ctx)?;
+            if state.overstep != 0 {
+                // a blocked pass's frozen Δt broke a later field's bound: the batch is
+                // taken again a step per pass, each Δt from its own field's bound
+                self.stepper.restore_kept(&self.ctx);
+                self.stepper.step_n(&self.ctx, batch as u32, false);
+                state = self.stepper.read_state(&self.ctx)?;
+            }
             if state.nonfinite != 0 {
                 // undo the batch and replay it a step at a time: the run ends on the last
                 // finite state, and the count names the step that failed

@@ -1,7 +1,8 @@
 //! GPU host of the forward solver (wgpu): the step of either finite-volume scheme
 //! (forward Euler or SSP-RK2) with its time step kept on the device (adaptive or fixed),
-//! ping-pong buffers with their bind groups made once, many steps per submission;
-//! reductions (`reduce`) and the `ForwardStepper` implementation (`backend`).
+//! one pass per step or per `steps_per_pass` steps (temporal blocking), ping-pong buffers
+//! with their bind groups made once, many steps per submission; reductions (`reduce`) and
+//! the `ForwardStepper` implementation (`backend`).
 
 pub mod backend;
 pub mod reduce;
@@ -69,7 +70,7 @@ pub const STEP_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout = crate::unifo
     inv_h
 });
 
-/// The device-side time-stepping state (shaders/fv_step.wgsl `State`, 48 bytes).
+/// The device-side time-stepping state (shaders/fv_step.wgsl `StepState`, 64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct StepState {
@@ -90,7 +91,10 @@ pub struct StepState {
     pub nonfinite: u32,
     /// Δt of the last step taken.
     pub dt_last: f32,
-    _pad: f32,
+    done: u32,
+    /// Non-zero when a blocked pass's frozen Δt exceeded the bound of one of its fields.
+    pub overstep: u32,
+    _pad: [u32; 3],
 }
 
 /// The layout of `StepState`, checked against the shader by tests/kernel_registry.rs.
@@ -106,7 +110,9 @@ pub const STEP_STATE_LAYOUT: crate::gpu::registry::UniformLayout = crate::unifor
     max_bits,
     max_density,
     nonfinite,
-    dt_last
+    dt_last,
+    done,
+    overstep
 });
 
 impl StepState {
@@ -116,17 +122,19 @@ impl StepState {
     }
 }
 
-const WORKGROUP: u32 = 16;
+/// Own cells of a workgroup's tile (shaders/shared/fv_step.wgsl `TILE`, `ROW_TILE`).
+const TILE: u32 = 32;
+const ROW_TILE: u32 = 1024;
 const STATE_BYTES: u64 = std::mem::size_of::<StepState>() as u64;
 
 struct Pipelines {
-    step: wgpu::ComputePipeline,
-    stage: wgpu::ComputePipeline,
-    blend: wgpu::ComputePipeline,
+    /// `step` with LEVELS = 0: the bound and Δt of the field as it is.
     measure: wgpu::ComputePipeline,
-    next_dt: wgpu::ComputePipeline,
+    /// One step per pass.
+    single: wgpu::ComputePipeline,
+    /// `steps_per_pass` steps per pass (None when that is 1).
+    blocked: Option<wgpu::ComputePipeline>,
     clip_dt: wgpu::ComputePipeline,
-    advance_time: wgpu::ComputePipeline,
 }
 
 /// The step of either scheme on the device, f32.
@@ -143,9 +151,8 @@ pub struct GpuStepper {
     /// A copy of the field and stepping state (and which buffer was current) taken before
     /// a batch, so that a batch ending in NaN/Inf can be undone.
     kept: (wgpu::Buffer, wgpu::Buffer, usize),
-    integrator: Integrator,
-    /// The bound needs the new field's fluxes: a `measure` pass follows each step.
-    measure_each_step: bool,
+    /// Steps per pass of the blocked pipeline.
+    steps_per_pass: u32,
 }
 
 impl GpuStepper {
@@ -153,6 +160,13 @@ impl GpuStepper {
         let (grid, model) = (&disc.grid, &disc.params);
         let bytes = (grid.len() * 4) as u64;
         context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
+        let most = crate::kinds::max_steps_per_pass(disc.scheme, disc.integrator);
+        if disc.steps_per_pass == 0 || disc.steps_per_pass > most {
+            return Err(GpuError::Other(format!(
+                "steps_per_pass = {} is outside 1..={most} for this scheme and integrator",
+                disc.steps_per_pass
+            )));
+        }
         let device = &ctx.device;
         let h = grid.h();
         let (adaptive, safety, fixed_dt) = match disc.dt {
@@ -204,11 +218,15 @@ impl GpuStepper {
         let staging = buffer("field read-back", bytes, read_back);
         let kept = (buffer("kept field", bytes, storage), buffer("kept state", STATE_BYTES, storage), 0);
         let state_staging = buffer("state read-back", STATE_BYTES, read_back);
-        let entries =
-            ["step_euler", "stage_euler", "stage_blend", "measure", "next_dt", "clip_dt", "advance_time"];
+        let rk2 = f64::from(u8::from(disc.integrator == Integrator::SspRk2));
+        let step = |levels: u32| ("step", vec![("LEVELS", f64::from(levels)), ("RK2", rk2)]);
+        let mut entries = vec![step(0), step(1), ("clip_dt", Vec::new())];
+        if disc.steps_per_pass > 1 {
+            entries.push(step(disc.steps_per_pass));
+        }
         let module = if gradient_flow { registry::FV_GRADIENT_FLOW } else { registry::FV_UPWIND };
         // binding 4 (λx²/2) is read by the gradient-flow part only
-        let kernels = Kernels::new(
+        let kernels = Kernels::specialised(
             ctx,
             module.name,
             module.source,
@@ -221,13 +239,10 @@ impl GpuStepper {
         let mut it = kernels.pipelines.into_iter();
         let mut next = || it.next().expect("one pipeline per entry point");
         let pipelines = Pipelines {
-            step: next(),
-            stage: next(),
-            blend: next(),
             measure: next(),
-            next_dt: next(),
+            single: next(),
             clip_dt: next(),
-            advance_time: next(),
+            blocked: (disc.steps_per_pass > 1).then(&mut next),
         };
         Ok(Self {
             grid: grid.clone(),
@@ -239,15 +254,23 @@ impl GpuStepper {
             pipelines,
             current: 0,
             kept,
-            integrator: disc.integrator,
-            measure_each_step: gradient_flow,
+            steps_per_pass: disc.steps_per_pass,
         })
     }
 
+    /// One workgroup per tile.
     fn workgroups(&self) -> (u32, u32) {
         let n = self.grid.cells as u32;
-        let rows = if self.grid.dim == 2 { n } else { 1 };
-        (n.div_ceil(WORKGROUP), rows.div_ceil(WORKGROUP))
+        if self.grid.dim == 2 {
+            (n.div_ceil(TILE), n.div_ceil(TILE))
+        } else {
+            (n.div_ceil(ROW_TILE), 1)
+        }
+    }
+
+    /// Steps per pass of the blocked pipeline (1: none).
+    pub fn steps_per_pass(&self) -> u32 {
+        self.steps_per_pass
     }
 
     /// Load a field at time t (no stop time yet) and compute its step bound and Δt.
@@ -266,8 +289,6 @@ impl GpuStepper {
             pass.set_bind_group(0, &groups[0], &[]);
             pass.set_pipeline(&self.pipelines.measure);
             pass.dispatch_workgroups(gx, gy, 1);
-            pass.set_pipeline(&self.pipelines.next_dt);
-            pass.dispatch_workgroups(1, 1, 1);
         });
     }
 
@@ -302,41 +323,34 @@ impl GpuStepper {
         ctx.queue.submit(Some(encoder.finish()));
     }
 
-    /// Record `steps` steps (step, advance t, [measure,] next Δt) into one submission: no
-    /// read-back. Euler ping-pongs; SSP-RK2 writes stage 1 into the other buffer and stage
-    /// 2 back over f^n, so the current buffer stays.
-    pub fn step_n(&mut self, ctx: &GpuContext, steps: u32) {
-        self.step_n_timed(ctx, steps, None);
+    /// Record `steps` steps into one submission, `steps_per_pass` per pass where they
+    /// fit (`blocked`) and one per pass otherwise: no read-back. Every pass ping-pongs.
+    pub fn step_n(&mut self, ctx: &GpuContext, steps: u32, blocked: bool) {
+        self.step_n_timed(ctx, steps, blocked, None);
     }
 
     /// `step_n` in one compute pass timed by `timer` (when given).
-    pub fn step_n_timed(&mut self, ctx: &GpuContext, steps: u32, timer: Option<&context::PassTimer>) {
+    pub fn step_n_timed(
+        &mut self,
+        ctx: &GpuContext,
+        steps: u32,
+        blocked: bool,
+        timer: Option<&context::PassTimer>,
+    ) {
         let (gx, gy) = self.workgroups();
         let mut current = self.current;
-        let rk2 = self.integrator == Integrator::SspRk2;
+        let per_pass = if blocked { self.steps_per_pass } else { 1 };
+        let blocked_passes = if per_pass > 1 { steps / per_pass } else { 0 };
+        let single_passes = steps - blocked_passes * per_pass;
         self.submit(ctx, timer, |pass, groups| {
-            for _ in 0..steps {
+            let passes = std::iter::repeat_n(&self.pipelines.blocked, blocked_passes as usize)
+                .map(|p| p.as_ref().expect("a blocked pipeline when steps_per_pass > 1"))
+                .chain(std::iter::repeat_n(&self.pipelines.single, single_passes as usize));
+            for pipeline in passes {
                 pass.set_bind_group(0, &groups[current], &[]);
-                if rk2 {
-                    pass.set_pipeline(&self.pipelines.stage);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                    pass.set_bind_group(0, &groups[1 - current], &[]);
-                    pass.set_pipeline(&self.pipelines.blend);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                } else {
-                    pass.set_pipeline(&self.pipelines.step);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                    current = 1 - current;
-                }
-                pass.set_pipeline(&self.pipelines.advance_time);
-                pass.dispatch_workgroups(1, 1, 1);
-                if self.measure_each_step {
-                    pass.set_bind_group(0, &groups[current], &[]);
-                    pass.set_pipeline(&self.pipelines.measure);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                }
-                pass.set_pipeline(&self.pipelines.next_dt);
-                pass.dispatch_workgroups(1, 1, 1);
+                pass.set_pipeline(pipeline);
+                pass.dispatch_workgroups(gx, gy, 1);
+                current = 1 - current;
             }
         });
         self.current = current;
