@@ -168,6 +168,8 @@ t_final = 0.1
             ("run.t_final=-1", "run.t_final"),
             ("run.output_times=[0.5]", "run.output_times[0]"),
             ("scheme.safety=1.5", "scheme.safety"),
+            ("scheme.steps_per_pass=0", "scheme.steps_per_pass"),
+            ("scheme.steps_per_pass=6", "scheme.steps_per_pass"),
             ("stop.dt_collapse_fraction=2", "stop.dt_collapse_fraction"),
         ] {
             let e = err_of(BASE, &[set]);
@@ -175,6 +177,11 @@ t_final = 0.1
         }
         let e = err_of(&BASE.replace("centres = [[0.0, 0.0]]", "centres = [0.0]"), &[]);
         assert!(e.contains("`initial.centres`"), "{e}");
+        // the tile's halo holds 5 Euler stages: SSP-RK2 (2 per step) fits 2 steps
+        let e = err_of(BASE, &["scheme.integrator=\"ssp-rk2\"", "scheme.steps_per_pass=3"]);
+        assert!(e.contains("`scheme.steps_per_pass`") && e.contains("1..=2"), "{e}");
+        let rk2 = ["scheme.integrator=\"ssp-rk2\"".to_string(), "scheme.steps_per_pass=2".to_string()];
+        assert!(Config::from_toml_str(BASE, "x", &rk2).is_ok());
     }
 
     /// `initial.mass_ratio` is r · M_c of the model on the box (2D, γ = 2: M_c = π² on ℝ²,

@@ -419,3 +419,28 @@ impl GpuStepper {
         context::read_buffer(ctx, &self.fields[self.current], &self.staging, bytemuck::cast_slice_mut(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The host's tile sizes and the halo budget of `kinds` are the shader's constants.
+    #[test]
+    fn tile_constants_match_the_shader() {
+        let source = registry::FV_UPWIND.source;
+        let constant = |name: &str| -> u32 {
+            let line = source
+                .lines()
+                .find(|l| l.starts_with(&format!("const {name}: u32 = ")))
+                .unwrap_or_else(|| panic!("no const {name} in fv_step.wgsl"));
+            let value = line.split('=').nth(1).and_then(|v| v.split(';').next()).expect("a value");
+            value.trim().trim_end_matches('u').parse().expect("a number")
+        };
+        assert_eq!(constant("TILE"), TILE);
+        assert_eq!(constant("ROW_TILE"), ROW_TILE);
+        assert_eq!(constant("MAX_HALO"), crate::kinds::MAX_TILE_HALO);
+        let side = TILE + 2 * crate::kinds::MAX_TILE_HALO;
+        assert_eq!(constant("TILE_CELLS"), side * side);
+        assert!(constant("TILE_CELLS") >= ROW_TILE + 2 * crate::kinds::MAX_TILE_HALO);
+    }
+}
