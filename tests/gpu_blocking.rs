@@ -1,7 +1,7 @@
 //! Temporal blocking on the device (`scheme.steps_per_pass`): k steps per pass on a tile
 //! with a k-stage halo are the same arithmetic as k passes of one step, so with a fixed Δt
 //! the fields agree bit for bit; with an adaptive Δt the pass freezes Δt and checks it
-//! against the bound of every field it makes (MATH.md §4c). Skips loudly without an
+//! against the bound of every field it makes (docs/MATH.md §2h). Skips loudly without an
 //! adapter unless FPGEN_REQUIRE_GPU is set.
 
 mod common;

@@ -5,7 +5,7 @@
 // Cell (i0, i1) has flat index i0 * n + i1 (axis 0 = x); in 1D the field is a single row
 // along axis 1.
 //
-// One pass per step, or per LEVELS steps (temporal blocking, MATH.md §4c): a workgroup
+// One pass per step, or per LEVELS steps (temporal blocking, docs/MATH.md §2h): a workgroup
 // loads its tile of f (TILE² cells in 2D, ROW_TILE in 1D) with a halo of one cell per
 // Euler stage (+ MEASURE_HALO when the bound needs the new field's fluxes) into
 // workgroup memory, takes the stages there (each one shrinks the valid region by a

@@ -82,6 +82,12 @@ pub const SCORE: Module = module!("score": "shared/rng.wgsl", "score.wgsl";
     twins ["model::score::posterior", "diffusion::sampler::CpuSampler"];
     mirrors ["ScoreParams"]);
 
+/// A read-once/write-once copy: the bandwidth yardstick of bench-suite.
+pub const COPY: Module = module!("copy": "copy.wgsl";
+    host "gpu::copy::CopyKernel";
+    twins ["gpu::copy::copy_twin"];
+    mirrors []);
+
 /// Every module (validated with naga in the tests).
 pub const ALL: &[Module] = &[
     FV_UPWIND,
@@ -93,6 +99,7 @@ pub const ALL: &[Module] = &[
     REVERSE_PDE,
     REVERSE_PARTICLES,
     SCORE,
+    COPY,
 ];
 
 /// The size and member offsets of a `#[repr(C)]` Rust mirror of a WGSL struct.

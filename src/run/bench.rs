@@ -78,7 +78,7 @@ fn measure<T: Real>(cells: usize, steps: u64, repeats: usize, threads: Option<us
 
 /// Warm up, then `repeats` times: reload the peer initial state and time `steps` steps.
 /// Returns the median wall time and the relative mass change of the last repeat.
-fn time_steps(
+pub(super) fn time_steps(
     backend: &mut dyn ForwardStepper,
     cells: usize,
     ctl: &StepControl,
@@ -108,7 +108,7 @@ fn time_steps(
     Ok((walls[walls.len() / 2], rel_mass_change))
 }
 
-fn row(
+pub(super) fn row(
     info: BackendInfo,
     cells: usize,
     steps: u64,
@@ -132,43 +132,17 @@ fn row(
     }
 }
 
-/// The GPU upwind step (f32, fixed Δt = 0.2 h²) on the peer problem. Timed on the device
-/// by timestamp queries around each pass of steps when the adapter has them (median over
-/// the repeats of the summed pass times); otherwise wall time of the steps, recorded in
-/// batches and synchronised by reading the stepping state.
+/// The GPU upwind step (f32, fixed Δt = 0.2 h²) on the peer problem
+/// (`bench_device::measure_forward` of the peer variant).
 pub fn measure_gpu(
     ctx: &std::sync::Arc<crate::gpu::GpuContext>,
     cells: usize,
     steps: u64,
     repeats: usize,
 ) -> Result<BenchRow> {
-    use crate::forward::gpu::backend::GpuBackend;
-    let disc = peer_discretisation(cells)?;
-    crate::gpu::context::check_limits(&ctx.device.limits(), (disc.grid.len() * 4) as u64, 2)?;
-    let mut backend = GpuBackend::new(ctx.clone(), &disc)?;
-    let ctl = StepControl { t_stop: f64::INFINITY, dt_bound_floor: 0.0, max_density: f64::INFINITY };
-    let f0 = peer_initial(&disc.grid)?;
-    backend.upload(&f0, 0.0)?;
-    if backend.step_timed(WARMUP_STEPS)?.is_none() {
-        let (wall, rel_mass_change) = time_steps(&mut backend, cells, &ctl, steps, repeats)?;
-        return Ok(row(backend.info(), cells, steps, wall, rel_mass_change, 4));
-    }
-    let mut times = Vec::with_capacity(repeats);
-    let mut rel_mass_change = 0.0;
-    for _ in 0..repeats.max(1) {
-        backend.upload(&f0, 0.0)?;
-        let m0 = backend.diagnostics()?.mass;
-        times.push(backend.step_timed(steps)?.unwrap_or(f64::NAN));
-        let taken = backend.steps_since_upload()?;
-        if taken != steps {
-            return Err(Error::Numerics(format!("bench took {taken} of {steps} steps")));
-        }
-        rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
-    }
-    times.sort_by(f64::total_cmp);
-    let mut r = row(backend.info(), cells, steps, times[times.len() / 2], rel_mass_change, 4);
-    r.timing = "timestamp queries".into();
-    Ok(r)
+    use super::bench_device::{measure_forward, ForwardVariant};
+    let f0 = peer_initial(&peer_discretisation(cells)?.grid)?;
+    measure_forward(ctx, cells, ForwardVariant::PEER, &f0, steps, repeats)
 }
 
 /// Benchmark every (size, precision) pair.

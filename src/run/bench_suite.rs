@@ -1,23 +1,38 @@
-//! `fpgen bench-suite`: the device benchmarks in one run (the forward step of the peer
-//! problem at growing N, the particle system interacting and not, the score sampler), with
-//! the adapter's name, driver and limits, as JSON and a markdown table. With the device's
-//! peak bandwidth given, each forward row also reads as a fraction of it (8 bytes moved
-//! per cell and f32 step: one read and one write of the field).
+//! `fpgen bench-suite`: the device benchmarks in one run (the copy kernel; the forward
+//! step of both schemes and integrators at every steps-per-pass on the peer problem at
+//! growing N; the reverse PDE step; device frames; the particle system interacting and
+//! not; the score sampler), with the adapter's name, driver and limits, as JSON and
+//! markdown tables. Each forward row reads as a fraction of the copy kernel's bandwidth
+//! and, with `--peak-gbps`, of the device's peak, counting the 8 bytes per cell that one
+//! step of one pass must move (a blocked pass moves 8/k: above 1 is past the single-step
+//! roofline).
 
 use serde::Serialize;
 
-use super::bench::{
-    measure_gpu, measure_particles, measure_score, BenchRow, ParticleBenchRow, ScoreBenchRow,
+use super::bench::{measure_particles, measure_score, BenchRow, ParticleBenchRow, ScoreBenchRow};
+use super::bench_device::{
+    measure_copy, measure_forward, measure_frames, measure_reverse_pde, peer_field, CopyRow, DeviceRow,
+    ForwardVariant,
 };
+use crate::config::{Integrator, SchemeKind};
 use crate::error::Result;
 use crate::gpu::context::AdapterSummary;
 use crate::gpu::GpuContext;
+use crate::kinds::max_steps_per_pass;
 
 /// What the suite measures: the full one for a real GPU, a small one for lavapipe and CI.
 #[derive(Clone, Debug, Serialize)]
 pub struct SuitePlan {
     pub forward_sizes: Vec<usize>,
     pub forward_steps: u64,
+    /// Steps per pass tried for each scheme and integrator: all that fit (false) or 1
+    /// and the most (true).
+    pub ends_of_k_only: bool,
+    /// Bytes of the copy kernel's buffers, and copies per timed pass.
+    pub copy_bytes: u64,
+    pub copies: u32,
+    pub reverse_steps: u32,
+    pub frames: u32,
     pub particle_counts: Vec<usize>,
     pub particle_cells: usize,
     pub particle_steps: u32,
@@ -33,6 +48,11 @@ impl SuitePlan {
             SuitePlan {
                 forward_sizes: vec![129, 257],
                 forward_steps: 20,
+                ends_of_k_only: true,
+                copy_bytes: 1 << 22,
+                copies: 4,
+                reverse_steps: 10,
+                frames: 2,
                 particle_counts: vec![10_000],
                 particle_cells: 129,
                 particle_steps: 5,
@@ -43,7 +63,12 @@ impl SuitePlan {
         } else {
             SuitePlan {
                 forward_sizes: vec![1025, 2049, 4097, 8193],
-                forward_steps: 200,
+                forward_steps: 240,
+                ends_of_k_only: false,
+                copy_bytes: 4 * 8193 * 8193,
+                copies: 20,
+                reverse_steps: 100,
+                frames: 10,
                 particle_counts: vec![1_000_000, 10_000_000],
                 particle_cells: 1025,
                 particle_steps: 20,
@@ -59,8 +84,16 @@ impl SuitePlan {
 pub struct ForwardSuiteRow {
     #[serde(flatten)]
     pub row: BenchRow,
+    pub variant: ForwardVariant,
+    pub passes_per_step: f64,
+    /// The least bytes per cell and step a pass can move (8 / steps per pass).
+    pub bytes_per_cell_step: f64,
+    /// effective_gb_per_second (8 B per cell and step) / the copy kernel's bandwidth.
+    pub fraction_of_copy: Option<f64>,
     /// effective_gb_per_second / the peak given (None without one).
     pub fraction_of_peak: Option<f64>,
+    /// The fastest steps per pass for this N, scheme and integrator.
+    pub best_k: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -68,7 +101,10 @@ pub struct SuiteReport {
     pub adapter: AdapterSummary,
     pub plan: SuitePlan,
     pub peak_gb_per_second: Option<f64>,
+    pub copy: Option<CopyRow>,
     pub forward: Vec<ForwardSuiteRow>,
+    pub reverse_pde: Vec<DeviceRow>,
+    pub frames: Vec<DeviceRow>,
     pub particles: Vec<ParticleBenchRow>,
     pub score: Vec<ScoreBenchRow>,
     /// Benchmarks that could not run here, with why (a grid over the adapter's limits).
@@ -91,14 +127,34 @@ fn or_skip<T>(measured: Result<T>, what: String, skipped: &mut Vec<String>) -> R
 /// Run `plan` on `ctx`. A size the adapter cannot hold is skipped and listed, not an error.
 pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>) -> Result<SuiteReport> {
     let mut skipped = Vec::new();
+    let measured = measure_copy(ctx, plan.copy_bytes, plan.copies, plan.repeats);
+    let copy = or_skip(measured, format!("copy of {} B", plan.copy_bytes), &mut skipped)?;
     let mut forward = Vec::new();
+    let (mut reverse_pde, mut frames) = (Vec::new(), Vec::new());
     for &n in &plan.forward_sizes {
-        let measured = measure_gpu(ctx, n, plan.forward_steps, plan.repeats);
-        if let Some(row) = or_skip(measured, format!("forward N = {n}"), &mut skipped)? {
-            let fraction_of_peak = peak.map(|p| row.effective_gb_per_second / p);
-            forward.push(ForwardSuiteRow { row, fraction_of_peak });
+        let f0 = peer_field(n)?;
+        for variant in variants(plan) {
+            let measured = measure_forward(ctx, n, variant, &f0, plan.forward_steps, plan.repeats);
+            let what = format!("forward N = {n} {}", variant.label());
+            if let Some(row) = or_skip(measured, what, &mut skipped)? {
+                let gbps = row.effective_gb_per_second;
+                forward.push(ForwardSuiteRow {
+                    row,
+                    variant,
+                    passes_per_step: variant.passes_per_step(),
+                    bytes_per_cell_step: variant.bytes_per_cell_step(),
+                    fraction_of_copy: copy.as_ref().map(|c| gbps / c.gb_per_second),
+                    fraction_of_peak: peak.map(|p| gbps / p),
+                    best_k: false,
+                });
+            }
         }
+        let measured = measure_reverse_pde(ctx, n, &f0, plan.reverse_steps, plan.repeats);
+        reverse_pde.extend(or_skip(measured, format!("reverse PDE N = {n}"), &mut skipped)?);
+        let measured = measure_frames(ctx, n, &f0, plan.frames, plan.repeats);
+        frames.extend(or_skip(measured, format!("frames N = {n}"), &mut skipped)?);
     }
+    mark_best_k(&mut forward);
     let mut particles = Vec::new();
     for &count in &plan.particle_counts {
         for interacting in [true, false] {
@@ -122,11 +178,44 @@ pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>
         adapter: ctx.summary.clone(),
         plan: plan.clone(),
         peak_gb_per_second: peak,
+        copy,
         forward,
+        reverse_pde,
+        frames,
         particles,
         score,
         skipped,
     })
+}
+
+/// Both schemes and both explicit integrators, at each steps per pass the plan tries.
+fn variants(plan: &SuitePlan) -> Vec<ForwardVariant> {
+    let mut out = Vec::new();
+    for scheme in [SchemeKind::Upwind, SchemeKind::GradientFlow] {
+        for integrator in [Integrator::Euler, Integrator::SspRk2] {
+            let most = max_steps_per_pass(scheme, integrator);
+            let ks: Vec<u32> = if plan.ends_of_k_only { vec![1, most] } else { (1..=most).collect() };
+            out.extend(ks.into_iter().map(|steps_per_pass| ForwardVariant {
+                scheme,
+                integrator,
+                steps_per_pass,
+            }));
+        }
+    }
+    out
+}
+
+/// Mark the fastest steps per pass of each (N, scheme, integrator).
+fn mark_best_k(rows: &mut [ForwardSuiteRow]) {
+    let key = |r: &ForwardSuiteRow| (r.row.cells, r.variant.scheme.name(), r.variant.integrator.name());
+    for i in 0..rows.len() {
+        let fastest = rows
+            .iter()
+            .filter(|r| key(r) == key(&rows[i]))
+            .map(|r| r.row.ms_per_step)
+            .fold(f64::INFINITY, f64::min);
+        rows[i].best_k = rows[i].row.ms_per_step == fastest;
+    }
 }
 
 /// The report as markdown tables (what BENCHMARKS.md takes).
@@ -142,17 +231,38 @@ pub fn markdown(r: &SuiteReport) -> String {
         a.timestamp_queries,
         a.max_storage_buffer_binding_size
     );
-    s.push_str("| forward N | ms/step | Mcell-upd/s | GB/s (8 B/cell) | of peak | timing |\n|---:|---:|---:|---:|---:|---|\n");
-    for f in &r.forward {
-        let of_peak = f.fraction_of_peak.map_or("—".to_string(), |x| format!("{:.0} %", 100.0 * x));
+    let percent = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{:.0} %", 100.0 * x));
+    if let Some(c) = &r.copy {
         s.push_str(&format!(
-            "| {} | {:.4} | {:.1} | {:.1} | {of_peak} | {} |\n",
+            "Copy kernel: {:.1} GB/s (read + write, {} B buffers, {})\n\n",
+            c.gb_per_second, c.bytes, c.timing
+        ));
+    }
+    s.push_str("| forward N | scheme/integrator | steps/pass | min B/cell·step | ms/step | Mcell-upd/s | GB/s at 8 B/cell | of copy | of peak | fastest k | timing |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+    for f in &r.forward {
+        s.push_str(&format!(
+            "| {} | {}/{} | {} | {:.2} | {:.4} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
             f.row.cells,
+            f.variant.scheme.name(),
+            f.variant.integrator.name(),
+            f.variant.steps_per_pass,
+            f.bytes_per_cell_step,
             f.row.ms_per_step,
             f.row.mcell_updates_per_second,
             f.row.effective_gb_per_second,
+            percent(f.fraction_of_copy),
+            percent(f.fraction_of_peak),
+            if f.best_k { "yes" } else { "" },
             f.row.timing
         ));
+    }
+    for (title, unit, rows) in
+        [("reverse PDE N", "Mcell-upd/s", &r.reverse_pde), ("frames N", "Mpixel/s", &r.frames)]
+    {
+        s.push_str(&format!("\n| {title} | ms each | {unit} |\n|---:|---:|---:|\n"));
+        for d in rows {
+            s.push_str(&format!("| {} | {:.3} | {:.1} |\n", d.cells, d.ms_each, d.millions_per_second));
+        }
     }
     s.push_str("\n| particles | interacting | particle-steps/s |\n|---:|---|---:|\n");
     for p in &r.particles {

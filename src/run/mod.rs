@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod bench_device;
 pub mod bench_suite;
 pub mod check_theory;
 pub mod checkpoint;

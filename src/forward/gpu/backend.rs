@@ -60,8 +60,11 @@ impl GpuBackend {
         let Some(timer) = &self.timer else { return Ok(None) };
         let mut seconds = 0.0;
         let mut left = steps;
+        // whole blocked passes per batch
+        let per_pass = self.stepper.steps_per_pass() as u64;
+        let full = BATCH - BATCH % per_pass;
         while left > 0 {
-            let batch = left.min(BATCH);
+            let batch = left.min(full);
             self.stepper.step_n_timed(&self.ctx, batch as u32, true, Some(timer));
             seconds += timer.seconds(&self.ctx)?;
             left -= batch;
