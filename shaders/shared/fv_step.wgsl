@@ -187,15 +187,16 @@ fn is_nonfinite(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
 }
 
-// Own cells of the field in buffer `src`: flag values that are not finite and, when a
-// later step of the pass will use `next_dt` on this field, a bound below it.
-fn check_level(own: Region, next_dt: f32, check_bound: bool, local: u32) {
+// Own cells of an intermediate field of the pass, in buffer `src`: flag values that are
+// not finite and, when the Δt is adaptive, a bound below the `next_dt` the pass's next
+// step uses on this field.
+fn check_level(own: Region, next_dt: f32, local: u32) {
     for (var k = local; k < region_cells(own); k = k + WG) {
         let c = region_cell(own, k);
         if (is_nonfinite(value(c.x, c.y))) {
             atomicOr(&wg_flags, 1u);
         }
-        if (check_bound && next_dt > bound_of(cell_rate(c.x, c.y))) {
+        if (p.adaptive == 1u && next_dt > bound_of(cell_rate(c.x, c.y))) {
             atomicOr(&wg_flags, 2u);
         }
     }
@@ -254,15 +255,16 @@ fn step(
         }
         dt = choose_dt(frozen, t.x, t.y);
         src = current;
-        // a later step of this pass uses `dt` on this field: adaptive runs check its bound
-        let later = level + 1u < LEVELS;
-        check_level(own, dt, later && p.adaptive == 1u, local);
+        if (level + 1u < LEVELS) {
+            check_level(own, dt, local);
+        }
     }
 
     // write the own cells, fold the new field's maxima
     src = current;
     var rate = 0.0;
     var fmax = 0.0;
+    var nonfinite = false;
     for (var k = local; k < region_cells(own); k = k + WG) {
         let c = region_cell(own, k);
         let v = value(c.x, c.y);
@@ -271,6 +273,10 @@ fn step(
         }
         rate = max(rate, cell_rate(c.x, c.y));
         fmax = max(fmax, v);
+        nonfinite = nonfinite || is_nonfinite(v);
+    }
+    if (nonfinite) {
+        atomicOr(&wg_flags, 1u);
     }
     atomicMax(&wg_rate_bits, bitcast<u32>(max(rate, 0.0)));
     atomicMax(&wg_max_bits, bitcast<u32>(max(fmax, 0.0)));
