@@ -241,7 +241,7 @@ pub fn markdown(r: &SuiteReport) -> String {
     s.push_str("| forward N | scheme/integrator | steps/pass | min B/cell·step | ms/step | Mcell-upd/s | GB/s at 8 B/cell | of copy | of peak | fastest k | timing |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for f in &r.forward {
         s.push_str(&format!(
-            "| {} | {}/{} | {} | {:.2} | {:.4} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
+            "| {} | {}/{} | {} | {:.2} | {:.4} | {:.1} | {:.2} | {} | {} | {} | {} |\n",
             f.row.cells,
             f.variant.scheme.name(),
             f.variant.integrator.name(),
