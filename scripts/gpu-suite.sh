@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU suite on a machine with a GPU and no Rust: `fpgen info`, `fpgen verify` on three
-# configs and `fpgen bench-suite`, each under its own time limit (under 6 minutes in
+# configs and on two with several steps per pass, and `fpgen bench-suite`, each under its own time limit (under 6 minutes in
 # all), every output into OUT (default: $OUT, else out/gpu-suite): suite.log, info.txt,
 # verify.txt, bench_suite.txt, bench_suite.json, bench_suite.md.
 #
@@ -49,10 +49,10 @@ fi
 if [[ $rehearse == 1 ]]; then
   # lavapipe: the software adapter is used only when named
   export WGPU_ADAPTER_NAME="${WGPU_ADAPTER_NAME:-llvmpipe}"
-  cells=129; suite=(--quick)
+  cells=129; dt=2e-4; suite=(--quick)
 else
   # the H200's device-to-device copy, measured at about 4.3 TB/s
-  cells=513; suite=(--peak-gbps "${PEAK_GBPS:-4300}")
+  cells=513; dt=2e-5; suite=(--peak-gbps "${PEAK_GBPS:-4300}")
 fi
 
 failed=0
@@ -68,11 +68,18 @@ step() {
 }
 
 step info 20 "$fpgen" info
+short=(--set "grid.cells=$cells" --set run.t_final=0.05 --set 'run.output_times=[0.05]')
 for config in subcritical_2d supercritical_2d particles_2d; do
   # appended into one file (the device tool brings back at most 8 files)
-  step "verify_$config" 50 "$fpgen" verify "configs/$config.toml" --set "grid.cells=$cells" --set run.t_final=0.05 --set 'run.output_times=[0.05]'
+  step "verify_$config" 38 "$fpgen" verify "configs/$config.toml" "${short[@]}"
 done
+# several steps per pass with a fixed Δt: bit-identical to one step per pass, so the same
+# tolerance against the CPU holds
+step verify_blocked_gradient_flow 38 "$fpgen" verify configs/subcritical_2d.toml "${short[@]}" \
+  --set 'scheme.kind="gradient-flow"' --set scheme.steps_per_pass=4 --set "scheme.dt=$dt"
+step verify_blocked_rk2 38 "$fpgen" verify configs/subcritical_2d.toml "${short[@]}" \
+  --set 'scheme.integrator="ssp-rk2"' --set scheme.steps_per_pass=2 --set "scheme.dt=$dt"
 cat "$out"/verify_*.txt >"$out/verify.txt" 2>/dev/null && rm -f "$out"/verify_*.txt
-step bench_suite 190 "$fpgen" bench-suite --out "$out" "${suite[@]}"
+step bench_suite 150 "$fpgen" bench-suite --out "$out" "${suite[@]}"
 say "done: $failed step(s) failed; outputs in $out"
 exit "$failed"
