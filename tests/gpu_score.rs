@@ -125,6 +125,42 @@ fn chunked_samples_move_exactly_as_one_dispatch() {
     assert_eq!(head[..], x_whole[..1500 * 2]);
 }
 
+/// Every samples-per-thread build of the score kernel (1, 2, 4) takes the same steps bit for
+/// bit: each sample's sum runs over the points in the same order with the same arithmetic.
+/// 3500 samples leave a partial last workgroup for each, and 2 chunks put the second one's
+/// samples in the folded index.
+#[test]
+fn samples_per_thread_move_exactly_as_one() {
+    let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let cloud =
+        clouds::shape_cloud(Shape::Circle, &ShapeParams { scale: 1.5, noise: 0.0, side: 1 }, 300, 1, false)
+            .unwrap();
+    let samples =
+        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3500, 4);
+    let run = |per_thread: u32| {
+        let mut s = GpuSampler::with_options(&ctx, &cloud, &samples, 5, 2000, per_thread).unwrap();
+        let times = sampler::log_times(1.0, 0.01, 6);
+        for (k, w) in times.windows(2).enumerate() {
+            let (a, b) = sampler::coefficients(SampleMethod::Exponential, 0.5, w[0], w[1]);
+            s.step(&ctx, w[0], a, b, k as u32 + 1);
+        }
+        let mut x = vec![0f32; 3500 * 2];
+        s.read_positions(&ctx, &mut x).unwrap();
+        let mut m = vec![0f32; 3500 * 4];
+        s.read_means(&ctx, &mut m).unwrap();
+        (x, m)
+    };
+    let one = run(1);
+    let moved = one.0.iter().zip(&samples).filter(|(a, b)| (**a as f64 - **b).abs() > 1e-3).count();
+    assert!(moved > 3000 * 2, "the samples barely moved ({moved} coordinates)");
+    for per_thread in [2, 4] {
+        let (x, m) = run(per_thread);
+        assert_eq!(x, one.0, "{per_thread} samples per thread: positions");
+        assert_eq!(m, one.1, "{per_thread} samples per thread: means");
+    }
+    assert!(GpuSampler::with_options(&ctx, &cloud, &samples, 5, 2000, 3).is_err());
+}
+
 /// `fpgen bench-score --backend gpu` runs on the device and counts its pairs as the CPU's.
 #[test]
 fn score_bench_runs_on_the_device() {

@@ -51,7 +51,11 @@ pub struct GpuSampler {
     chunks: Vec<Chunk>,
     staging: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
+    samples_per_thread: u32,
 }
+
+/// Samples per thread the kernel can be built for (shaders/score.wgsl `SAMPLES`).
+pub const SAMPLES_PER_THREAD: [u32; 3] = [1, 2, 4];
 
 /// The most samples one chunk may hold on this device.
 pub fn largest_chunk(limits: &wgpu::Limits) -> usize {
@@ -74,6 +78,24 @@ impl GpuSampler {
         seed: u64,
         chunk: usize,
     ) -> Result<Self, GpuError> {
+        Self::with_options(ctx, cloud, positions, seed, chunk, 1)
+    }
+
+    /// As `with_chunk`, each thread of the kernel serving `samples_per_thread` samples
+    /// (one of `SAMPLES_PER_THREAD`; the results do not depend on it).
+    pub fn with_options(
+        ctx: &GpuContext,
+        cloud: &PointCloud,
+        positions: &[f64],
+        seed: u64,
+        chunk: usize,
+        samples_per_thread: u32,
+    ) -> Result<Self, GpuError> {
+        if !SAMPLES_PER_THREAD.contains(&samples_per_thread) {
+            return Err(GpuError::Other(format!(
+                "samples per thread must be one of {SAMPLES_PER_THREAD:?} (got {samples_per_thread})"
+            )));
+        }
         let dim = cloud.dim;
         let count = positions.len() / dim;
         let too_many =
@@ -111,12 +133,12 @@ impl GpuSampler {
         };
         let data = init("score data", bytemuck::cast_slice(&packed));
         let m = registry::SCORE;
-        let kernels = Kernels::new(
+        let kernels = Kernels::specialised(
             ctx,
             m.name,
             m.source,
             &[UNIFORM, READ, READ_WRITE, READ_WRITE],
-            &["posterior_step"],
+            &[("posterior_step", vec![("SAMPLES", f64::from(samples_per_thread))])],
         );
         let mut chunks = Vec::new();
         for first in (0..count.max(1)).step_by(chunk) {
@@ -160,7 +182,7 @@ impl GpuSampler {
             first: 0,
             _pad: 0,
         };
-        Ok(Self { params, dim, chunks, staging, pipeline })
+        Ok(Self { params, dim, chunks, staging, pipeline, samples_per_thread })
     }
 
     /// How many dispatches one step takes.
@@ -173,7 +195,7 @@ impl GpuSampler {
         for c in self.chunks.iter().filter(|c| c.count > 0) {
             let params = ScoreParams { count: c.count as u32, first: c.first as u32, ..self.params };
             ctx.queue.write_buffer(&c.uniform, 0, bytemuck::bytes_of(&params));
-            let (gx, gy) = context::folded_groups(params.count, WG);
+            let (gx, gy) = context::folded_groups(params.count, WG * self.samples_per_thread);
             ctx.submit_pass("score", |pass| {
                 pass.set_bind_group(0, &c.bind_group, &[]);
                 pass.set_pipeline(&self.pipeline);

@@ -198,6 +198,19 @@ impl<'a> DeviceSampler<'a> {
     pub fn new(ctx: &'a GpuContext, cloud: &PointCloud, positions: &[f64], seed: u64) -> Result<Self> {
         Ok(Self { ctx, sampler: GpuSampler::new(ctx, cloud, positions, seed)? })
     }
+
+    /// As `new`, each thread of the score kernel serving `samples_per_thread` samples.
+    pub fn with_samples_per_thread(
+        ctx: &'a GpuContext,
+        cloud: &PointCloud,
+        positions: &[f64],
+        seed: u64,
+        samples_per_thread: u32,
+    ) -> Result<Self> {
+        let chunk = super::gpu::largest_chunk(&ctx.device.limits());
+        let sampler = GpuSampler::with_options(ctx, cloud, positions, seed, chunk, samples_per_thread)?;
+        Ok(Self { ctx, sampler })
+    }
 }
 
 impl SampleStepper for DeviceSampler<'_> {

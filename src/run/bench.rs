@@ -257,6 +257,8 @@ pub struct ScoreBenchRow {
     pub data_points: usize,
     pub samples: usize,
     pub steps: usize,
+    /// Samples each thread of the device kernel serves (1 on the CPU).
+    pub samples_per_thread: u32,
     /// Median over the repeats.
     pub ms_per_step: f64,
     /// Samples × data points × steps / wall time: each pair is one exp and a few flops.
@@ -274,6 +276,18 @@ pub fn measure_score(
     samples: usize,
     steps: usize,
     repeats: usize,
+) -> Result<ScoreBenchRow> {
+    measure_score_with(device, data, samples, steps, repeats, 1)
+}
+
+/// `measure_score` with `samples_per_thread` samples per thread of the device kernel.
+pub fn measure_score_with(
+    device: Option<&crate::gpu::GpuContext>,
+    data: usize,
+    samples: usize,
+    steps: usize,
+    repeats: usize,
+    samples_per_thread: u32,
 ) -> Result<ScoreBenchRow> {
     use crate::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMethod, SampleStepper};
     use crate::model::clouds::{self, Shape, ShapeParams};
@@ -313,7 +327,13 @@ pub fn measure_score(
     let mut walls = Vec::with_capacity(repeats.max(1));
     for _ in 0..repeats.max(1) {
         walls.push(match device {
-            Some(ctx) => timed(&mut DeviceSampler::new(ctx, &cloud, &start, 1)?)?,
+            Some(ctx) => timed(&mut DeviceSampler::with_samples_per_thread(
+                ctx,
+                &cloud,
+                &start,
+                1,
+                samples_per_thread,
+            )?)?,
             None => timed(&mut CpuSampler::exact(&heat, &cloud, start.clone(), 1))?,
         });
     }
@@ -329,6 +349,7 @@ pub fn measure_score(
         data_points: data,
         samples,
         steps,
+        samples_per_thread: if device.is_some() { samples_per_thread } else { 1 },
         ms_per_step: 1e3 * wall / steps as f64,
         pair_evaluations_per_second: (samples * data * steps) as f64 / wall,
     })

@@ -166,6 +166,21 @@ pub struct DeviceRow {
     pub millions_per_second: f64,
 }
 
+impl DeviceRow {
+    /// The row of `count` steps or frames of `items` cells or pixels each, from the wall
+    /// times of the repeats (their median).
+    fn from_walls(cells: usize, count: u32, items: usize, mut walls: Vec<f64>) -> Self {
+        walls.sort_by(f64::total_cmp);
+        let wall = walls[walls.len() / 2];
+        DeviceRow {
+            cells,
+            count,
+            ms_each: 1e3 * wall / count as f64,
+            millions_per_second: (items as f64 * count as f64) / wall / 1e6,
+        }
+    }
+}
+
 /// The reverse PDE step (f32) on the peer problem: the face velocities of the frozen
 /// forward density, then `steps` explicit steps of Δt = 0.1 h², wall time until the
 /// device is idle. It moves about 16 bytes per cell: g read and written, two face
@@ -192,14 +207,7 @@ pub fn measure_reverse_pde(
         wait(ctx)?;
         walls.push(clock.elapsed().as_secs_f64());
     }
-    walls.sort_by(f64::total_cmp);
-    let wall = walls[walls.len() / 2];
-    Ok(DeviceRow {
-        cells,
-        count: steps,
-        ms_each: 1e3 * wall / steps as f64,
-        millions_per_second: (disc.grid.len() as f64 * steps as f64) / wall / 1e6,
-    })
+    Ok(DeviceRow::from_walls(cells, steps, disc.grid.len(), walls))
 }
 
 /// Colour-mapped frames of the peer field on the device (default style: viridis, at
@@ -227,14 +235,7 @@ pub fn measure_frames(
         }
         walls.push(clock.elapsed().as_secs_f64());
     }
-    walls.sort_by(f64::total_cmp);
-    let wall = walls[walls.len() / 2];
-    Ok(DeviceRow {
-        cells,
-        count: frames,
-        ms_each: 1e3 * wall / frames as f64,
-        millions_per_second: (pixels as f64 * frames as f64) / wall / 1e6,
-    })
+    Ok(DeviceRow::from_walls(cells, frames, pixels, walls))
 }
 
 /// The peer problem's initial field at N cells per side.

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::bench::{measure_particles, measure_score, BenchRow, ParticleBenchRow, ScoreBenchRow};
+use super::bench::{measure_particles, measure_score_with, BenchRow, ParticleBenchRow, ScoreBenchRow};
 use super::bench_device::{
     measure_copy, measure_forward, measure_frames, measure_reverse_pde, peer_field, CopyRow, DeviceRow,
     ForwardVariant,
@@ -72,7 +72,7 @@ impl SuitePlan {
                 particle_counts: vec![1_000_000, 10_000_000],
                 particle_cells: 1025,
                 particle_steps: 20,
-                score_sizes: vec![(10_000, 100_000), (100_000, 100_000)],
+                score_sizes: vec![(10_000, 100_000), (10_000, 1_000_000)],
                 score_steps: 5,
                 repeats: 3,
             }
@@ -171,8 +171,11 @@ pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>
     }
     let mut score = Vec::new();
     for &(data, samples) in &plan.score_sizes {
-        let measured = measure_score(Some(ctx), data, samples, plan.score_steps, plan.repeats);
-        score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut skipped)?);
+        for per_thread in crate::diffusion::gpu::SAMPLES_PER_THREAD {
+            let measured =
+                measure_score_with(Some(ctx), data, samples, plan.score_steps, plan.repeats, per_thread);
+            score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut skipped)?);
+        }
     }
     Ok(SuiteReport {
         adapter: ctx.summary.clone(),
@@ -271,11 +274,13 @@ pub fn markdown(r: &SuiteReport) -> String {
             p.particles, p.interacting, p.particle_steps_per_second
         ));
     }
-    s.push_str("\n| score: data × samples | ms/step | pair evaluations/s |\n|---|---:|---:|\n");
+    s.push_str(
+        "\n| score: data × samples | samples/thread | ms/step | pair evaluations/s |\n|---|---:|---:|---:|\n",
+    );
     for q in &r.score {
         s.push_str(&format!(
-            "| {} × {} | {:.3} | {:.3e} |\n",
-            q.data_points, q.samples, q.ms_per_step, q.pair_evaluations_per_second
+            "| {} × {} | {} | {:.3} | {:.3e} |\n",
+            q.data_points, q.samples, q.samples_per_thread, q.ms_per_step, q.pair_evaluations_per_second
         ));
     }
     for why in &r.skipped {
