@@ -1,11 +1,12 @@
 //! `fpgen bench-suite`: every device benchmark in one run, into DIR/bench_suite.json and
-//! DIR/bench_suite.md (the table is printed too).
+//! DIR/bench_suite.md, rewritten after each benchmark (the table is printed at the end).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
 use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
+use fpgen::run::bench_suite::{markdown, SuiteReport};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,12 +32,21 @@ pub fn run(args: Args) -> Result<()> {
             .context("opening the GPU")?;
     let ctx = device.gpu().context("bench-suite measures the GPU; none was opened")?;
     let plan = fpgen::run::bench_suite::SuitePlan::new(args.quick);
-    let report = fpgen::run::bench_suite::run(ctx, &plan, args.peak_gbps)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let table = fpgen::run::bench_suite::markdown(&report);
-    fpgen::io::write_json(&args.out.join("bench_suite.json"), &report)?;
-    fpgen::io::write_text(&args.out.join("bench_suite.md"), &table)?;
-    print!("{table}");
-    println!("\nwritten: {}", args.out.join("bench_suite.json").display());
+    let (json, md) = (args.out.join("bench_suite.json"), args.out.join("bench_suite.md"));
+    // written after every benchmark: a run stopped by a time limit keeps what it measured
+    let mut rows = 0;
+    let mut write = |r: &SuiteReport| -> fpgen::Result<()> {
+        let done = r.forward.len() + r.particles.len() + r.score.len() + r.reverse_pde.len();
+        if done > rows {
+            rows = done;
+            eprintln!("bench-suite: {done} rows measured, {} skipped", r.skipped.len());
+        }
+        fpgen::io::write_json(&json, r)?;
+        fpgen::io::write_text(&md, &markdown(r))
+    };
+    let report = fpgen::run::bench_suite::run(ctx, &plan, args.peak_gbps, &mut write)?;
+    print!("{}", markdown(&report));
+    println!("\nwritten: {}", json.display());
     Ok(())
 }

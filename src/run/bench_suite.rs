@@ -125,37 +125,51 @@ fn or_skip<T>(measured: Result<T>, what: String, skipped: &mut Vec<String>) -> R
 }
 
 /// Run `plan` on `ctx`. A size the adapter cannot hold is skipped and listed, not an error.
-pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>) -> Result<SuiteReport> {
-    let mut skipped = Vec::new();
+/// `progress` sees the report after every benchmark (the CLI writes it, so that a run cut
+/// short by a time limit keeps what it measured); the order puts the figures first:
+/// copy, forward, particles, score, then the reverse PDE and frames.
+pub fn run(
+    ctx: &std::sync::Arc<GpuContext>,
+    plan: &SuitePlan,
+    peak: Option<f64>,
+    progress: &mut dyn FnMut(&SuiteReport) -> Result<()>,
+) -> Result<SuiteReport> {
+    let mut r = SuiteReport {
+        adapter: ctx.summary.clone(),
+        plan: plan.clone(),
+        peak_gb_per_second: peak,
+        copy: None,
+        forward: Vec::new(),
+        reverse_pde: Vec::new(),
+        frames: Vec::new(),
+        particles: Vec::new(),
+        score: Vec::new(),
+        skipped: Vec::new(),
+    };
     let measured = measure_copy(ctx, plan.copy_bytes, plan.copies, plan.repeats);
-    let copy = or_skip(measured, format!("copy of {} B", plan.copy_bytes), &mut skipped)?;
-    let mut forward = Vec::new();
-    let (mut reverse_pde, mut frames) = (Vec::new(), Vec::new());
+    r.copy = or_skip(measured, format!("copy of {} B", plan.copy_bytes), &mut r.skipped)?;
+    progress(&r)?;
     for &n in &plan.forward_sizes {
         let f0 = peer_field(n)?;
         for variant in variants(plan) {
             let measured = measure_forward(ctx, n, variant, &f0, plan.forward_steps, plan.repeats);
             let what = format!("forward N = {n} {}", variant.label());
-            if let Some(row) = or_skip(measured, what, &mut skipped)? {
+            if let Some(row) = or_skip(measured, what, &mut r.skipped)? {
                 let gbps = row.effective_gb_per_second;
-                forward.push(ForwardSuiteRow {
+                r.forward.push(ForwardSuiteRow {
                     row,
                     variant,
                     passes_per_step: variant.passes_per_step(),
                     bytes_per_cell_step: variant.bytes_per_cell_step(),
-                    fraction_of_copy: copy.as_ref().map(|c| gbps / c.gb_per_second),
+                    fraction_of_copy: r.copy.as_ref().map(|c| gbps / c.gb_per_second),
                     fraction_of_peak: peak.map(|p| gbps / p),
                     best_k: false,
                 });
+                mark_best_k(&mut r.forward);
             }
+            progress(&r)?;
         }
-        let measured = measure_reverse_pde(ctx, n, &f0, plan.reverse_steps, plan.repeats);
-        reverse_pde.extend(or_skip(measured, format!("reverse PDE N = {n}"), &mut skipped)?);
-        let measured = measure_frames(ctx, n, &f0, plan.frames, plan.repeats);
-        frames.extend(or_skip(measured, format!("frames N = {n}"), &mut skipped)?);
     }
-    mark_best_k(&mut forward);
-    let mut particles = Vec::new();
     for &count in &plan.particle_counts {
         for interacting in [true, false] {
             let measured = measure_particles(
@@ -166,29 +180,27 @@ pub fn run(ctx: &std::sync::Arc<GpuContext>, plan: &SuitePlan, peak: Option<f64>
                 plan.particle_steps,
                 plan.repeats,
             );
-            particles.extend(or_skip(measured, format!("particles N_p = {count}"), &mut skipped)?);
+            r.particles.extend(or_skip(measured, format!("particles N_p = {count}"), &mut r.skipped)?);
+            progress(&r)?;
         }
     }
-    let mut score = Vec::new();
     for &(data, samples) in &plan.score_sizes {
         for per_thread in crate::diffusion::gpu::SAMPLES_PER_THREAD {
             let measured =
                 measure_score_with(Some(ctx), data, samples, plan.score_steps, plan.repeats, per_thread);
-            score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut skipped)?);
+            r.score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut r.skipped)?);
+            progress(&r)?;
         }
     }
-    Ok(SuiteReport {
-        adapter: ctx.summary.clone(),
-        plan: plan.clone(),
-        peak_gb_per_second: peak,
-        copy,
-        forward,
-        reverse_pde,
-        frames,
-        particles,
-        score,
-        skipped,
-    })
+    for &n in &plan.forward_sizes {
+        let f0 = peer_field(n)?;
+        let measured = measure_reverse_pde(ctx, n, &f0, plan.reverse_steps, plan.repeats);
+        r.reverse_pde.extend(or_skip(measured, format!("reverse PDE N = {n}"), &mut r.skipped)?);
+        let measured = measure_frames(ctx, n, &f0, plan.frames, plan.repeats);
+        r.frames.extend(or_skip(measured, format!("frames N = {n}"), &mut r.skipped)?);
+        progress(&r)?;
+    }
+    Ok(r)
 }
 
 /// Both schemes and both explicit integrators, at each steps per pass the plan tries.
