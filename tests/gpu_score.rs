@@ -86,17 +86,22 @@ fn sampler_on_the_device_matches_the_cpu() {
     assert!(traj_gap < 1e-2, "trajectory gap {traj_gap:e}");
 }
 
+/// `points` data points on a circle and 3500 samples around a 3 × 3 grid of Gaussians.
+fn circle_and_samples(points: usize) -> (fpgen::model::score::PointCloud, Vec<f64>) {
+    let circle = ShapeParams { scale: 1.5, noise: 0.0, side: 1 };
+    let cloud = clouds::shape_cloud(Shape::Circle, &circle, points, 1, false).unwrap();
+    let samples =
+        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3500, 4);
+    (cloud, samples)
+}
+
 /// Samples split into chunks (the device's binding limit caps a buffer near 8·10⁶ samples
 /// on lavapipe) take exactly the steps of one dispatch: every sample's arithmetic and its
 /// normals (counter = global index) are the same, so positions and means agree bit for bit.
 #[test]
 fn chunked_samples_move_exactly_as_one_dispatch() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    let cloud =
-        clouds::shape_cloud(Shape::Circle, &ShapeParams { scale: 1.5, noise: 0.0, side: 1 }, 200, 1, false)
-            .unwrap();
-    let samples =
-        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3500, 4);
+    let (cloud, samples) = circle_and_samples(200);
     let mut whole = GpuSampler::new(&ctx, &cloud, &samples, 5).unwrap();
     let mut split = GpuSampler::with_chunk(&ctx, &cloud, &samples, 5, 1000).unwrap();
     assert_eq!((whole.chunks(), split.chunks()), (1, 4));
@@ -127,16 +132,12 @@ fn chunked_samples_move_exactly_as_one_dispatch() {
 
 /// Every samples-per-thread build of the score kernel (1, 2, 4) takes the same steps bit for
 /// bit: each sample's sum runs over the points in the same order with the same arithmetic.
-/// 3500 samples leave a partial last workgroup for each, and 2 chunks put the second one's
-/// samples in the folded index.
+/// 3500 samples leave a partial last workgroup for each, and two chunks (2000 + 1500) check
+/// the generator's counter of the second one's samples.
 #[test]
 fn samples_per_thread_move_exactly_as_one() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    let cloud =
-        clouds::shape_cloud(Shape::Circle, &ShapeParams { scale: 1.5, noise: 0.0, side: 1 }, 300, 1, false)
-            .unwrap();
-    let samples =
-        clouds::sample(Shape::GaussianGrid, &ShapeParams { scale: 1.0, noise: 0.8, side: 3 }, 3500, 4);
+    let (cloud, samples) = circle_and_samples(300);
     let run = |per_thread: u32| {
         let mut s = GpuSampler::with_options(&ctx, &cloud, &samples, 5, 2000, per_thread).unwrap();
         let times = sampler::log_times(1.0, 0.01, 6);
