@@ -67,7 +67,7 @@ step() {
   [[ $rc == 0 ]] || failed=$((failed + 1))
 }
 
-step info 20 "$fpgen" info
+step info 25 "$fpgen" info
 short=(--set "grid.cells=$cells" --set run.t_final=0.05 --set 'run.output_times=[0.05]')
 for config in subcritical_2d supercritical_2d particles_2d; do
   # appended into one file (the device tool brings back at most 8 files)
@@ -80,6 +80,6 @@ step verify_blocked_gradient_flow 38 "$fpgen" verify configs/subcritical_2d.toml
 step verify_blocked_rk2 38 "$fpgen" verify configs/subcritical_2d.toml "${short[@]}" \
   --set 'scheme.integrator="ssp-rk2"' --set scheme.steps_per_pass=2 --set "scheme.dt=$dt"
 cat "$out"/verify_*.txt >"$out/verify.txt" 2>/dev/null && rm -f "$out"/verify_*.txt
-step bench_suite 150 "$fpgen" bench-suite --out "$out" "${suite[@]}"
+step bench_suite 145 "$fpgen" bench-suite --out "$out" "${suite[@]}"
 say "done: $failed step(s) failed; outputs in $out"
 exit "$failed"
