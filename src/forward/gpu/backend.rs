@@ -16,8 +16,10 @@ use crate::forward::{
 use crate::gpu::context::PassTimer;
 use crate::io::frames::FrameStyle;
 
-/// Steps recorded per submission between two reads of the stepping state; stop
-/// conditions are therefore noticed at most this many steps late.
+/// Passes recorded per submission between two reads of the stepping state: a batch is
+/// BATCH × steps_per_pass steps, and stop conditions are noticed at most that many steps
+/// late. Each batch also copies the field aside (for the undo after NaN or an overstep),
+/// which then costs 1/BATCH of a pass's traffic whatever the steps per pass.
 pub const BATCH: u64 = 32;
 
 pub struct GpuBackend {
@@ -53,16 +55,14 @@ impl GpuBackend {
 }
 
 impl GpuBackend {
-    /// Take `steps` steps (no stop checks: a benchmark with a fixed Δt) in passes of
-    /// `BATCH` and return the device time of those passes from timestamp queries, or
+    /// Take `steps` steps (no stop checks: a benchmark with a fixed Δt) in submissions of
+    /// `BATCH` passes and return the device time of those passes from timestamp queries, or
     /// None when the adapter has none.
     pub fn step_timed(&mut self, steps: u64) -> Result<Option<f64>> {
         let Some(timer) = &self.timer else { return Ok(None) };
         let mut seconds = 0.0;
         let mut left = steps;
-        // whole blocked passes per batch
-        let per_pass = self.stepper.steps_per_pass() as u64;
-        let full = BATCH - BATCH % per_pass;
+        let full = self.batch_steps();
         while left > 0 {
             let batch = left.min(full);
             self.stepper.step_n_timed(&self.ctx, batch as u32, true, Some(timer));
@@ -95,6 +95,11 @@ impl GpuBackend {
             outcome.dt_last = state.dt_last as f64;
         }
         Ok(state)
+    }
+
+    /// Steps per batch: `BATCH` passes.
+    fn batch_steps(&self) -> u64 {
+        BATCH * self.stepper.steps_per_pass() as u64
     }
 
     /// Steps taken since the last upload.
@@ -151,7 +156,7 @@ impl ForwardStepper for GpuBackend {
                     break;
                 }
             }
-            let batch = (max_steps - outcome.steps).min(BATCH);
+            let batch = (max_steps - outcome.steps).min(self.batch_steps());
             self.stepper.keep(&self.ctx);
             let before = state.steps;
             self.stepper.step_n(&self.ctx, batch as u32, true);
