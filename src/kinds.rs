@@ -71,6 +71,23 @@ pub fn max_steps_per_pass(scheme: SchemeKind, integrator: Integrator) -> u32 {
     (MAX_TILE_HALO - measure_halo) / integrator.stages()
 }
 
+/// `Err` naming the allowed range when `steps_per_pass` is outside it.
+pub fn check_steps_per_pass(
+    scheme: SchemeKind,
+    integrator: Integrator,
+    steps_per_pass: u32,
+) -> Result<(), String> {
+    let most = max_steps_per_pass(scheme, integrator);
+    if (1..=most).contains(&steps_per_pass) {
+        return Ok(());
+    }
+    Err(format!(
+        "must be in 1..={most} for the {} scheme with {} (got {steps_per_pass})",
+        scheme.name(),
+        integrator.name()
+    ))
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Precision {

@@ -71,7 +71,7 @@ const MAX_HALO: u32 = 5u;       // stages per pass + MEASURE_HALO may not exceed
 const TILE_CELLS: u32 = 1764u;  // (TILE + 2 MAX_HALO)², ≥ ROW_TILE + 2 MAX_HALO
 
 // Two tile buffers, at offsets 0 and TILE_CELLS.
-var<workgroup> tile: array<f32, 3528>;
+var<workgroup> tile: array<f32, 2u * TILE_CELLS>;
 var<workgroup> wg_rate_bits: atomic<u32>;
 var<workgroup> wg_max_bits: atomic<u32>;
 var<workgroup> wg_flags: atomic<u32>;   // 1: non-finite value, 2: overstep

@@ -46,18 +46,9 @@ impl Config {
                 format!("must be in (0, 1) (got {})", self.scheme.time_tolerance),
             ));
         }
-        let most = crate::kinds::max_steps_per_pass(self.scheme.kind, self.scheme.integrator);
-        if self.scheme.steps_per_pass == 0 || self.scheme.steps_per_pass > most {
-            return Err(ConfigError::new(
-                "scheme.steps_per_pass",
-                format!(
-                    "must be in 1..={most} for the {} scheme with {} (got {})",
-                    self.scheme.kind.name(),
-                    self.scheme.integrator.name(),
-                    self.scheme.steps_per_pass
-                ),
-            ));
-        }
+        let (kind, integrator) = (self.scheme.kind, self.scheme.integrator);
+        crate::kinds::check_steps_per_pass(kind, integrator, self.scheme.steps_per_pass)
+            .map_err(|why| ConfigError::new("scheme.steps_per_pass", why))?;
         if self.scheme.integrator.is_implicit() {
             let needs = [
                 (self.scheme.kind != super::SchemeKind::GradientFlow, "scheme.kind = \"gradient-flow\""),

@@ -104,8 +104,13 @@ pub(super) fn time_steps(
         }
         rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
     }
-    walls.sort_by(f64::total_cmp);
-    Ok((walls[walls.len() / 2], rel_mass_change))
+    Ok((median(walls), rel_mass_change))
+}
+
+/// The median of the repeats' times (the upper one of an even count).
+pub(super) fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 pub(super) fn row(
@@ -234,8 +239,7 @@ pub fn measure_particles(
             walls.push(clock.elapsed().as_secs_f64());
         }
     }
-    walls.sort_by(f64::total_cmp);
-    let wall = walls[walls.len() / 2];
+    let wall = median(walls);
     Ok(ParticleBenchRow {
         backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
         precision: "f32".into(),
@@ -337,8 +341,7 @@ pub fn measure_score_with(
             None => timed(&mut CpuSampler::exact(&heat, &cloud, start.clone(), 1))?,
         });
     }
-    walls.sort_by(f64::total_cmp);
-    let wall = walls[walls.len() / 2];
+    let wall = median(walls);
     Ok(ScoreBenchRow {
         backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
         precision: if device.is_some() { "f32" } else { "f64" }.into(),

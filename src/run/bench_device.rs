@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::bench::{peer_discretisation, peer_initial, row, BenchRow};
+use super::bench::{median, peer_discretisation, peer_initial, row, BenchRow};
 use crate::config::{Integrator, OutputSection, SchemeKind};
 use crate::error::{Error, Result};
 use crate::forward::gpu::backend::GpuBackend;
@@ -96,8 +96,7 @@ pub fn measure_forward(
         }
         rel_mass_change = (backend.diagnostics()?.mass - m0) / m0;
     }
-    times.sort_by(f64::total_cmp);
-    let mut r = row(backend.info(), cells, steps, times[times.len() / 2], rel_mass_change, 4);
+    let mut r = row(backend.info(), cells, steps, median(times), rel_mass_change, 4);
     r.timing = "timestamp queries".into();
     Ok(r)
 }
@@ -138,12 +137,11 @@ pub fn measure_copy(ctx: &GpuContext, bytes: u64, copies: u32, repeats: usize) -
             }
         });
     }
-    seconds.sort_by(f64::total_cmp);
-    let median = seconds[seconds.len() / 2];
+    let seconds = median(seconds);
     Ok(CopyRow {
         bytes: kernel.bytes_moved() / 2,
         copies,
-        gb_per_second: (kernel.bytes_moved() * copies as u64) as f64 / median / 1e9,
+        gb_per_second: (kernel.bytes_moved() * copies as u64) as f64 / seconds / 1e9,
         timing: if timer.is_some() { "timestamp queries" } else { "wall clock" }.into(),
     })
 }
@@ -169,9 +167,8 @@ pub struct DeviceRow {
 impl DeviceRow {
     /// The row of `count` steps or frames of `items` cells or pixels each, from the wall
     /// times of the repeats (their median).
-    fn from_walls(cells: usize, count: u32, items: usize, mut walls: Vec<f64>) -> Self {
-        walls.sort_by(f64::total_cmp);
-        let wall = walls[walls.len() / 2];
+    fn from_walls(cells: usize, count: u32, items: usize, walls: Vec<f64>) -> Self {
+        let wall = median(walls);
         DeviceRow {
             cells,
             count,

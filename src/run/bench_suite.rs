@@ -149,10 +149,13 @@ pub fn run(
     let measured = measure_copy(ctx, plan.copy_bytes, plan.copies, plan.repeats);
     r.copy = or_skip(measured, format!("copy of {} B", plan.copy_bytes), &mut r.skipped)?;
     progress(&r)?;
+    // the peer field of each size, made once (a 8193² one takes seconds on one core)
+    let mut fields = Vec::with_capacity(plan.forward_sizes.len());
     for &n in &plan.forward_sizes {
-        let f0 = peer_field(n)?;
+        fields.push((n, peer_field(n)?));
+        let f0 = &fields[fields.len() - 1].1;
         for variant in variants(plan) {
-            let measured = measure_forward(ctx, n, variant, &f0, plan.forward_steps, plan.repeats);
+            let measured = measure_forward(ctx, n, variant, f0, plan.forward_steps, plan.repeats);
             let what = format!("forward N = {n} {}", variant.label());
             if let Some(row) = or_skip(measured, what, &mut r.skipped)? {
                 let gbps = row.effective_gb_per_second;
@@ -192,11 +195,11 @@ pub fn run(
             progress(&r)?;
         }
     }
-    for &n in &plan.forward_sizes {
-        let f0 = peer_field(n)?;
-        let measured = measure_reverse_pde(ctx, n, &f0, plan.reverse_steps, plan.repeats);
+    for (n, f0) in &fields {
+        let n = *n;
+        let measured = measure_reverse_pde(ctx, n, f0, plan.reverse_steps, plan.repeats);
         r.reverse_pde.extend(or_skip(measured, format!("reverse PDE N = {n}"), &mut r.skipped)?);
-        let measured = measure_frames(ctx, n, &f0, plan.frames, plan.repeats);
+        let measured = measure_frames(ctx, n, f0, plan.frames, plan.repeats);
         r.frames.extend(or_skip(measured, format!("frames N = {n}"), &mut r.skipped)?);
         progress(&r)?;
     }

@@ -160,13 +160,8 @@ impl GpuStepper {
         let (grid, model) = (&disc.grid, &disc.params);
         let bytes = (grid.len() * 4) as u64;
         context::check_limits(&ctx.device.limits(), bytes, grid.dim)?;
-        let most = crate::kinds::max_steps_per_pass(disc.scheme, disc.integrator);
-        if disc.steps_per_pass == 0 || disc.steps_per_pass > most {
-            return Err(GpuError::Other(format!(
-                "steps_per_pass = {} is outside 1..={most} for this scheme and integrator",
-                disc.steps_per_pass
-            )));
-        }
+        crate::kinds::check_steps_per_pass(disc.scheme, disc.integrator, disc.steps_per_pass)
+            .map_err(|why| GpuError::Other(format!("steps_per_pass {why}")))?;
         let device = &ctx.device;
         let h = grid.h();
         let (adaptive, safety, fixed_dt) = match disc.dt {
