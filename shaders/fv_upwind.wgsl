@@ -1,11 +1,7 @@
 // The classic upwind scheme (MATH.md §2a): face fluxes and the cell-local step bound,
-// completed by fv_step.wgsl (appended). CPU twin: `Upwind::update_rows` (same face
-// fluxes, zero-flux boundary) and `Upwind::max_rate_weight` (same bound, rate_scale = λ/h).
-
-// G(f) = f (1 + β f^γ), the upwinded flux function.
-fn mobility(f: f32) -> f32 {
-    return f * (1.0 + p.beta * power(f));
-}
+// completed by fv_step.wgsl and model.wgsl (appended). CPU twin: `Upwind::update_rows`
+// (same face fluxes, zero-flux boundary) and `Upwind::max_rate_weight` (same bound,
+// rate_scale = λ/h).
 
 // Flux through face k (between cells k-1 and k along one axis); zero on the boundary.
 fn face_flux(k: u32, fl: f32, fr: f32) -> f32 {
@@ -13,7 +9,7 @@ fn face_flux(k: u32, fl: f32, fr: f32) -> f32 {
         return 0.0;
     }
     let a = -p.lambda * (-p.half_width + f32(k) * p.h);
-    return -p.diffusion_over_h * (fr - fl) + max(a, 0.0) * mobility(fl) + min(a, 0.0) * mobility(fr);
+    return -p.diffusion_over_h * (fr - fl) + max(a, 0.0) * face_mobility(fl, fr) + min(a, 0.0) * face_mobility(fr, fl);
 }
 
 // Outward drift speed / λ of cell i along one axis: (|x_i| − h/2)⁺.
@@ -45,11 +41,25 @@ fn cell_fluxes(i0: u32, i1: u32) -> vec4<f32> {
 // The bound reads the cell alone: no halo beyond the steps'.
 const MEASURE_HALO: u32 = 0u;
 
-// Σ_dims (|x| − h/2)⁺ (1 + (1+γ) β f^γ) of cell (i0, i1).
+// Inward drift speed / λ of cell i along one axis: (|x_i| + h/2) + (h/2 − |x_i|)⁺.
+fn inward(i: u32) -> f32 {
+    let x = abs(-p.half_width + (f32(i) + 0.5) * p.h);
+    return x + 0.5 * p.h + max(0.5 * p.h - x, 0.0);
+}
+
+// Σ_dims (|x| − h/2)⁺ max(m'(f), 0) [+ Σ_dims inward × sup|m↓'|] of cell (i0, i1).
 fn cell_rate(i0: u32, i1: u32) -> f32 {
     var speed = outward(i1);
     if (p.dim == 2u) {
         speed = outward(i0) + speed;
     }
-    return speed * (1.0 + p.lipschitz_factor * power(value(i0, i1)));
+    let rate = speed * outflow_factor(value(i0, i1));
+    if (p.model.inflow_factor > 0.0) {
+        var inflow = inward(i1);
+        if (p.dim == 2u) {
+            inflow = inward(i0) + inflow;
+        }
+        return rate + p.model.inflow_factor * inflow;
+    }
+    return rate;
 }

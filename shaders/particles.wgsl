@@ -9,21 +9,20 @@
 // `next_step`.
 
 struct ParticleParams {
+    model: Model,        // the physics (shared/model.wgsl)
     count: u32,
     dim: u32,
     cells: u32,
-    power_kind: u32,     // f^γ: 1..4 by multiplication, 0 by pow
-    key: vec2<u32>,
     implicit: u32,       // 1: drift-implicit, 0: Euler–Maruyama
+    key: vec2<u32>,
     interacting: u32,    // 0 when β = 0: no density needed
     half_width: f32,
     inv_h: f32,
     dt: f32,
     noise: f32,          // √(2 D Δt)
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     unit_density: f32,   // density of one mass unit in one cell: unit mass / h^d
+    _pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: ParticleParams;
@@ -193,7 +192,7 @@ fn move_particles(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var factor = 1.0;
     if (p.interacting == 1u) {
-        factor = 1.0 + p.beta * power(max(gather(stencil(i)), 0.0));
+        factor = drift_factor(max(gather(stencil(i)), 0.0));
     }
     let z = normals4(p.key, i, step_counter[0], 0u);
     for (var a = 0u; a < p.dim; a = a + 1u) {

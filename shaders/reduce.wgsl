@@ -4,19 +4,17 @@
 // Record: [Σ f, Σ f², Σ |x|² f, Σ (λ|x|²/2 f + D Φ(f)), min f, max f, origin mass / h^d, 0].
 
 struct ReduceParams {
+    model: Model,       // the physics (shared/model.wgsl)
     len: u32,           // cells
     n: u32,             // cells per side
     dim: u32,
     records: u32,       // number of partial records (workgroups of `partials`)
     origin: vec4<u32>,  // flat indices of the origin cells (n odd: one, repeated ...)
     origin_count: u32,
-    gamma_is_two: u32,
     table_len: u32,
     beta_is_zero: u32,
     lambda: f32,
     diffusion: f32,
-    beta: f32,
-    gamma: f32,
     half_width: f32,
     h: f32,
     k_scale: f32,       // β^{-1/γ}: K(f) = k_scale · k(f / k_scale)
@@ -24,7 +22,6 @@ struct ReduceParams {
     table_du: f32,      // step in ln z
     _pad0: f32,
     _pad1: f32,
-    _pad2: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: ReduceParams;
@@ -35,12 +32,6 @@ struct ReduceParams {
 
 const WG: u32 = 256u;
 var<workgroup> acc: array<array<f32, 7>, 256>;
-
-fn power(f: f32) -> f32 {
-    if (p.gamma_is_two == 1u) { return f * f; }
-    if (f > 0.0) { return pow(f, p.gamma); }
-    return 0.0;
-}
 
 // k(z) = ∫_0^z dσ/(1 + σ^γ) by cubic Hermite on the table (twin: EntropyFunction::k).
 fn k_scaled(z: f32) -> f32 {
@@ -55,8 +46,8 @@ fn k_scaled(z: f32) -> f32 {
     let u0 = p.table_u0 + f32(i) * p.table_du;
     let z0 = exp(u0);
     let z1 = exp(u0 + p.table_du);
-    let d0 = z0 / (1.0 + pow(z0, p.gamma)) * p.table_du;
-    let d1 = z1 / (1.0 + pow(z1, p.gamma)) * p.table_du;
+    let d0 = z0 / (1.0 + pow(z0, p.model.gamma)) * p.table_du;
+    let d1 = z1 / (1.0 + pow(z1, p.model.gamma)) * p.table_du;
     let s2 = s * s;
     let s3 = s2 * s;
     return (2.0 * s3 - 3.0 * s2 + 1.0) * k_table[i] + (s3 - 2.0 * s2 + s) * d0
@@ -67,7 +58,7 @@ fn k_scaled(z: f32) -> f32 {
 fn phi(f: f32) -> f32 {
     if (f <= 0.0) { return 0.0; }
     if (p.beta_is_zero == 1u) { return f * log(f) - f; }
-    let derivative = log(f) - log(1.0 + p.beta * power(f)) / p.gamma;
+    let derivative = entropy_derivative(f, 0.0);
     return f * derivative - p.k_scale * k_scaled(f / p.k_scale);
 }
 

@@ -12,15 +12,13 @@
 // (N + 1) × N, index k N + c — the layout of the CPU twin.
 
 struct ReverseParams {
+    model: Model,        // the physics (shared/model.wgsl)
     n: u32,
     dim: u32,
-    power_kind: u32,
     flux_kind: u32,
     h: f32,
     half_width: f32,
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     diffusion: f32,
     eta: f32,
     log_floor: f32,
@@ -28,6 +26,9 @@ struct ReverseParams {
     _pad1: f32,
     _pad2: f32,
     _pad3: f32,
+    _pad4: f32,
+    _pad5: f32,
+    _pad6: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: ReverseParams;
@@ -43,7 +44,7 @@ fn flat_index(gid: vec3<u32>) -> u32 {
 
 fn face_velocity(k: u32, fl: f32, fr: f32) -> f32 {
     let x = -p.half_width + f32(k) * p.h;
-    let nonlinear = 1.0 + p.beta * power(0.5 * (fl + fr));
+    let nonlinear = drift_factor(0.5 * (fl + fr));
     let score = (log(max(fr, p.log_floor)) - log(max(fl, p.log_floor))) / p.h;
     return p.lambda * x * nonlinear + (p.diffusion + p.eta) * score;
 }

@@ -7,7 +7,7 @@ use fpgen::model::equilibrium;
 use fpgen::model::ModelParams;
 
 fn supercritical_1d(extra: &[&str]) -> fpgen::config::Config {
-    let p = ModelParams { lambda: 1.0, beta: 1.0, gamma: 3.0, diffusion: 1.0 };
+    let p = ModelParams::bose(1.0, 1.0, 3.0, 1.0);
     let mc = equilibrium::critical_mass(&p, 1, Some(6.0)).unwrap();
     let mass = format!("initial.mass={}", 2.0 * mc);
     let mut o = vec!["model.gamma=3.0", "grid.half_width=6.0", "grid.cells=121", mass.as_str()];

@@ -99,7 +99,7 @@ fn time_integrators_have_their_order() {
 /// 1e-9 is asserted, with room for the round-off of ~10^4 steps.
 #[test]
 fn subcritical_run_reaches_the_discrete_bose_einstein_profile() {
-    let p = fpgen::model::ModelParams { lambda: 1.0, beta: 1.0, gamma: 3.0, diffusion: 1.0 };
+    let p = fpgen::model::ModelParams::bose(1.0, 1.0, 3.0, 1.0);
     let mass = 0.5 * equilibrium::critical_mass(&p, 1, None).unwrap();
     let cfg = config(
         1,

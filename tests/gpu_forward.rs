@@ -62,7 +62,9 @@ fn gpu_matches_cpu_f32_for_every_scheme_integrator_and_dimension() {
 /// Safety 0.5: at 0.9 the gradient-flow scheme's far tail (f ~ 1e-6 here) starts a
 /// decaying 2-cycle in time after ~30 steps (its bound guarantees positivity, not
 /// monotonicity of the log-potential flux), which amplifies round-off: there even CPU f32
-/// and CPU f64 Δt part by 5e-4, so no f32 tolerance can hold.
+/// and CPU f64 Δt part by 5e-4, so no f32 tolerance can hold. The gradient-flow bound is a
+/// face velocity u = Δξ/h: ξ ≈ 15 in the tail carries an f32 rounding of ~1e-6 (the
+/// device's log is within 2⁻²¹ absolute), and Δξ ≈ 0.1–0.5 there, so Δt agrees to ~3e-5.
 #[test]
 fn gpu_adaptive_dt_follows_the_cpu() {
     let Some(ctx) = context_for_tests(4 * 65 * 65, 2) else { return };
@@ -92,7 +94,7 @@ fn gpu_adaptive_dt_follows_the_cpu() {
             gpu.step_n(&ctx, 1, false);
             let rel = (dt_gpu - dt_cpu).abs() / dt_cpu;
             worst = worst.max(rel);
-            assert!(rel < 1e-5, "{scheme} {dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
+            assert!(rel < 3e-5, "{scheme} {dim}D step {step}: GPU dt {dt_gpu:e} vs CPU {dt_cpu:e}");
         }
         eprintln!(
             "{scheme} {dim}D: adaptive dt, 60 steps, max relative difference GPU vs CPU f32 = {worst:e}"

@@ -14,7 +14,7 @@ fn setup(
     stepper: ParticleMethod,
 ) -> (Grid, ModelParams, ParticleSettings, Vec<f64>) {
     let grid = Grid::new(dim, 41, 4.0).unwrap();
-    let params = ModelParams { lambda: 1.0, beta: 1.0, gamma: 2.0, diffusion: 1.0 };
+    let params = ModelParams::bose(1.0, 1.0, 2.0, 1.0);
     let init = InitialDensity::GaussianMixture {
         centres: vec![vec![-1.0, 0.5][..dim].to_vec(), vec![1.0, 0.0][..dim].to_vec()],
         std_devs: vec![0.5, 0.4],
@@ -87,7 +87,7 @@ fn gpu_particle_bench_runs() {
 fn device_reflection_follows_the_cpu() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
     let grid = Grid::new(2, 21, 1.0).unwrap();
-    let params = ModelParams { lambda: 0.0, beta: 0.0, gamma: 2.0, diffusion: 1.0 };
+    let params = ModelParams::bose(0.0, 0.0, 2.0, 1.0);
     let init = InitialDensity::UniformBox { lower: vec![-0.5, -0.5], upper: vec![0.5, 0.5] };
     let x = sample::sample(&init, &grid, 10_000, 8).unwrap();
     let settings = ParticleSettings {

@@ -18,6 +18,8 @@ const LAYOUTS: &[UniformLayout] = &[
     fpgen::reverse::gpu_pde::REVERSE_PARAMS_LAYOUT,
     fpgen::reverse::gpu_particles::MOVE_PARAMS_LAYOUT,
     fpgen::diffusion::gpu::SCORE_PARAMS_LAYOUT,
+    fpgen::forward::gpu::MODEL_LAYOUT,
+    fpgen::forward::gpu::model_check::MODEL_CHECK_PARAMS_LAYOUT,
 ];
 
 /// (size, [(member, offset)]) of the WGSL struct `name` by naga's layout.

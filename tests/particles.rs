@@ -10,7 +10,7 @@ use fpgen::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem}
 
 fn ou_system(dim: usize, count: usize, stepper: ParticleMethod, dt: f64) -> ParticleSystem<f64> {
     let grid = Grid::new(dim, 41, 8.0).unwrap();
-    let params = ModelParams { lambda: 1.0, beta: 0.0, gamma: 2.0, diffusion: 1.0 };
+    let params = ModelParams::bose(1.0, 0.0, 2.0, 1.0);
     let init = InitialDensity::GaussianMixture {
         centres: vec![vec![0.5, -0.25][..dim].to_vec()],
         std_devs: vec![0.7],

@@ -323,7 +323,7 @@ pub fn critical_mass<'py>(
     box_half_width: Option<f64>,
     mass: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let p = ModelParams { lambda: lambda_, beta, gamma, diffusion };
+    let p = ModelParams::bose(lambda_, beta, gamma, diffusion);
     p.validate().map_err(|e| to_py(e.into()))?;
     if dim != 1 && dim != 2 {
         return Err(config_error("model.dim", format!("must be 1 or 2 (got {dim})")));

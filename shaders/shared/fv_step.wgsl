@@ -14,26 +14,23 @@
 // maxima into the next Δt and advances t: no other pass, 8 bytes of f per cell.
 
 struct StepParams {
+    model: Model,        // the physics (shared/model.wgsl)
     n: u32,              // cells per side
     dim: u32,            // 1 or 2
-    power_kind: u32,     // f^γ: 1..4 by multiplication (as the CPU), 0 by pow
     adaptive: u32,       // 1: Δt = safety × bound; 0: Δt = fixed_dt
     diffusion_over_h: f32,
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     half_width: f32,     // L
     h: f32,
     safety: f32,
     diffusive_rate: f32, // 2 d D / h²
     fixed_dt: f32,       // Δt when not adaptive
     rate_scale: f32,     // bound = 1 / (diffusive_rate + rate_scale × folded rate)
-    lipschitz_factor: f32, // (1 + γ) β
-    inv_gamma: f32,
     diffusion: f32,
     log_floor: f32,
     inv_h: f32,
     _pad0: f32,
+    _pad1: f32,
 }
 
 struct StepState {

@@ -37,7 +37,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let Args { dim, gamma, lambda, beta, diffusion, box_half_width, mass, profile, cells } = args;
-    let p = ModelParams { lambda, beta, gamma, diffusion };
+    let p = ModelParams::bose(lambda, beta, gamma, diffusion);
     p.validate()?;
     anyhow::ensure!(dim == 1 || dim == 2, "--dim must be 1 or 2 (got {dim})");
     anyhow::ensure!(lambda > 0.0, "--lambda must be > 0 for a steady state (got {lambda})");

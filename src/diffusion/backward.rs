@@ -83,7 +83,7 @@ pub fn face_velocity(process: &LinearProcess, epsilon: f64, t: f64, x: f64, mean
 
 /// The step's model: transport by the given velocities and diffusion εD only.
 fn transport_only(process: &LinearProcess, epsilon: f64) -> (ModelParams, f64) {
-    (ModelParams { lambda: 0.0, beta: 0.0, gamma: 1.0, diffusion: 0.0 }, epsilon * process.diffusion)
+    (ModelParams::bose(0.0, 0.0, 1.0, 0.0), epsilon * process.diffusion)
 }
 
 /// The face velocities in the layout of `face_centres` with the walls (faces 0 and N) at 0:

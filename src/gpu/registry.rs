@@ -29,22 +29,22 @@ macro_rules! module {
 }
 
 /// The upwind scheme's step.
-pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "shared/fv_step.wgsl", "shared/power.wgsl";
+pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "shared/fv_step.wgsl", "shared/model.wgsl";
     host "forward::gpu::GpuStepper";
-    twins ["forward::cpu::schemes::Upwind::update_rows", "forward::cpu::schemes::Upwind::max_rate_weight"];
-    mirrors ["StepParams", "StepState"]);
+    twins ["forward::cpu::schemes::Upwind::update_rows", "forward::cpu::schemes::Upwind::max_rate_weight", "model::physics::Physics"];
+    mirrors ["StepParams", "StepState", "Model"]);
 
 /// The gradient-flow scheme's step.
-pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "shared/fv_step.wgsl", "shared/power.wgsl";
+pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "shared/fv_step.wgsl", "shared/model.wgsl";
     host "forward::gpu::GpuStepper";
-    twins ["forward::cpu::schemes::GradientFlow", "forward::cpu::bound::gradient_flow_rate"];
-    mirrors ["StepParams", "StepState"]);
+    twins ["forward::cpu::schemes::GradientFlow", "forward::cpu::bound::gradient_flow_rate", "model::physics::Physics"];
+    mirrors ["StepParams", "StepState", "Model"]);
 
 /// Diagnostics reductions (mass, extremes, norms, entropy, moments).
-pub const REDUCE: Module = module!("reduce": "reduce.wgsl";
+pub const REDUCE: Module = module!("reduce": "reduce.wgsl", "shared/model.wgsl";
     host "forward::gpu::reduce::GpuReducer";
-    twins ["forward::cpu::CpuBackend::diagnostics"];
-    mirrors ["ReduceParams"]);
+    twins ["forward::cpu::CpuBackend::diagnostics", "model::physics::Physics"];
+    mirrors ["ReduceParams", "Model"]);
 
 /// Colour-mapped frames.
 pub const COLORMAP: Module = module!("colormap": "colormap.wgsl";
@@ -59,16 +59,16 @@ pub const RNG_CHECK: Module = module!("rng_check": "shared/rng.wgsl", "rng_check
     mirrors ["CheckParams"]);
 
 /// The particle system (deposit, smoothing, gather, step).
-pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "shared/power.wgsl", "shared/reflect.wgsl", "particles.wgsl";
+pub const PARTICLES: Module = module!("particles": "shared/rng.wgsl", "shared/model.wgsl", "shared/reflect.wgsl", "particles.wgsl";
     host "particles::gpu::GpuParticles";
-    twins ["particles::ParticleSystem", "particles::deposit::CicGrid"];
-    mirrors ["ParticleParams"]);
+    twins ["particles::ParticleSystem", "particles::deposit::CicGrid", "model::physics::Physics"];
+    mirrors ["ParticleParams", "Model"]);
 
 /// The reverse-time PDE with log-difference face scores.
-pub const REVERSE_PDE: Module = module!("reverse_pde": "reverse_pde.wgsl", "shared/power.wgsl";
+pub const REVERSE_PDE: Module = module!("reverse_pde": "reverse_pde.wgsl", "shared/model.wgsl";
     host "reverse::gpu_pde::GpuReversePde";
-    twins ["reverse::pde::ReversePde"];
-    mirrors ["ReverseParams"]);
+    twins ["reverse::pde::ReversePde", "model::physics::Physics"];
+    mirrors ["ReverseParams", "Model"]);
 
 /// Reverse particles moved by face velocities from the host.
 pub const REVERSE_PARTICLES: Module = module!("reverse_particles": "shared/rng.wgsl", "shared/reflect.wgsl", "reverse_particles.wgsl";
@@ -88,6 +88,12 @@ pub const COPY: Module = module!("copy": "copy.wgsl";
     twins ["gpu::copy::copy_twin"];
     mirrors []);
 
+/// The model's functions evaluated on a list of densities (compared with `Physics`).
+pub const MODEL_CHECK: Module = module!("model_check": "shared/model.wgsl", "model_check.wgsl";
+    host "forward::gpu::model_check::evaluate";
+    twins ["model::physics::Physics", "forward::gpu::model_check::evaluate_cpu"];
+    mirrors ["ModelCheckParams", "Model"]);
+
 /// Every module (validated with naga in the tests).
 pub const ALL: &[Module] = &[
     FV_UPWIND,
@@ -100,6 +106,7 @@ pub const ALL: &[Module] = &[
     REVERSE_PARTICLES,
     SCORE,
     COPY,
+    MODEL_CHECK,
 ];
 
 /// The size and member offsets of a `#[repr(C)]` Rust mirror of a WGSL struct.

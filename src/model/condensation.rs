@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn profile_exponent_of_the_critical_profile_is_minus_two_over_gamma() {
         for (dim, gamma, cells) in [(1, 3.0, 4001), (2, 2.0, 801)] {
-            let p = ModelParams { lambda: 1.0, beta: 1.0, gamma, diffusion: 1.0 };
+            let p = ModelParams::bose(1.0, 1.0, gamma, 1.0);
             let grid = Grid::new(dim, cells, 6.0).unwrap();
             let critical = equilibrium::critical_mass(&p, dim, Some(6.0)).unwrap();
             let (_, steady) = equilibrium::grid_profile(&p, &grid, critical);
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn regular_origin_mass_is_that_of_the_grid_profile() {
         for (dim, gamma, cells) in [(1, 3.0, 301), (1, 3.0, 300), (2, 2.0, 129), (2, 2.0, 128)] {
-            let p = ModelParams { lambda: 1.0, beta: 1.0, gamma, diffusion: 1.0 };
+            let p = ModelParams::bose(1.0, 1.0, gamma, 1.0);
             let grid = Grid::new(dim, cells, 6.0).unwrap();
             let critical = equilibrium::critical_mass(&p, dim, Some(6.0)).unwrap();
             let (_, steady) = equilibrium::grid_profile(&p, &grid, critical);
@@ -214,7 +214,7 @@ mod tests {
     /// r_h shrinks with h (the regular part of the origin cell goes to 0); 1D, γ = 3.
     #[test]
     fn regular_origin_mass_vanishes_with_h() {
-        let p = ModelParams { lambda: 1.0, beta: 1.0, gamma: 3.0, diffusion: 1.0 };
+        let p = ModelParams::bose(1.0, 1.0, 3.0, 1.0);
         let r: Vec<f64> = [101, 401, 1601]
             .iter()
             .map(|&n| regular_origin_mass(&p, &Grid::new(1, n, 8.0).unwrap()).unwrap())

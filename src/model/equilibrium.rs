@@ -292,7 +292,7 @@ mod tests {
     use super::*;
 
     fn canonical(gamma: f64) -> ModelParams {
-        ModelParams { lambda: 1.0, beta: 1.0, gamma, diffusion: 1.0 }
+        ModelParams::bose(1.0, 1.0, gamma, 1.0)
     }
 
     #[test]
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn theta_inverts_the_mass() {
-        let p = ModelParams { lambda: 2.0, beta: 0.5, gamma: 3.0, diffusion: 0.7 };
+        let p = ModelParams::bose(2.0, 0.5, 3.0, 0.7);
         let mc = critical_mass(&p, 1, None).unwrap();
         for frac in [0.1, 0.5, 0.999] {
             let theta = theta_for_mass(&p, 1, frac * mc, None).unwrap();
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn scaling_to_physical_units() {
-        let p = ModelParams { lambda: 2.0, beta: 4.0, gamma: 2.0, diffusion: 0.5 };
+        let p = ModelParams::bose(2.0, 4.0, 2.0, 0.5);
         let mc = critical_mass(&p, 2, None).unwrap();
         assert!((mc - PI * PI / 2.0 * 0.25).abs() < 1e-10);
     }

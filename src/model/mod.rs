@@ -5,7 +5,9 @@ pub mod condensation;
 pub mod data;
 pub mod equilibrium;
 pub mod nonlinear_ou;
+pub mod physics;
 pub mod quadrature;
 pub mod score;
 
 pub use nonlinear_ou::{EntropyFunction, ModelParams, Power, PowerBody};
+pub use physics::{Physics, ShaderModel, Statistics};

@@ -3,19 +3,32 @@
 
 use crate::error::ConfigError;
 use crate::grid::Grid;
+use crate::model::physics::{Physics, Statistics};
 use crate::model::quadrature::tanh_sinh;
 use crate::real::Real;
 
-/// Parameters λ (confinement), β (nonlinearity), γ (exponent), D (diffusion).
+/// Parameters λ (confinement), β (nonlinearity), γ (exponent), D (diffusion) and the
+/// statistics (the sign of the nonlinearity).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ModelParams {
     pub lambda: f64,
     pub beta: f64,
     pub gamma: f64,
     pub diffusion: f64,
+    pub statistics: Statistics,
 }
 
 impl ModelParams {
+    /// Bose–Einstein statistics, m(f) = f (1 + β f^γ).
+    pub fn bose(lambda: f64, beta: f64, gamma: f64, diffusion: f64) -> Self {
+        Self { lambda, beta, gamma, diffusion, statistics: Statistics::Bose }
+    }
+
+    /// The pointwise physics in precision T.
+    pub fn physics<T: Real>(&self) -> Physics<T> {
+        Physics::new(self)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let check = |key: &str, v: f64, ok: bool, what: &str| {
             if v.is_finite() && ok {
@@ -34,15 +47,15 @@ impl ModelParams {
         Power::new(self.gamma)
     }
 
-    /// Mobility m(f) = f (1 + β f^γ), also the upwinded flux function G of the
-    /// classic scheme.
+    /// Mobility m(f) = f (1 + b f^γ), b = ±β, also the flux function G of the classic
+    /// scheme.
     pub fn mobility(&self, f: f64) -> f64 {
-        f * (1.0 + self.beta * self.power().apply(f))
+        self.physics::<f64>().mobility(f)
     }
 
-    /// Φ'(f) = log f − log(1 + β f^γ)/γ, the density part of the chemical potential.
+    /// Φ'(f) = log f − log(1 + b f^γ)/γ, the density part of the chemical potential.
     pub fn entropy_derivative(&self, f: f64) -> f64 {
-        f.ln() - (self.beta * self.power().apply(f)).ln_1p() / self.gamma
+        self.physics::<f64>().entropy_derivative(f, 0.0)
     }
 
     /// Chemical potential ξ = λ|x|²/2 + D Φ'(f).
@@ -51,14 +64,17 @@ impl ModelParams {
     }
 
     /// The global positivity bound of the classic upwind scheme with forward Euler as
-    /// docs/MATH.md §2a states it: Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h). The
-    /// CPU backend uses its cell-local form, which is never smaller (tested).
+    /// docs/MATH.md §2a states it: Δt ≤ 1 / (2dD/h² + Σ_dims λ L (1 + (1+γ) β ‖f‖∞^γ)/h),
+    /// with the inflow term of §2i for fermions. The CPU backend uses its cell-local form,
+    /// which is never smaller (tested).
     pub fn upwind_dt_bound_global(&self, grid: &Grid, max_density: f64) -> f64 {
         let d = grid.dim as f64;
         let h = grid.h();
-        let drift = self.lambda
-            * grid.half_width
-            * (1.0 + (1.0 + self.gamma) * self.beta * self.power().apply(max_density.max(0.0)));
+        let phys = self.physics::<f64>();
+        // m' ≥ 1 for bosons; for fermions the outflow factor is ≤ 1 and largest at f = 0
+        let outflow = phys.outflow_factor(max_density.max(0.0)).max(1.0);
+        let drift = self.lambda * grid.half_width * outflow
+            + self.lambda * (grid.half_width + h) * phys.inflow_factor;
         1.0 / (2.0 * d * self.diffusion / (h * h) + d * drift / h)
     }
 }
@@ -103,7 +119,7 @@ impl Power {
         }
     }
 
-    /// The `power_kind` of the shaders' `power` (shaders/shared/power.wgsl): 1–4 for the
+    /// The `power_kind` of the shaders' `power` (shaders/shared/model.wgsl): 1–4 for the
     /// multiplication fast paths, 0 for pow.
     pub fn shader_kind(self) -> u32 {
         match self {
@@ -286,7 +302,7 @@ mod tests {
     use super::*;
 
     fn params(beta: f64, gamma: f64) -> ModelParams {
-        ModelParams { lambda: 1.0, beta, gamma, diffusion: 1.0 }
+        ModelParams::bose(1.0, beta, gamma, 1.0)
     }
 
     #[test]

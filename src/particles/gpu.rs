@@ -8,37 +8,36 @@ use wgpu::util::DeviceExt;
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ_WRITE, UNIFORM};
 use crate::gpu::registry;
 use crate::grid::Grid;
-use crate::model::ModelParams;
+use crate::model::{ModelParams, ShaderModel};
 use crate::particles::{deposit, ParticleMethod, ParticleSettings};
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct ParticleParams {
+    model: ShaderModel,
     count: u32,
     dim: u32,
     cells: u32,
-    power_kind: u32,
-    key: [u32; 2],
     implicit: u32,
+    key: [u32; 2],
     interacting: u32,
     half_width: f32,
     inv_h: f32,
     dt: f32,
     noise: f32,
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     unit_density: f32,
+    _pad0: u32,
 }
 
 /// The layout of `ParticleParams`, checked against the shader by tests/kernel_registry.rs.
 #[doc(hidden)]
 pub const PARTICLE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
     crate::uniform_layout!(ParticleParams {
+        model,
         count,
         dim,
         cells,
-        power_kind,
         key,
         implicit,
         interacting,
@@ -47,8 +46,6 @@ pub const PARTICLE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
         dt,
         noise,
         lambda,
-        beta,
-        gamma,
         unit_density
     });
 
@@ -105,10 +102,10 @@ impl GpuParticles {
         context::check_limits(&device.limits(), bytes.max(grid.len() as u64 * 8), 1)?;
         let unit_mass = mass / (count as f64 * deposit::particle_units(dim) as f64);
         let params = ParticleParams {
+            model: ShaderModel::new(model),
             count,
             dim: dim as u32,
             cells: grid.cells as u32,
-            power_kind: model.power().shader_kind(),
             key: crate::rng::key(settings.seed),
             implicit: u32::from(settings.stepper == ParticleMethod::DriftImplicit),
             interacting: u32::from(model.beta != 0.0),
@@ -117,9 +114,8 @@ impl GpuParticles {
             dt: settings.dt as f32,
             noise: (2.0 * model.diffusion * settings.dt).sqrt() as f32,
             lambda: model.lambda as f32,
-            beta: model.beta as f32,
-            gamma: model.gamma as f32,
             unit_density: (unit_mass / grid.cell_volume()) as f32,
+            _pad0: 0,
         };
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("particle params"),

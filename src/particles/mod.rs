@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::grid::Grid;
 pub use crate::kinds::ParticleMethod;
-use crate::model::{ModelParams, Power};
+use crate::model::ModelParams;
 use crate::real::Real;
 use crate::rng;
 use deposit::CicGrid;
@@ -134,7 +134,7 @@ impl<T: Real> ParticleSystem<T> {
         let (p, s) = (&self.params, &self.settings);
         let dt = s.dt;
         let noise = (2.0 * p.diffusion * dt).sqrt();
-        let power = Power::new(p.gamma);
+        let physics = p.physics::<f64>();
         let l = self.grid.half_width;
         let (cic, density, seed, step) = (self.cic, &self.density, s.seed, self.step);
         let implicit = s.stepper == ParticleMethod::DriftImplicit;
@@ -142,7 +142,7 @@ impl<T: Real> ParticleSystem<T> {
             let factor = if interacting {
                 let pos = position_f32(x, d, 0);
                 let f = cic.gather(cic.stencil(&pos[..d]), density);
-                1.0 + p.beta * power.apply(f.max(0.0))
+                physics.drift_factor(f.max(0.0))
             } else {
                 1.0
             };
@@ -235,7 +235,7 @@ mod tests {
 
     fn system(dim: usize, count: usize, beta: f64) -> ParticleSystem<f64> {
         let grid = Grid::new(dim, 41, 4.0).unwrap();
-        let params = ModelParams { lambda: 1.0, beta, gamma: 2.0, diffusion: 1.0 };
+        let params = ModelParams::bose(1.0, beta, 2.0, 1.0);
         let centre = vec![0.5; dim];
         let init = InitialDensity::GaussianMixture {
             centres: vec![centre],

@@ -7,42 +7,38 @@ use bytemuck::{Pod, Zeroable};
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
 use crate::gpu::registry;
 use crate::grid::Grid;
-use crate::model::ModelParams;
+use crate::model::{ModelParams, ShaderModel};
 use crate::reverse::pde::FaceFlux;
 
-/// Uniform block of shaders/reverse_pde.wgsl (same field order, 64 bytes).
+/// Uniform block of shaders/reverse_pde.wgsl (same field order, 112 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct ReverseParams {
+    model: ShaderModel,
     n: u32,
     dim: u32,
-    power_kind: u32,
     flux_kind: u32,
     h: f32,
     half_width: f32,
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     diffusion: f32,
     eta: f32,
     log_floor: f32,
     dt: f32,
-    _pad1: [f32; 3],
+    _pad1: [f32; 6],
 }
 
 /// The layout of `ReverseParams`, checked against the shader by tests/kernel_registry.rs.
 #[doc(hidden)]
 pub const REVERSE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout =
     crate::uniform_layout!(ReverseParams {
+        model,
         n,
         dim,
-        power_kind,
         flux_kind,
         h,
         half_width,
         lambda,
-        beta,
-        gamma,
         diffusion,
         eta,
         log_floor,
@@ -86,20 +82,18 @@ impl GpuReversePde {
         let across_bytes = if grid.dim == 2 { ((n + 1) * n * 4) as u64 } else { 4 };
         context::check_limits(&ctx.device.limits(), along_bytes.max(across_bytes), grid.dim)?;
         let params = ReverseParams {
+            model: ShaderModel::new(model),
             n: n as u32,
             dim: grid.dim as u32,
-            power_kind: model.power().shader_kind(),
             flux_kind: 0,
             h: grid.h() as f32,
             half_width: grid.half_width as f32,
             lambda: model.lambda as f32,
-            beta: model.beta as f32,
-            gamma: model.gamma as f32,
             diffusion: model.diffusion as f32,
             eta: eta as f32,
             log_floor: log_floor.max(f32::MIN_POSITIVE as f64) as f32,
             dt: 0.0,
-            _pad1: [0.0; 3],
+            _pad1: [0.0; 6],
         };
         let storage =
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;

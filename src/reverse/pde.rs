@@ -90,7 +90,7 @@ impl ReversePde {
     fn face_velocity(&self, x_face: f64, fl: f64, fr: f64) -> f64 {
         let p = &self.params;
         let mean = 0.5 * (fl + fr);
-        let nonlinear = 1.0 + p.beta * p.power().apply(mean);
+        let nonlinear = p.physics::<f64>().drift_factor(mean);
         let score = (fr.max(self.log_floor).ln() - fl.max(self.log_floor).ln()) / self.grid.h();
         p.lambda * x_face * nonlinear + (p.diffusion + self.eta) * score
     }

@@ -41,7 +41,7 @@ pub fn peer_discretisation(cells: usize) -> Result<Discretisation> {
     let h = grid.h();
     Ok(Discretisation {
         grid,
-        params: ModelParams { lambda: 1.0, beta: 1.0, gamma: 2.0, diffusion: 1.0 },
+        params: ModelParams::bose(1.0, 1.0, 2.0, 1.0),
         scheme: SchemeKind::Upwind,
         integrator: Integrator::Euler,
         log_floor: 1e-30,
@@ -197,8 +197,7 @@ pub fn measure_particles(
 ) -> Result<ParticleBenchRow> {
     use crate::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem};
     let grid = Grid::new(2, cells, 6.0)?;
-    let params =
-        ModelParams { lambda: 1.0, beta: if interacting { 1.0 } else { 0.0 }, gamma: 2.0, diffusion: 1.0 };
+    let params = ModelParams::bose(1.0, if interacting { 1.0 } else { 0.0 }, 2.0, 1.0);
     let init = InitialDensity::GaussianMixture {
         centres: vec![vec![-2.0, 0.0], vec![2.0, 0.0]],
         std_devs: vec![0.5, 0.5],

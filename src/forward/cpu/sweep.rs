@@ -1,7 +1,7 @@
 //! Row sweep shared by both finite-volume schemes.
 //!
-//! A scheme supplies two per-cell quantities (p, q) and a face flux F(p_l, p_r, q_l,
-//! q_r). The sweep walks a range of rows keeping three rows of (p, q) and the flux
+//! A scheme supplies three per-cell quantities (p, q, r) and a face flux F(p_l, p_r,
+//! q_l, q_r, r_l, r_r) (q, r: the mobility's increasing and decreasing parts). The sweep walks a range of rows keeping three rows of (p, q) and the flux
 //! rows in scratch (all in L1/L2), so each cell's (p, q) is computed once and each
 //! face flux once; it hands every row's fluxes to a consumer (update or bound).
 //! Boundary faces carry zero flux (zero-flux boundary).
@@ -10,16 +10,17 @@ use crate::real::Real;
 
 /// Per-cell quantities and the face flux of one scheme.
 pub trait FluxScheme<T: Real>: Sync {
-    /// Fill p and q for row `row` (the whole field in 1D) from the density `f`.
-    fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T]);
+    /// Fill p, q and r for row `row` (the whole field in 1D) from the density `f`.
+    fn cells(&self, row: usize, f: &[T], p: &mut [T], q: &mut [T], r: &mut [T]);
     /// Flux through interior face `face` (k = 1..N-1) from left to right.
-    fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T) -> T;
+    #[allow(clippy::too_many_arguments)]
+    fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T, rl: T, rr: T) -> T;
     /// Fluxes through the interior faces k = 1..N-1 along a row: `out[k - 1]`. Schemes
     /// override this with zipped slices so that the loop vectorises.
     #[inline(always)]
-    fn flux_along(&self, p: &[T], q: &[T], out: &mut [T]) {
+    fn flux_along(&self, p: &[T], q: &[T], r: &[T], out: &mut [T]) {
         for (k, o) in out.iter_mut().enumerate() {
-            *o = self.flux(k + 1, p[k], p[k + 1], q[k], q[k + 1]);
+            *o = self.flux(k + 1, p[k], p[k + 1], q[k], q[k + 1], r[k], r[k + 1]);
         }
     }
     /// max over the row of the cell outflow-rate weight whose field maximum gives the
@@ -30,10 +31,11 @@ pub trait FluxScheme<T: Real>: Sync {
     }
 }
 
-/// Scratch of one worker: three rows of (p, q) and the flux rows.
+/// Scratch of one worker: three rows of (p, q, r) and the flux rows.
 pub struct RowScratch<T> {
     p: [Vec<T>; 3],
     q: [Vec<T>; 3],
+    r: [Vec<T>; 3],
     fx_below: Vec<T>,
     fx_above: Vec<T>,
     fy: Vec<T>,
@@ -45,6 +47,7 @@ impl<T: Real> RowScratch<T> {
         Self {
             p: [row(), row(), row()],
             q: [row(), row(), row()],
+            r: [row(), row(), row()],
             fx_below: row(),
             fx_above: row(),
             fy: vec![T::zero(); n + 1],
@@ -60,19 +63,27 @@ pub struct RowFluxes<'a, T> {
     pub along: &'a [T],
 }
 
+/// Fluxes across face `face` between row `lo` and row `hi` of the scratch.
 #[inline(always)]
 fn face_row<T: Real, S: FluxScheme<T>>(
     s: &S,
     face: usize,
-    pl: &[T],
-    pr: &[T],
-    ql: &[T],
-    qr: &[T],
+    sc: &RowScratch<T>,
+    lo: usize,
+    hi: usize,
     out: &mut [T],
 ) {
-    for ((((o, &a), &b), &c), &d) in out.iter_mut().zip(pl).zip(pr).zip(ql).zip(qr) {
-        *o = s.flux(face, a, b, c, d);
+    let (pl, pr, ql, qr, rl, rr) = (&sc.p[lo], &sc.p[hi], &sc.q[lo], &sc.q[hi], &sc.r[lo], &sc.r[hi]);
+    let cells = pl.iter().zip(pr).zip(ql.iter().zip(qr)).zip(rl.iter().zip(rr));
+    for (o, (((&a, &b), (&c, &d)), (&e, &g))) in out.iter_mut().zip(cells) {
+        *o = s.flux(face, a, b, c, d, e, g);
     }
+}
+
+/// (p, q, r) of row `row` into scratch slot `slot`.
+#[inline(always)]
+fn fill<T: Real, S: FluxScheme<T>>(scheme: &S, row: usize, f: &[T], sc: &mut RowScratch<T>, slot: usize) {
+    scheme.cells(row, f, &mut sc.p[slot], &mut sc.q[slot], &mut sc.r[slot]);
 }
 
 /// Sweep rows `rows` of the N^dim field `f`, calling `emit(row, f_row, fluxes)`.
@@ -88,32 +99,32 @@ pub fn sweep_rows<T: Real, S: FluxScheme<T>>(
     let row = |r: usize| &f[r * n..(r + 1) * n];
     let two_d = dim == 2;
     let r0 = rows.start;
-    scheme.cells(r0, row(r0), &mut s.p[1], &mut s.q[1]);
+    fill(scheme, r0, row(r0), s, 1);
     s.fx_below.fill(T::zero());
     if two_d && r0 > 0 {
-        let (p_lo, p_hi) = s.p.split_at_mut(1);
-        let (q_lo, q_hi) = s.q.split_at_mut(1);
-        scheme.cells(r0 - 1, row(r0 - 1), &mut p_lo[0], &mut q_lo[0]);
-        face_row(scheme, r0, &p_lo[0], &p_hi[0], &q_lo[0], &q_hi[0], &mut s.fx_below);
+        fill(scheme, r0 - 1, row(r0 - 1), s, 0);
+        let mut below = std::mem::take(&mut s.fx_below);
+        face_row(scheme, r0, s, 0, 1, &mut below);
+        s.fx_below = below;
     }
     s.fx_above.fill(T::zero());
     for r in rows {
         if two_d && r + 1 < n {
-            let (p_lo, p_hi) = s.p.split_at_mut(2);
-            let (q_lo, q_hi) = s.q.split_at_mut(2);
-            scheme.cells(r + 1, row(r + 1), &mut p_hi[0], &mut q_hi[0]);
-            face_row(scheme, r + 1, &p_lo[1], &p_hi[0], &q_lo[1], &q_hi[0], &mut s.fx_above);
+            fill(scheme, r + 1, row(r + 1), s, 2);
+            let mut above = std::mem::take(&mut s.fx_above);
+            face_row(scheme, r + 1, s, 1, 2, &mut above);
+            s.fx_above = above;
         } else {
             s.fx_above.fill(T::zero());
         }
-        let (p, q) = (&s.p[1], &s.q[1]);
         s.fy[0] = T::zero();
         s.fy[n] = T::zero();
-        scheme.flux_along(p, q, &mut s.fy[1..n]);
+        scheme.flux_along(&s.p[1], &s.q[1], &s.r[1], &mut s.fy[1..n]);
         emit(r, row(r), RowFluxes { below: &s.fx_below, above: &s.fx_above, along: &s.fy });
         std::mem::swap(&mut s.fx_below, &mut s.fx_above);
         s.p.rotate_left(1);
         s.q.rotate_left(1);
+        s.r.rotate_left(1);
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::ModelParams;
 #[test]
 fn local_upwind_bound_is_at_least_the_global_bound() {
     let grid = Grid::new(2, 31, 4.0).unwrap();
-    let params = ModelParams { lambda: 1.0, beta: 2.0, gamma: 2.0, diffusion: 0.5 };
+    let params = ModelParams::bose(1.0, 2.0, 2.0, 0.5);
     let disc = Discretisation {
         grid: grid.clone(),
         params,
@@ -41,15 +41,15 @@ fn local_upwind_bound_is_at_least_the_global_bound() {
 #[test]
 fn gradient_flow_cells_are_the_model_functions() {
     let grid = Grid::new(2, 9, 2.0).unwrap();
-    let params = ModelParams { lambda: 1.5, beta: 0.8, gamma: 2.5, diffusion: 0.7 };
+    let params = ModelParams::bose(1.5, 0.8, 2.5, 0.7);
     let gf = GradientFlow::<f64>::new(&grid, &params, 1e-30);
     let f: Vec<f64> = (0..9).map(|j| 0.1 + 0.2 * j as f64).collect();
-    let (mut p, mut q) = (vec![0.0; 9], vec![0.0; 9]);
-    gf.cells(3, &f, &mut p, &mut q);
+    let (mut p, mut q, mut r) = (vec![0.0; 9], vec![0.0; 9], vec![0.0; 9]);
+    gf.cells(3, &f, &mut p, &mut q, &mut r);
     for j in 0..9 {
         let r2 = grid.radius_squared(3 * 9 + j);
         assert!((p[j] - params.chemical_potential(r2, f[j])).abs() < 1e-14);
-        assert!((q[j] - params.mobility(f[j])).abs() < 1e-14);
+        assert!((q[j] + r[j] - params.mobility(f[j])).abs() < 1e-14);
     }
 }
 
@@ -60,7 +60,7 @@ fn gradient_flow_cells_are_the_model_functions() {
 fn fused_upwind_equals_the_generic_sweep() {
     for (dim, n) in [(1, 37), (2, 23)] {
         let grid = Grid::new(dim, n, 3.0).unwrap();
-        let params = ModelParams { lambda: 1.3, beta: 0.7, gamma: 2.5, diffusion: 0.9 };
+        let params = ModelParams::bose(1.3, 0.7, 2.5, 0.9);
         let centres = if dim == 1 { vec![vec![0.4]] } else { vec![vec![0.4, -0.3]] };
         let f0 = InitialDensity::GaussianMixture { centres, std_devs: vec![0.6], weights: vec![1.0] }
             .on_grid(&grid, 2.0)

@@ -5,6 +5,7 @@
 //! the `ForwardStepper` implementation (`backend`).
 
 pub mod backend;
+pub mod model_check;
 pub mod reduce;
 pub mod render;
 
@@ -19,52 +20,63 @@ use crate::config::{Integrator, SchemeKind};
 use crate::forward::cpu::Discretisation;
 use crate::forward::DtPolicy;
 use crate::grid::Grid;
+use crate::model::ShaderModel;
 
-/// Uniform block of shaders/fv_step.wgsl (same field order, 80 bytes).
+/// Uniform block of shaders/fv_step.wgsl (same field order, 112 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct StepParams {
+    model: ShaderModel,
     n: u32,
     dim: u32,
-    power_kind: u32,
     adaptive: u32,
     diffusion_over_h: f32,
     lambda: f32,
-    beta: f32,
-    gamma: f32,
     half_width: f32,
     h: f32,
     safety: f32,
     diffusive_rate: f32,
     fixed_dt: f32,
     rate_scale: f32,
-    lipschitz_factor: f32,
-    inv_gamma: f32,
     diffusion: f32,
     log_floor: f32,
     inv_h: f32,
-    _pad: f32,
+    _pad: [f32; 2],
 }
+
+/// The layout of `ShaderModel` (shaders/shared/model.wgsl `Model`), checked against the
+/// shader by tests/kernel_registry.rs.
+#[doc(hidden)]
+pub const MODEL_LAYOUT: crate::gpu::registry::UniformLayout = {
+    use crate::model::ShaderModel as Model;
+    crate::uniform_layout!(Model {
+        power_kind,
+        statistics,
+        beta,
+        gamma,
+        inv_gamma,
+        lipschitz_factor,
+        peak,
+        peak_mobility,
+        inflow_factor
+    })
+};
 
 /// The layout of `StepParams`, checked against the shader by tests/kernel_registry.rs.
 #[doc(hidden)]
 pub const STEP_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout = crate::uniform_layout!(StepParams {
+    model,
     n,
     dim,
-    power_kind,
     adaptive,
     diffusion_over_h,
     lambda,
-    beta,
-    gamma,
     half_width,
     h,
     safety,
     diffusive_rate,
     fixed_dt,
     rate_scale,
-    lipschitz_factor,
-    inv_gamma,
     diffusion,
     log_floor,
     inv_h
@@ -170,14 +182,12 @@ impl GpuStepper {
         };
         let gradient_flow = disc.scheme == SchemeKind::GradientFlow;
         let params = StepParams {
+            model: ShaderModel::new(model),
             n: grid.cells as u32,
             dim: grid.dim as u32,
-            power_kind: model.power().shader_kind(),
             adaptive,
             diffusion_over_h: (model.diffusion / h) as f32,
             lambda: model.lambda as f32,
-            beta: model.beta as f32,
-            gamma: model.gamma as f32,
             half_width: grid.half_width as f32,
             h: h as f32,
             safety: safety as f32,
@@ -185,12 +195,10 @@ impl GpuStepper {
             fixed_dt: fixed_dt as f32,
             // upwind folds the bound's weight Σ (|x| − h/2)⁺ (…); gradient flow its rate
             rate_scale: if gradient_flow { 1.0 } else { (model.lambda / h) as f32 },
-            lipschitz_factor: ((1.0 + model.gamma) * model.beta) as f32,
-            inv_gamma: (1.0 / model.gamma) as f32,
             diffusion: model.diffusion as f32,
             log_floor: disc.log_floor as f32,
             inv_h: (1.0 / h) as f32,
-            _pad: 0.0,
+            _pad: [0.0; 2],
         };
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("step params"),

@@ -6,49 +6,45 @@ use wgpu::util::DeviceExt;
 use crate::gpu::context::{self, GpuContext, GpuError, Kernels, READ, READ_WRITE, UNIFORM};
 use crate::gpu::registry;
 use crate::grid::Grid;
-use crate::model::{EntropyFunction, ModelParams, Power};
+use crate::model::{EntropyFunction, ModelParams, ShaderModel};
 
-/// Uniform block of reduce.wgsl (same order, 96 bytes).
+/// Uniform block of reduce.wgsl (same order, 128 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 struct ReduceParams {
+    model: ShaderModel,
     len: u32,
     n: u32,
     dim: u32,
     records: u32,
     origin: [u32; 4],
     origin_count: u32,
-    gamma_is_two: u32,
     table_len: u32,
     beta_is_zero: u32,
     lambda: f32,
     diffusion: f32,
-    beta: f32,
-    gamma: f32,
     half_width: f32,
     h: f32,
     k_scale: f32,
     table_u0: f32,
     table_du: f32,
-    _pad: [f32; 3],
+    _pad: [f32; 2],
 }
 
 /// The layout of `ReduceParams`, checked against the shader by tests/kernel_registry.rs.
 #[doc(hidden)]
 pub const REDUCE_PARAMS_LAYOUT: crate::gpu::registry::UniformLayout = crate::uniform_layout!(ReduceParams {
+    model,
     len,
     n,
     dim,
     records,
     origin,
     origin_count,
-    gamma_is_two,
     table_len,
     beta_is_zero,
     lambda,
     diffusion,
-    beta,
-    gamma,
     half_width,
     h,
     k_scale,
@@ -102,25 +98,23 @@ impl GpuReducer {
             *o = c as u32;
         }
         let params = ReduceParams {
+            model: ShaderModel::new(model),
             len,
             n: grid.cells as u32,
             dim: grid.dim as u32,
             records,
             origin,
             origin_count: origin_cells.len() as u32,
-            gamma_is_two: u32::from(model.power() == Power::Two),
             table_len: table.len() as u32,
             beta_is_zero: u32::from(model.beta == 0.0),
             lambda: model.lambda as f32,
             diffusion: model.diffusion as f32,
-            beta: model.beta as f32,
-            gamma: model.gamma as f32,
             half_width: grid.half_width as f32,
             h: grid.h() as f32,
             k_scale: scale as f32,
             table_u0: u0 as f32,
             table_du: du as f32,
-            _pad: [0.0; 3],
+            _pad: [0.0; 2],
         };
         let init = |label, contents: &[u8], usage| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {

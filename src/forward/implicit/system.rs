@@ -40,12 +40,15 @@ impl Stencil {
     }
 }
 
-/// Per cell: ξ, ξ' = D/m (0 where f is floored), m and m'.
+/// Per cell: ξ, ξ' = D/m (0 where f is floored), the mobility's parts m↑, m↓ and their
+/// derivatives.
 struct Cells {
     xi: Vec<f64>,
     dxi: Vec<f64>,
-    m: Vec<f64>,
-    dm: Vec<f64>,
+    up: Vec<f64>,
+    down: Vec<f64>,
+    d_up: Vec<f64>,
+    d_down: Vec<f64>,
 }
 
 /// R and its Jacobian for the steps of one discretisation (scratch kept between calls).
@@ -66,7 +69,14 @@ impl StepSystem {
         Self {
             disc: disc.clone(),
             potential,
-            cells: Cells { xi: vec![0.0; len], dxi: vec![0.0; len], m: vec![0.0; len], dm: vec![0.0; len] },
+            cells: Cells {
+                xi: vec![0.0; len],
+                dxi: vec![0.0; len],
+                up: vec![0.0; len],
+                down: vec![0.0; len],
+                d_up: vec![0.0; len],
+                d_down: vec![0.0; len],
+            },
             residual: vec![0.0; len],
             jacobian: Stencil::new(grid),
         }
@@ -74,16 +84,17 @@ impl StepSystem {
 
     fn fill_cells(&mut self, f: &[f64]) {
         let p = &self.disc.params;
-        let power = p.power();
+        let phys = p.physics::<f64>();
         let floor = self.disc.log_floor;
         let c = &mut self.cells;
         for (i, (&fi, &v)) in f.iter().zip(&self.potential).enumerate() {
-            let fg = p.beta * power.apply(fi);
-            c.xi[i] = v + p.diffusion * (fi.max(floor).ln() - fg.ln_1p() / p.gamma);
-            c.m[i] = fi * (1.0 + fg);
-            c.dm[i] = 1.0 + (1.0 + p.gamma) * fg;
+            c.xi[i] = v + p.diffusion * phys.entropy_derivative(fi, floor);
+            c.up[i] = phys.mobility_up(fi);
+            c.down[i] = phys.mobility_down(fi);
+            (c.d_up[i], c.d_down[i]) = phys.mobility_part_derivatives(fi);
+            let m = c.up[i] + c.down[i];
             // a floored cell's ξ does not move with f
-            c.dxi[i] = if fi <= floor || c.m[i] == 0.0 { 0.0 } else { p.diffusion / c.m[i] };
+            c.dxi[i] = if fi <= floor || m == 0.0 { 0.0 } else { p.diffusion / m };
         }
     }
 
@@ -107,19 +118,20 @@ impl StepSystem {
                     continue;
                 }
                 let r = l + s;
-                // face between l and r: u = (ξ_l − ξ_r)/h, F = u⁺ m_l + u⁻ m_r
+                // face between l and r: u = (ξ_l − ξ_r)/h, F = u M with the face mobility
+                // M = m↑(donor) + m↓(receiver)
                 let u = (c.xi[l] - c.xi[r]) / h;
-                let flux = if u >= 0.0 { u * c.m[l] } else { u * c.m[r] };
+                let face = if u >= 0.0 { c.up[l] + c.down[r] } else { c.up[r] + c.down[l] };
+                let flux = u * face;
                 self.residual[l] += k * flux;
                 self.residual[r] -= k * flux;
                 if !jacobian {
                     continue;
                 }
-                let (d_left, d_right) = if u >= 0.0 {
-                    (c.dxi[l] * c.m[l] / h + u * c.dm[l], -c.dxi[r] * c.m[l] / h)
-                } else {
-                    (c.dxi[l] * c.m[r] / h, -c.dxi[r] * c.m[r] / h + u * c.dm[r])
-                };
+                let (d_face_left, d_face_right) =
+                    if u >= 0.0 { (c.d_up[l], c.d_down[r]) } else { (c.d_down[l], c.d_up[r]) };
+                let d_left = c.dxi[l] * face / h + u * d_face_left;
+                let d_right = -c.dxi[r] * face / h + u * d_face_right;
                 // R_l += k F, R_r −= k F
                 j.diag[l] += k * d_left;
                 j.upper[axis][l] = k * d_right;
