@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU suite on a machine with a GPU and no Rust: `fpgen info`, `fpgen verify` on three
+# The GPU suite on a machine with a GPU and no Rust: `fpgen info`, `fpgen verify` on four
 # configs and on two with several steps per pass, and `fpgen bench-suite`, each under its own time limit (under 6 minutes in
 # all), every output into OUT (default: $OUT, else out/gpu-suite): suite.log, info.txt,
 # verify.txt, bench_suite.txt, bench_suite.json, bench_suite.md.
@@ -69,7 +69,7 @@ step() {
 
 step info 25 "$fpgen" info
 short=(--set "grid.cells=$cells" --set run.t_final=0.05 --set 'run.output_times=[0.05]')
-for config in subcritical_2d supercritical_2d particles_2d; do
+for config in subcritical_2d supercritical_2d particles_2d fermi_2d; do
   # appended into one file (the device tool brings back at most 8 files)
   step "verify_$config" 38 "$fpgen" verify "configs/$config.toml" "${short[@]}"
 done

@@ -18,8 +18,8 @@ struct ReduceParams {
     half_width: f32,
     h: f32,
     k_scale: f32,       // β^{-1/γ}: K(f) = k_scale · k(f / k_scale)
-    table_u0: f32,      // ln z of table entry 0
-    table_du: f32,      // step in ln z
+    table_u0: f32,      // ln z of table entry 0 (fermions: z = 0)
+    table_du: f32,      // step in ln z (fermions: in z)
     _pad0: f32,
     _pad1: f32,
 }
@@ -54,10 +54,32 @@ fn k_scaled(z: f32) -> f32 {
         + (-2.0 * s3 + 3.0 * s2) * k_table[i + 1u] + (s3 - s2) * d1;
 }
 
-// Φ(f) = f Φ'(f) − K(f), Φ(0) = 0.
+// Fermions: q(z) = ∫_0^z ln(1 − σ^γ) dσ = −(1 − z) ln(1 − z) − z + R(z), R and its
+// derivative r on z = i dz in the table (twin: EntropyFunction::fermi_q).
+fn fermi_q(z_in: f32) -> f32 {
+    let z = clamp(z_in, 0.0, 1.0);
+    let nodes = p.table_len / 2u;
+    let pos = z / p.table_du;
+    let i = min(u32(floor(pos)), nodes - 2u);
+    let s = pos - f32(i);
+    let d0 = k_table[nodes + i] * p.table_du;
+    let d1 = k_table[nodes + i + 1u] * p.table_du;
+    let s2 = s * s;
+    let s3 = s2 * s;
+    let regular = (2.0 * s3 - 3.0 * s2 + 1.0) * k_table[i] + (s3 - 2.0 * s2 + s) * d0
+        + (-2.0 * s3 + 3.0 * s2) * k_table[i + 1u] + (s3 - s2) * d1;
+    var log_part = -1.0;
+    if (z < 1.0) { log_part = -(1.0 - z) * log1p(-z) - z; }
+    return log_part + regular;
+}
+
+// Φ(f) = f Φ'(f) − K(f) (bosons) or f ln f − f − (S/γ) q(f/S) (fermions), Φ(0) = 0.
 fn phi(f: f32) -> f32 {
     if (f <= 0.0) { return 0.0; }
     if (p.beta_is_zero == 1u) { return f * log(f) - f; }
+    if (p.model.statistics == 1u) {
+        return f * log(f) - f - p.k_scale * p.model.inv_gamma * fermi_q(f / p.k_scale);
+    }
     let derivative = entropy_derivative(f, 0.0);
     return f * derivative - p.k_scale * k_scaled(f / p.k_scale);
 }

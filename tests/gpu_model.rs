@@ -22,7 +22,7 @@ const NAMES: [&str; OUTPUTS] = [
 /// Densities from 0 through the scale of the nonlinearity (and, for fermions, up to just
 /// below saturation, crossing the mobility's peak).
 fn densities(model: &ModelParams) -> Vec<f32> {
-    let top = 20.0 * model.beta.powf(-1.0 / model.gamma);
+    let top = model.saturation().unwrap_or(20.0 * model.beta.powf(-1.0 / model.gamma));
     let mut f: Vec<f32> = (0..=400).map(|i| (top * (i as f64 / 400.0).powi(2) * 0.9999) as f32).collect();
     f.extend([1e-30, 1e-12, 1e-6, 0.0]);
     f
@@ -32,7 +32,7 @@ fn densities(model: &ModelParams) -> Vec<f32> {
 fn model_wgsl_matches_physics_for_both_statistics() {
     let Some(ctx) = context_for_tests(1 << 20, 1) else { return };
     let log_floor = 1e-30f32;
-    for statistics in [Statistics::Bose] {
+    for statistics in [Statistics::Bose, Statistics::Fermi] {
         for gamma in [1.0, 2.0, 3.0, 4.0, 1.5, 2.7] {
             let model = ModelParams { statistics, ..ModelParams::bose(1.0, 0.8, gamma, 0.7) };
             let f = densities(&model);
@@ -63,10 +63,10 @@ fn model_wgsl_matches_physics_for_both_statistics() {
 /// The monotone parts: m↑ + m↓ = m, m↑ non-decreasing, m↓ non-increasing (CPU, f64).
 #[test]
 fn mobility_parts_split_m_into_monotone_pieces() {
-    for statistics in [Statistics::Bose] {
+    for statistics in [Statistics::Bose, Statistics::Fermi] {
         let model = ModelParams { statistics, ..ModelParams::bose(1.0, 0.8, 2.5, 0.7) };
         let phys = model.physics::<f64>();
-        let top = 10.0;
+        let top = model.saturation().unwrap_or(10.0);
         let mut last = (0.0, 0.0);
         for i in 0..=2000 {
             let f = top * i as f64 / 2000.0;
@@ -75,6 +75,13 @@ fn mobility_parts_split_m_into_monotone_pieces() {
             assert!(up >= last.0 - 1e-15 && down <= last.1 + 1e-15, "{statistics:?} f = {f}");
             last = (up, down);
         }
-        assert!(!phys.has_decreasing_part());
+        if statistics == Statistics::Fermi {
+            // m vanishes at saturation, and the face mobility into a saturated cell is ≤ 0
+            let sat = top;
+            assert!(phys.mobility(sat).abs() < 1e-12);
+            assert!(phys.face_mobility(0.5 * sat, sat) <= 1e-12);
+        } else {
+            assert!(!phys.has_decreasing_part());
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `scripts/gpu-suite.sh --rehearse`: the device script end to end on the adapter here
 //! (lavapipe in CI), with this build's binary: every step exits 0, every output is written,
-//! every verify comparison passes (5 runs × 3 pairs, two with several steps per pass),
+//! every verify comparison passes (6 runs × 3 pairs, two with several steps per pass),
 //! and `bench-suite --quick` has its rows.
 
 use std::path::Path;
@@ -29,7 +29,7 @@ fn the_gpu_suite_rehearses_end_to_end() {
         assert!(size > 0, "{name} is missing or empty\n{log}");
     }
     let verify = std::fs::read_to_string(dir.path().join("verify.txt")).unwrap();
-    assert_eq!(verify.matches(" PASS ").count(), 15, "{verify}");
+    assert_eq!(verify.matches(" PASS ").count(), 18, "{verify}");
     assert!(!verify.contains("FAIL"), "{verify}");
     // bench-suite --quick: every benchmark has its rows, at positive rates
     let report: serde_json::Value =

@@ -259,11 +259,13 @@ def critical_mass(
     diffusion: float = 1.0,
     box_half_width: Optional[float] = None,
     mass: Optional[float] = None,
+    statistics: str = "bose",
 ) -> dict:
     """The critical mass M_c(γ, d) of the nonlinear OU / Kaniadakis–Quarati model on ℝ^d
     and, with `box_half_width`, on the box [−L, L]^d (``fpgen critical-mass``); with a
-    `mass`, its θ(M) (None at or above M_c) and condensate mass."""
-    return _fpgen.critical_mass(dim, gamma, lambda_, beta, diffusion, box_half_width, mass)
+    `mass`, its θ(M) (None at or above M_c) and condensate mass. ``statistics="fermi"``
+    (mobility f(1 − βf^γ)) has no critical mass: the report says so, with θ(M)."""
+    return _fpgen.critical_mass(dim, gamma, lambda_, beta, diffusion, box_half_width, mass, statistics)
 
 
 def equilibrium(config: Config, mass: Optional[float] = None) -> xr.DataArray:

@@ -311,7 +311,7 @@ pub fn diffusion(
 
 /// M_c(γ, d) on ℝ^d and on the box [−L, L]^d, and with a mass M its θ and condensate.
 #[pyfunction]
-#[pyo3(signature = (dim, gamma, lambda_=1.0, beta=1.0, diffusion=1.0, box_half_width=None, mass=None))]
+#[pyo3(signature = (dim, gamma, lambda_=1.0, beta=1.0, diffusion=1.0, box_half_width=None, mass=None, statistics="bose"))]
 #[allow(clippy::too_many_arguments)]
 pub fn critical_mass<'py>(
     py: Python<'py>,
@@ -322,8 +322,19 @@ pub fn critical_mass<'py>(
     diffusion: f64,
     box_half_width: Option<f64>,
     mass: Option<f64>,
+    statistics: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let p = ModelParams::bose(lambda_, beta, gamma, diffusion);
+    let statistics = match statistics {
+        "bose" => fpgen::model::Statistics::Bose,
+        "fermi" => fpgen::model::Statistics::Fermi,
+        other => {
+            return Err(config_error(
+                "model.statistics",
+                format!("must be \"bose\" or \"fermi\" (got {other:?})"),
+            ))
+        }
+    };
+    let p = ModelParams { statistics, ..ModelParams::bose(lambda_, beta, gamma, diffusion) };
     p.validate().map_err(|e| to_py(e.into()))?;
     if dim != 1 && dim != 2 {
         return Err(config_error("model.dim", format!("must be 1 or 2 (got {dim})")));

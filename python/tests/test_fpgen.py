@@ -252,6 +252,14 @@ def test_critical_mass_is_pi_squared_in_2d_for_gamma_2():
         fpgen.critical_mass(3, 2.0)
 
 
+def test_fermions_have_no_critical_mass():
+    report = fpgen.critical_mass(2, 2.0, box_half_width=6.0, mass=10.0, statistics="fermi")
+    assert report["finite"] is False and report["critical_mass"] is None
+    assert "no finite critical mass" in report["note"] and report["theta"] is not None
+    with pytest.raises(fpgen.ConfigError, match="model.statistics"):
+        fpgen.critical_mass(2, 2.0, statistics="anyon")
+
+
 def test_generate_and_filter_return_their_datasets():
     cfg = fpgen.Config.from_toml(CONFIGS / "generate_bimodal_1d_sub.toml")
     cfg.update({"grid.cells": 101, "run.t_final": 0.5, "run.output_every": 0.5, "reverse.particles": 500})

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use fpgen::model::equilibrium;
-use fpgen::model::ModelParams;
+use fpgen::model::{ModelParams, Statistics};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,6 +19,9 @@ pub struct Args {
     pub beta: f64,
     #[arg(long, default_value_t = 1.0)]
     pub diffusion: f64,
+    /// bose: m = f (1 + β f^γ); fermi: m = f (1 − β f^γ), which has no critical mass.
+    #[arg(long, default_value = "bose", value_parser = ["bose", "fermi"])]
+    pub statistics: String,
     /// L of the box [-L, L]^d (adds critical_mass_box).
     #[arg(long)]
     pub box_half_width: Option<f64>,
@@ -36,8 +39,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let Args { dim, gamma, lambda, beta, diffusion, box_half_width, mass, profile, cells } = args;
-    let p = ModelParams::bose(lambda, beta, gamma, diffusion);
+    let Args { dim, gamma, lambda, beta, diffusion, statistics, box_half_width, mass, profile, cells } = args;
+    let statistics = if statistics == "fermi" { Statistics::Fermi } else { Statistics::Bose };
+    let p = ModelParams { statistics, ..ModelParams::bose(lambda, beta, gamma, diffusion) };
     p.validate()?;
     anyhow::ensure!(dim == 1 || dim == 2, "--dim must be 1 or 2 (got {dim})");
     anyhow::ensure!(lambda > 0.0, "--lambda must be > 0 for a steady state (got {lambda})");

@@ -104,6 +104,12 @@ impl Config {
         let (params, dim) = (self.model_params(), self.model.dim);
         let critical = crate::model::equilibrium::critical_mass(&params, dim, Some(self.grid.half_width))
             .ok_or_else(|| {
+                if params.saturation().is_some() {
+                    return ConfigError::new(
+                        "initial.mass_ratio",
+                        "needs a finite M_c, and model.statistics = \"fermi\" has none (no condensation); give initial.mass",
+                    );
+                }
                 let why = crate::model::equilibrium::check_certified_gamma(params.gamma, dim)
                     .err()
                     .unwrap_or_else(|| "the critical mass is infinite (no condensation)".into());

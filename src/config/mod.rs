@@ -89,7 +89,7 @@ impl Config {
 
     pub fn model_params(&self) -> ModelParams {
         let m = &self.model;
-        ModelParams::bose(m.lambda, m.beta, m.gamma, m.diffusion)
+        ModelParams { statistics: m.statistics, ..ModelParams::bose(m.lambda, m.beta, m.gamma, m.diffusion) }
     }
 
     pub fn grid(&self) -> Result<Grid, ConfigError> {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::defaults::one;
+use crate::model::Statistics;
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -15,4 +16,8 @@ pub struct ModelSection {
     pub gamma: f64,
     #[serde(default = "one")]
     pub diffusion: f64,
+    /// "bose" (m = f (1 + β f^γ), the default) or "fermi" (m = f (1 − β f^γ), densities
+    /// below β^{−1/γ}).
+    #[serde(default)]
+    pub statistics: Statistics,
 }

@@ -80,11 +80,29 @@ pub struct Problem {
     pub stop: StopThresholds,
 }
 
+/// Fermion densities stay below saturation β^{−1/γ}: an initial density that reaches it
+/// is refused, naming the key that sets its height.
+fn check_admissible(params: &ModelParams, initial: &[f64]) -> Result<()> {
+    let Some(saturation) = params.saturation() else { return Ok(()) };
+    let peak = initial.iter().fold(0.0f64, |a, &b| a.max(b));
+    if peak < saturation {
+        return Ok(());
+    }
+    Err(crate::error::ConfigError::new(
+        "initial.mass",
+        format!(
+            "the initial density reaches {peak:.6e}, at or above the saturation β^(−1/γ) = {saturation:.6e} of model.statistics = \"fermi\" (densities must stay below it): lower initial.mass or model.beta, or spread the initial density"
+        ),
+    )
+    .into())
+}
+
 impl Problem {
     pub fn from_config(config: &Config) -> Result<Self> {
         let disc = Discretisation::from_config(config)?;
         let density = config.initial_density()?;
         let initial = density.on_grid(&disc.grid, config.initial.mass)?;
+        check_admissible(&disc.params, &initial)?;
         Ok(Self {
             name: config.name.clone(),
             disc,

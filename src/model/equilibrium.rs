@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::grid::Grid;
 use crate::model::quadrature::{exp_sinh, tanh_sinh};
-use crate::model::ModelParams;
+use crate::model::{ModelParams, Statistics};
 
 const TOL: f64 = 1e-14;
 
@@ -99,6 +99,61 @@ pub fn canonical_mass(theta: f64, dim: usize, gamma: f64, radius: Option<f64>) -
     mass
 }
 
+/// ln(1 + e^x) without overflow.
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// The canonical fermion profile (e^{γ(u+θ)} + 1)^{−1/γ} at u = |x|²/2, θ ∈ ℝ: below 1
+/// (saturation), bounded and smooth.
+fn canonical_fermi_profile_at(u: f64, theta: f64, gamma: f64) -> f64 {
+    (-softplus(gamma * (u + theta)) / gamma).exp()
+}
+
+/// Mass of the canonical fermion profile on ℝ^d or the box [-R, R]^d, integrated in the
+/// radius (the integrand is bounded: no substitution needed).
+pub fn canonical_fermi_mass(theta: f64, dim: usize, gamma: f64, radius: Option<f64>) -> f64 {
+    let profile = move |rho: f64| canonical_fermi_profile_at(0.5 * rho * rho, theta, gamma);
+    let radial = move |rho: f64| if dim == 1 { 2.0 * profile(rho) } else { 2.0 * PI * rho * profile(rho) };
+    let Some(r) = radius else { return exp_sinh(radial, 0.0, TOL) };
+    let mut mass = tanh_sinh(radial, 0.0, r, TOL);
+    if dim == 2 {
+        // the square's corners outside the disc, as in `canonical_mass`
+        let corner = |rho: f64| (2.0 * PI - 8.0 * (r / rho).acos()) * rho * profile(rho);
+        mass += tanh_sinh(corner, r, r * 2.0f64.sqrt(), TOL);
+    }
+    mass
+}
+
+/// Bisection on the whole line for a decreasing function: the θ with mass(θ) = target
+/// (fermion profiles: θ ∈ ℝ; the mass grows without bound as θ → −∞ on ℝ^d and up to the
+/// saturated box on a box).
+fn solve_decreasing_on_line(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
+    let (mut lo, mut hi) = (-1.0, 1.0);
+    while mass(lo) < target && lo > -1e8 {
+        lo *= 2.0;
+    }
+    while mass(hi) > target && hi < 1e8 {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mass(mid) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 4.0 * f64::EPSILON * hi.abs().max(1.0) {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// Factor from canonical to physical mass: β^{-1/γ} (D/λ)^{d/2}.
 fn mass_scale(p: &ModelParams, dim: usize) -> f64 {
     p.beta.powf(-1.0 / p.gamma) * (p.diffusion / p.lambda).powf(0.5 * dim as f64)
@@ -108,9 +163,10 @@ fn canonical_radius(p: &ModelParams, half_width: Option<f64>) -> Option<f64> {
     half_width.map(|l| l * (p.lambda / p.diffusion).sqrt())
 }
 
-/// Whether a critical mass exists: β > 0, λ > 0 and γ > 2/d.
+/// Whether a critical mass exists: bosons with β > 0, λ > 0 and γ > 2/d (fermions have
+/// none).
 pub fn has_critical_mass(p: &ModelParams, dim: usize) -> bool {
-    p.beta > 0.0 && p.lambda > 0.0 && p.gamma > 2.0 / dim as f64
+    p.statistics == Statistics::Bose && p.beta > 0.0 && p.lambda > 0.0 && p.gamma > 2.0 / dim as f64
 }
 
 /// The smallest γ/(2/d) and the largest γ for which the M_c quadrature is certified
@@ -147,7 +203,12 @@ pub fn critical_mass_2d_closed_form(gamma: f64) -> f64 {
 
 /// Mass of f_θ (physical units) on ℝ^d or the box.
 pub fn profile_mass(p: &ModelParams, dim: usize, theta: f64, half_width: Option<f64>) -> f64 {
-    mass_scale(p, dim) * canonical_mass(theta, dim, p.gamma, canonical_radius(p, half_width))
+    let r = canonical_radius(p, half_width);
+    mass_scale(p, dim)
+        * match p.statistics {
+            Statistics::Bose => canonical_mass(theta, dim, p.gamma, r),
+            Statistics::Fermi => canonical_fermi_mass(theta, dim, p.gamma, r),
+        }
 }
 
 /// Bisection for a decreasing function: the θ with mass(θ) = target. Geometric
@@ -175,6 +236,12 @@ pub(crate) fn solve_decreasing(target: f64, mass: impl Fn(f64) -> f64) -> f64 {
 /// θ(M): the profile f_θ of mass M on ℝ^d or the box; None when M ≥ M_c (the steady
 /// state is then f_0 plus a condensate of mass M − M_c).
 pub fn theta_for_mass(p: &ModelParams, dim: usize, mass: f64, half_width: Option<f64>) -> Option<f64> {
+    if let Some(saturation) = p.saturation() {
+        // every mass below the saturated box's has a profile; θ ∈ ℝ
+        let full = half_width.map_or(f64::INFINITY, |l| saturation * (2.0 * l).powi(dim as i32));
+        return (mass < full)
+            .then(|| solve_decreasing_on_line(mass, |t| profile_mass(p, dim, t, half_width)));
+    }
     if let Some(mc) = critical_mass(p, dim, half_width) {
         if mass >= mc {
             return None;
@@ -183,9 +250,14 @@ pub fn theta_for_mass(p: &ModelParams, dim: usize, mass: f64, half_width: Option
     Some(solve_decreasing(mass, |t| profile_mass(p, dim, t, half_width)))
 }
 
-/// f_θ(x) = β^{-1/γ} (exp(γ(λ|x|²/(2D) + θ)) − 1)^{-1/γ}.
+/// f_θ(x) = β^{-1/γ} (exp(γ(λ|x|²/(2D) + θ)) ∓ 1)^{-1/γ} (− bosons, θ ≥ 0; + fermions,
+/// θ ∈ ℝ).
 pub fn profile(p: &ModelParams, theta: f64, radius_squared: f64) -> f64 {
-    let e = (p.gamma * (0.5 * p.lambda * radius_squared / p.diffusion + theta)).exp_m1();
+    let u = 0.5 * p.lambda * radius_squared / p.diffusion;
+    if p.statistics == Statistics::Fermi {
+        return p.beta.powf(-1.0 / p.gamma) * canonical_fermi_profile_at(u, theta, p.gamma);
+    }
+    let e = (p.gamma * (u + theta)).exp_m1();
     p.beta.powf(-1.0 / p.gamma) * e.powf(-1.0 / p.gamma)
 }
 
@@ -205,7 +277,10 @@ pub fn grid_profile(p: &ModelParams, grid: &Grid, mass: f64) -> (f64, Vec<f64>) 
     let grid_mass = |theta: f64| {
         r2.par_iter().map(|&r| profile(p, theta, r)).collect::<Vec<f64>>().iter().sum::<f64>() * vol
     };
-    let theta = solve_decreasing(mass, grid_mass);
+    let theta = match p.statistics {
+        Statistics::Bose => solve_decreasing(mass, grid_mass),
+        Statistics::Fermi => solve_decreasing_on_line(mass, grid_mass),
+    };
     (theta, r2.iter().map(|&r| profile(p, theta, r)).collect())
 }
 
@@ -213,6 +288,7 @@ pub fn grid_profile(p: &ModelParams, grid: &Grid, mass: f64) -> (f64, Vec<f64>) 
 #[derive(Debug, Serialize)]
 pub struct CriticalMassReport {
     pub dim: usize,
+    pub statistics: Statistics,
     pub gamma: f64,
     pub lambda: f64,
     pub beta: f64,
@@ -246,6 +322,8 @@ pub fn critical_mass_report(
     let threshold = if half_width.is_some() { mc_box } else { mc };
     let note = if p.beta == 0.0 {
         "beta = 0: the model is linear, M_c is infinite and no mass condenses".to_string()
+    } else if p.statistics == Statistics::Fermi {
+        "statistics = fermi: no finite critical mass exists and no mass condenses; every mass relaxes to the Fermi-Dirac-type profile f_theta = beta^(-1/gamma) (exp(gamma (lambda |x|^2/(2D) + theta)) + 1)^(-1/gamma), theta real, which stays below the saturation beta^(-1/gamma)".to_string()
     } else if p.lambda == 0.0 {
         "lambda = 0: no confinement, M_c is infinite".to_string()
     } else if !finite {
@@ -269,6 +347,7 @@ pub fn critical_mass_report(
     });
     CriticalMassReport {
         dim,
+        statistics: p.statistics,
         gamma: p.gamma,
         lambda: p.lambda,
         beta: p.beta,
@@ -288,110 +367,5 @@ pub fn critical_mass_report(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn canonical(gamma: f64) -> ModelParams {
-        ModelParams::bose(1.0, 1.0, gamma, 1.0)
-    }
-
-    #[test]
-    fn critical_mass_2d_matches_closed_form() {
-        for gamma in [1.00001, 1.0001, 1.01, 1.1, 1.5, 2.0, 3.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e10, 1e15]
-        {
-            let got = critical_mass(&canonical(gamma), 2, None).unwrap();
-            let exact = critical_mass_2d_closed_form(gamma);
-            assert!((got - exact).abs() <= 1e-10 * exact, "gamma={gamma}: {got} vs {exact}");
-        }
-    }
-
-    #[test]
-    fn mass_of_profile_2d_gamma_2_matches_closed_form() {
-        // π(π − 2 arctan √(e^{2θ} − 1))
-        for theta in [1e-6, 0.01, 0.3, 2.0] {
-            let got = profile_mass(&canonical(2.0), 2, theta, None);
-            let exact = PI * (PI - 2.0 * (2.0 * theta).exp_m1().sqrt().atan());
-            assert!((got - exact).abs() <= 1e-11 * exact, "theta={theta}: {got} vs {exact}");
-        }
-    }
-
-    #[test]
-    fn theta_inverts_the_mass() {
-        let p = ModelParams::bose(2.0, 0.5, 3.0, 0.7);
-        let mc = critical_mass(&p, 1, None).unwrap();
-        for frac in [0.1, 0.5, 0.999] {
-            let theta = theta_for_mass(&p, 1, frac * mc, None).unwrap();
-            let back = profile_mass(&p, 1, theta, None);
-            assert!((back - frac * mc).abs() < 1e-10 * mc, "{frac}: {back}");
-        }
-        assert!(theta_for_mass(&p, 1, 1.01 * mc, None).is_none());
-    }
-
-    #[test]
-    fn box_masses_are_smaller_and_converge_to_the_full_space() {
-        for (dim, gamma) in [(1, 3.0), (2, 2.0), (1, 1e3), (2, 1e3)] {
-            let p = canonical(gamma);
-            let full = critical_mass(&p, dim, None).unwrap();
-            let small = critical_mass(&p, dim, Some(2.0)).unwrap();
-            let big = critical_mass(&p, dim, Some(12.0)).unwrap();
-            assert!(small < big && big <= full * (1.0 + 1e-12));
-            assert!((full - big) < 1e-10 * full, "dim={dim}: {big} vs {full}");
-        }
-        // 2D box mass against a brute-force midpoint sum over the square [-2, 2]²
-        let p = canonical(2.0);
-        let theta = 0.2;
-        let n = 2000;
-        let h = 4.0 / n as f64;
-        let mut s = 0.0;
-        for i in 0..n {
-            for j in 0..n {
-                let (x, y) = (-2.0 + (i as f64 + 0.5) * h, -2.0 + (j as f64 + 0.5) * h);
-                s += profile(&p, theta, x * x + y * y);
-            }
-        }
-        let got = profile_mass(&p, 2, theta, Some(2.0));
-        assert!((s * h * h - got).abs() < 1e-5 * got, "{} vs {got}", s * h * h);
-    }
-
-    /// 1D against a 40-digit evaluation of the same integral (mpmath), from γ near 2 to the
-    /// large-γ limit √(2π); and the range outside which M_c is refused.
-    #[test]
-    fn critical_mass_1d_holds_from_near_critical_to_large_gamma() {
-        for (gamma, reference) in [
-            (2.001, 4001.625981577635),
-            (2.01, 401.6294250964582),
-            (3.0, 5.872100154556979),
-            (10.0, 2.754622252073398),
-            (1000.0, 2.506835667283037),
-            (1e6, 2.5066282811792645),
-        ] {
-            let got = critical_mass(&canonical(gamma), 1, None).unwrap();
-            assert!((got - reference).abs() <= 1e-10 * reference, "gamma={gamma}: {got} vs {reference}");
-        }
-        assert!(
-            check_certified_gamma(2.00001, 1).is_err()
-                && critical_mass(&canonical(2.00001), 1, None).is_none()
-        );
-        assert!(
-            check_certified_gamma(1e16, 2).is_err() && critical_mass(&canonical(1e16), 2, None).is_none()
-        );
-        let r = critical_mass_report(&canonical(1e16), 2, None, None);
-        assert!(r.finite && r.critical_mass.is_none() && r.note.contains("outside the range"), "{}", r.note);
-    }
-
-    #[test]
-    fn infinite_critical_mass_is_reported() {
-        assert!(critical_mass(&canonical(2.0), 1, None).is_none());
-        assert!(critical_mass(&canonical(1.0), 2, None).is_none());
-        let r = critical_mass_report(&canonical(0.8), 2, Some(5.0), Some(3.0));
-        assert!(!r.finite && r.critical_mass.is_none() && r.note.contains("infinite"));
-        assert!(r.theta.is_some());
-    }
-
-    #[test]
-    fn scaling_to_physical_units() {
-        let p = ModelParams::bose(2.0, 4.0, 2.0, 0.5);
-        let mc = critical_mass(&p, 2, None).unwrap();
-        assert!((mc - PI * PI / 2.0 * 0.25).abs() < 1e-10);
-    }
-}
+#[path = "equilibrium_tests.rs"]
+mod tests;

@@ -29,6 +29,11 @@ impl ModelParams {
         Physics::new(self)
     }
 
+    /// The largest admissible density: β^{−1/γ} for fermions, None when unbounded.
+    pub fn saturation(&self) -> Option<f64> {
+        (self.statistics == Statistics::Fermi && self.beta > 0.0).then(|| self.beta.powf(-1.0 / self.gamma))
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let check = |key: &str, v: f64, ok: bool, what: &str| {
             if v.is_finite() && ok {
@@ -157,35 +162,47 @@ pub trait PowerBody<T, R> {
     fn run(self, pow: impl Fn(T) -> T + Copy) -> R;
 }
 
-/// The entropy density Φ with Φ'(f) = log f − log(1 + β f^γ)/γ, Φ(0) = 0.
+/// The entropy density Φ with Φ'(f) = log f − log(1 + b f^γ)/γ, Φ(0) = 0, b = ±β.
 ///
-/// Φ(f) = f Φ'(f) − K(f) with K(f) = ∫_0^f ds / (1 + β s^γ) (integration by parts),
+/// Bosons: Φ(f) = f Φ'(f) − K(f) with K(f) = ∫_0^f ds / (1 + β s^γ) (integration by parts),
 /// and K(f) = β^{-1/γ} k(β^{1/γ} f) with k(z) = ∫_0^z dσ / (1 + σ^γ). k is integrated
 /// numerically once onto a log-spaced table and evaluated by cubic Hermite
 /// interpolation with its exact derivative 1/(1 + z^γ), which keeps the relative error
 /// below 1e-12 (step 1/256 in ln z) — far below the entropy decrease of a step.
+///
+/// Fermions: K diverges at saturation, so Φ(f) = f ln f − f − (S/γ) q(f/S), S = β^{−1/γ},
+/// q(z) = ∫_0^z ln(1 − σ^γ) dσ = −(1 − z) ln(1 − z) − z + R(z), where R integrates the
+/// smooth r(σ) = ln((1 − σ^γ)/(1 − σ)) (r(1) = ln γ). R and r are tabulated on a uniform
+/// grid of [0, 1] (docs/MATH.md §2i).
 #[derive(Clone, Debug)]
 pub struct EntropyFunction {
     beta: f64,
     gamma: f64,
     power: Power,
+    statistics: Statistics,
     /// β^{-1/γ}: the density scale of the nonlinearity.
     scale: f64,
+    /// Bosons: k on the log-spaced nodes. Fermions: R on the uniform nodes, then r.
     table: Vec<f64>,
 }
 
 const TABLE_LOG_MIN: f64 = -27.631_021_115_928_547; // ln 1e-12
 const TABLE_LOG_MAX: f64 = 69.077_552_789_821_37; // ln 1e30
 const TABLE_STEP: f64 = 1.0 / 256.0;
+/// Intervals of the fermions' table on [0, 1].
+const FERMI_INTERVALS: usize = 4096;
 
 impl EntropyFunction {
     pub fn new(params: &ModelParams) -> Self {
-        let (beta, gamma) = (params.beta, params.gamma);
+        let (beta, gamma, statistics) = (params.beta, params.gamma, params.statistics);
         let power = Power::new(gamma);
         if beta == 0.0 {
-            return Self { beta, gamma, power, scale: 1.0, table: Vec::new() };
+            return Self { beta, gamma, power, statistics, scale: 1.0, table: Vec::new() };
         }
         let scale = beta.powf(-1.0 / gamma);
+        if statistics == Statistics::Fermi {
+            return Self { beta, gamma, power, statistics, scale, table: fermi_table(gamma) };
+        }
         let nodes = ((TABLE_LOG_MAX - TABLE_LOG_MIN) / TABLE_STEP).ceil() as usize + 1;
         let mut table = Vec::with_capacity(nodes);
         let mut value = small_z_series(TABLE_LOG_MIN.exp(), gamma);
@@ -197,7 +214,21 @@ impl EntropyFunction {
             value += gauss_legendre_8(|u| u.exp() / (1.0 + (gamma * u).exp()), u0, u1);
             table.push(value);
         }
-        Self { beta, gamma, power, scale, table }
+        Self { beta, gamma, power, statistics, scale, table }
+    }
+
+    /// q(z) = ∫_0^z ln(1 − σ^γ) dσ for z ∈ [0, 1] (fermions; twin of reduce.wgsl's).
+    fn fermi_q(&self, z: f64) -> f64 {
+        let z = z.clamp(0.0, 1.0);
+        let nodes = self.table.len() / 2;
+        let dz = 1.0 / (nodes - 1) as f64;
+        let pos = z / dz;
+        let i = (pos.floor() as usize).min(nodes - 2);
+        let s = pos - i as f64;
+        let (r_int, r) = self.table.split_at(nodes);
+        let smooth = hermite(s, r_int[i], r_int[i + 1], r[i] * dz, r[i + 1] * dz);
+        let log_part = if z < 1.0 { -(1.0 - z) * (-z).ln_1p() - z } else { -1.0 };
+        log_part + smooth
     }
 
     fn k_scaled(&self, z: f64) -> f64 {
@@ -229,11 +260,7 @@ impl EntropyFunction {
         let u0 = TABLE_LOG_MIN + i as f64 * TABLE_STEP;
         let (y0, y1) = (self.table[i], self.table[i + 1]);
         let (d0, d1) = (derivative(u0) * TABLE_STEP, derivative(u0 + TABLE_STEP) * TABLE_STEP);
-        let (s2, s3) = (s * s, s * s * s);
-        (2.0 * s3 - 3.0 * s2 + 1.0) * y0
-            + (s3 - 2.0 * s2 + s) * d0
-            + (-2.0 * s3 + 3.0 * s2) * y1
-            + (s3 - s2) * d1
+        hermite(s, y0, y1, d0, d1)
     }
 
     /// K(f) = ∫_0^f ds/(1 + β s^γ).
@@ -245,10 +272,17 @@ impl EntropyFunction {
         }
     }
 
-    /// The table of k(z) on ln z = u0 + i du, with the density scale β^{-1/γ}, for the
-    /// GPU twin of `k` (None when β = 0: then K(f) = f).
+    /// The table for the GPU twin of `phi`, with its first node, step and the density
+    /// scale β^{-1/γ} (None when β = 0: then Φ = f ln f − f). Bosons: k(z) on
+    /// ln z = u0 + i du. Fermions: R then r on z = i dz (u0 = 0).
     pub fn table(&self) -> Option<(&[f64], f64, f64, f64)> {
-        (self.beta != 0.0).then_some((self.table.as_slice(), TABLE_LOG_MIN, TABLE_STEP, self.scale))
+        if self.beta == 0.0 {
+            return None;
+        }
+        Some(match self.statistics {
+            Statistics::Bose => (self.table.as_slice(), TABLE_LOG_MIN, TABLE_STEP, self.scale),
+            Statistics::Fermi => (self.table.as_slice(), 0.0, 1.0 / FERMI_INTERVALS as f64, self.scale),
+        })
     }
 
     /// Φ(f), with Φ(0) = 0.
@@ -256,9 +290,46 @@ impl EntropyFunction {
         if f <= 0.0 {
             return 0.0;
         }
+        if self.beta != 0.0 && self.statistics == Statistics::Fermi {
+            return f * f.ln() - f - self.scale / self.gamma * self.fermi_q(f / self.scale);
+        }
         let derivative = f.ln() - (self.beta * self.power.apply(f)).ln_1p() / self.gamma;
         f * derivative - self.k(f)
     }
+}
+
+/// The cubic Hermite interpolant at s ∈ [0, 1] of values y0, y1 and (scaled) slopes d0, d1.
+fn hermite(s: f64, y0: f64, y1: f64, d0: f64, d1: f64) -> f64 {
+    let (s2, s3) = (s * s, s * s * s);
+    (2.0 * s3 - 3.0 * s2 + 1.0) * y0 + (s3 - 2.0 * s2 + s) * d0 + (-2.0 * s3 + 3.0 * s2) * y1 + (s3 - s2) * d1
+}
+
+/// r(σ) = ln((1 − σ^γ)/(1 − σ)) on [0, 1], ln γ at σ = 1: smooth, unlike ln(1 − σ^γ).
+fn fermi_r(sigma: f64, gamma: f64) -> f64 {
+    if sigma <= 0.0 {
+        0.0
+    } else if sigma >= 1.0 {
+        gamma.ln()
+    } else if sigma < 0.5 {
+        (-sigma.powf(gamma)).ln_1p() - (-sigma).ln_1p()
+    } else {
+        (-(gamma * sigma.ln()).exp_m1() / (1.0 - sigma)).ln()
+    }
+}
+
+/// [R(z_i)…, r(z_i)…] on z_i = i/FERMI_INTERVALS, R(z) = ∫_0^z r (8-point Gauss–Legendre
+/// per interval).
+fn fermi_table(gamma: f64) -> Vec<f64> {
+    let dz = 1.0 / FERMI_INTERVALS as f64;
+    let mut table = Vec::with_capacity(2 * (FERMI_INTERVALS + 1));
+    let mut integral = 0.0;
+    table.push(integral);
+    for i in 0..FERMI_INTERVALS {
+        integral += gauss_legendre_8(|s| fermi_r(s, gamma), i as f64 * dz, (i + 1) as f64 * dz);
+        table.push(integral);
+    }
+    table.extend((0..=FERMI_INTERVALS).map(|i| fermi_r(i as f64 * dz, gamma)));
+    table
 }
 
 /// k(z) = Σ_j (-1)^j z^{1+jγ}/(1+jγ) for z ≤ 1e-12 (terms shrink by z^γ each).
@@ -330,6 +401,26 @@ mod tests {
             let fd = (e.phi(f + dh) - e.phi(f - dh)) / (2.0 * dh);
             let exact = p.entropy_derivative(f);
             assert!((fd - exact).abs() < 1e-6 * (1.0 + exact.abs()), "f={f}: {fd} vs {exact}");
+        }
+    }
+
+    /// Fermions: Φ(f) against ∫_0^f Φ'(s) ds by quadrature, up to just below saturation.
+    #[test]
+    fn fermion_entropy_matches_the_integral_of_its_derivative() {
+        for &(beta, gamma) in &[(1.0, 2.0), (0.3, 3.0), (2.0, 1.5), (1.0, 0.7), (5.0, 1.0)] {
+            let p = ModelParams { statistics: Statistics::Fermi, ..params(beta, gamma) };
+            let e = EntropyFunction::new(&p);
+            let sat = p.saturation().unwrap();
+            for &z in &[1e-9, 1e-3, 0.2, 0.5, 0.9, 0.999, 1.0 - 1e-9] {
+                let f = z * sat;
+                let exact = tanh_sinh(|s| p.entropy_derivative(s), 0.0, f, 1e-15);
+                let got = e.phi(f);
+                assert!(
+                    (got - exact).abs() <= 1e-10 * (1.0 + exact.abs()),
+                    "beta={beta} gamma={gamma} f={f}: table {got} quadrature {exact}"
+                );
+            }
+            assert!(e.phi(sat).is_finite());
         }
     }
 

@@ -20,12 +20,16 @@ pub enum Statistics {
     /// m(f) = f (1 + β f^γ): Bose–Einstein-type steady states, condensation above M_c.
     #[default]
     Bose,
+    /// m(f) = f (1 − β f^γ), 0 ≤ f < β^{−1/γ}: Fermi–Dirac-type steady states, no
+    /// condensation.
+    Fermi,
 }
 
 impl Statistics {
     pub fn name(self) -> &'static str {
         match self {
             Statistics::Bose => "bose",
+            Statistics::Fermi => "fermi",
         }
     }
 
@@ -33,6 +37,7 @@ impl Statistics {
     pub fn sign(self) -> f64 {
         match self {
             Statistics::Bose => 1.0,
+            Statistics::Fermi => -1.0,
         }
     }
 }
@@ -61,7 +66,12 @@ impl<T: Real> Physics<T> {
     pub fn new(p: &ModelParams) -> Self {
         let b = p.statistics.sign() * p.beta;
         let (peak, peak_mobility, inflow_factor) = match p.statistics {
-            Statistics::Bose => (T::max_value(), T::zero(), T::zero()),
+            Statistics::Fermi if p.beta > 0.0 => {
+                let peak = ((1.0 + p.gamma) * p.beta).powf(-1.0 / p.gamma);
+                // m(f*) = f* γ/(1+γ); |m'| rises from 0 at f* to γ at saturation
+                (T::from_f64(peak), T::from_f64(peak * p.gamma / (1.0 + p.gamma)), T::from_f64(p.gamma))
+            }
+            _ => (T::max_value(), T::zero(), T::zero()),
         };
         Self {
             power: p.power(),
