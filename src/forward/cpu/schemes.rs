@@ -61,11 +61,22 @@ impl<T: Real> FluxScheme<T> for Upwind<T> {
     }
 
     #[inline(always)]
+    fn splits(&self) -> bool {
+        self.physics.has_decreasing_part()
+    }
+
+    #[inline(always)]
     fn flux_along(&self, p: &[T], q: &[T], r: &[T], out: &mut [T]) {
         let n = p.len();
         let d = self.diffusion_over_h;
         let faces = self.a_plus[1..n].iter().zip(&self.a_minus[1..n]);
         let cells = p[..n - 1].iter().zip(&p[1..]).zip(q[..n - 1].iter().zip(&q[1..]));
+        if !self.splits() {
+            for (o, ((&ap, &am), ((&pl, &pr), (&ql, &qr)))) in out.iter_mut().zip(faces.zip(cells)) {
+                *o = -d * (pr - pl) + ap * ql + am * qr;
+            }
+            return;
+        }
         let down = r[..n - 1].iter().zip(&r[1..]);
         for (((o, (&ap, &am)), ((&pl, &pr), (&ql, &qr))), (&rl, &rr)) in
             out.iter_mut().zip(faces).zip(cells).zip(down)
@@ -177,9 +188,21 @@ impl<T: Real> FluxScheme<T> for GradientFlow<T> {
     }
 
     #[inline(always)]
+    fn splits(&self) -> bool {
+        self.physics.has_decreasing_part()
+    }
+
+    #[inline(always)]
     fn flux_along(&self, p: &[T], q: &[T], r: &[T], out: &mut [T]) {
         let n = p.len();
         let cells = p[..n - 1].iter().zip(&p[1..]).zip(q[..n - 1].iter().zip(&q[1..]));
+        if !self.splits() {
+            let z = -T::zero();
+            for (o, ((&pl, &pr), (&ql, &qr))) in out.iter_mut().zip(cells) {
+                *o = self.flux(0, pl, pr, ql, qr, z, z);
+            }
+            return;
+        }
         let down = r[..n - 1].iter().zip(&r[1..]);
         for ((o, ((&pl, &pr), (&ql, &qr))), (&rl, &rr)) in out.iter_mut().zip(cells).zip(down) {
             *o = self.flux(0, pl, pr, ql, qr, rl, rr);

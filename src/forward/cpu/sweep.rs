@@ -15,6 +15,12 @@ pub trait FluxScheme<T: Real>: Sync {
     /// Flux through interior face `face` (k = 1..N-1) from left to right.
     #[allow(clippy::too_many_arguments)]
     fn flux(&self, face: usize, pl: T, pr: T, ql: T, qr: T, rl: T, rr: T) -> T;
+    /// Whether the mobility has a decreasing part (r ≠ 0). Without one the sweep passes
+    /// r = −0.0, which the compiler folds away (x + (−0.0) = x for every x).
+    #[inline(always)]
+    fn splits(&self) -> bool {
+        true
+    }
     /// Fluxes through the interior faces k = 1..N-1 along a row: `out[k - 1]`. Schemes
     /// override this with zipped slices so that the loop vectorises.
     #[inline(always)]
@@ -74,6 +80,13 @@ fn face_row<T: Real, S: FluxScheme<T>>(
     out: &mut [T],
 ) {
     let (pl, pr, ql, qr, rl, rr) = (&sc.p[lo], &sc.p[hi], &sc.q[lo], &sc.q[hi], &sc.r[lo], &sc.r[hi]);
+    if !s.splits() {
+        let z = -T::zero();
+        for (o, ((&a, &b), (&c, &d))) in out.iter_mut().zip(pl.iter().zip(pr).zip(ql.iter().zip(qr))) {
+            *o = s.flux(face, a, b, c, d, z, z);
+        }
+        return;
+    }
     let cells = pl.iter().zip(pr).zip(ql.iter().zip(qr)).zip(rl.iter().zip(rr));
     for (o, (((&a, &b), (&c, &d)), (&e, &g))) in out.iter_mut().zip(cells) {
         *o = s.flux(face, a, b, c, d, e, g);
