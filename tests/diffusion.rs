@@ -179,12 +179,13 @@ fn kl_to_the_forward_density_does_not_increase() {
 /// zero count is refused with the flag's name.
 #[test]
 fn score_bench_counts_every_pair_it_times() {
-    let row = fpgen::run::bench::measure_score(None, 300, 2000, 3, 1).unwrap();
+    let row = fpgen::run::bench::measure_score(&fpgen::gpu::Device::Cpu, 300, 2000, 3, 1).unwrap();
     assert_eq!((row.backend.as_str(), row.data_points, row.samples, row.steps), ("cpu", 300, 2000, 3));
     let pairs_per_step = row.pair_evaluations_per_second * row.ms_per_step * 1e-3;
     assert!((pairs_per_step / (300.0 * 2000.0) - 1.0).abs() < 1e-9, "{pairs_per_step}");
     assert!(row.ms_per_step > 0.0 && row.ms_per_step.is_finite());
-    let err = fpgen::run::bench::measure_score(None, 0, 10, 1, 1).unwrap_err().to_string();
+    let err =
+        fpgen::run::bench::measure_score(&fpgen::gpu::Device::Cpu, 0, 10, 1, 1).unwrap_err().to_string();
     assert!(err.contains("`data`"), "{err}");
 }
 

@@ -74,8 +74,9 @@ fn device_trajectories_follow_the_cpu() {
 #[test]
 fn gpu_particle_bench_runs() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
+    let device = fpgen::gpu::Device::Gpu(std::sync::Arc::new(ctx));
     for interacting in [true, false] {
-        let row = fpgen::run::bench::measure_particles(Some(&ctx), 5000, interacting, 41, 3, 1).unwrap();
+        let row = fpgen::run::bench::measure_particles(&device, 5000, interacting, 41, 3, 1).unwrap();
         assert!(row.particle_steps_per_second > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
     }
 }

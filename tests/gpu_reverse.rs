@@ -98,7 +98,7 @@ fn reverse_pde_on_the_device_matches_the_cpu() {
 fn generation_on_the_device_matches_the_cpu() {
     use fpgen::run::generate::{generate_from, NoPath, ParticleOptions, ReverseMode, ReverseSettings, Start};
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    let ctx = std::sync::Arc::new(ctx);
+    let device = fpgen::gpu::Device::Gpu(std::sync::Arc::new(ctx));
     for (dim, cells, start) in [(1, 201, Start::Terminal), (2, 41, Start::Equilibrium)] {
         let cfg = config(
             dim,
@@ -124,13 +124,13 @@ fn generation_on_the_device_matches_the_cpu() {
             f0.clone(),
             &settings,
             dir.path(),
-            None,
+            &fpgen::gpu::Device::Cpu,
             &mut |_, _| {},
             &mut NoPath,
         )
         .unwrap();
         let gpu =
-            generate_from(&problem(&cfg), f0, &settings, dir.path(), Some(&ctx), &mut |_, _| {}, &mut NoPath)
+            generate_from(&problem(&cfg), f0, &settings, dir.path(), &device, &mut |_, _| {}, &mut NoPath)
                 .unwrap();
         let err = rel_l1(&gpu.generated, &cpu.generated);
         eprintln!(
@@ -183,9 +183,13 @@ fn reverse_particles_on_the_device_match_the_cpu() {
 
         let mut on_cpu = start.clone();
         let mut cpu = CpuMover { grid: &grid, positions: &mut on_cpu, eta: 1.0, seed: 11 };
-        let steps = particles::run(&disc, &store, t_final, &settings, &mut cpu, &mut |_, _| {}).unwrap();
+        let steps =
+            fpgen::run::reverse_particles::run(&disc, &store, t_final, &settings, &mut cpu, &mut |_, _| {})
+                .unwrap();
         let mut gpu = DeviceMover::new(&ctx, &grid, 1.0, 11, &start).unwrap();
-        let gpu_steps = particles::run(&disc, &store, t_final, &settings, &mut gpu, &mut |_, _| {}).unwrap();
+        let gpu_steps =
+            fpgen::run::reverse_particles::run(&disc, &store, t_final, &settings, &mut gpu, &mut |_, _| {})
+                .unwrap();
         let mut on_gpu = vec![0.0; start.len()];
         gpu.read_positions(&mut on_gpu).unwrap();
 

@@ -166,9 +166,10 @@ fn samples_per_thread_move_exactly_as_one() {
 #[test]
 fn score_bench_runs_on_the_device() {
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
-    let row = fpgen::run::bench::measure_score(Some(&ctx), 300, 2000, 3, 1).unwrap();
+    let device = fpgen::gpu::Device::Gpu(std::sync::Arc::new(ctx));
+    let row = fpgen::run::bench::measure_score(&device, 300, 2000, 3, 1).unwrap();
     assert_eq!((row.backend.as_str(), row.precision.as_str()), ("gpu", "f32"));
-    assert_eq!(row.device, ctx.summary.name);
+    assert_eq!(row.device, device.name());
     let pairs_per_step = row.pair_evaluations_per_second * row.ms_per_step * 1e-3;
     assert!((pairs_per_step / (300.0 * 2000.0) - 1.0).abs() < 1e-9, "{pairs_per_step}");
 }

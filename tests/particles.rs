@@ -112,7 +112,7 @@ fn particle_density_approaches_the_pde_solution() {
 /// `fpgen bench-particles` (CPU) takes every step it times.
 #[test]
 fn cpu_particle_bench_runs() {
-    let row = fpgen::run::bench::measure_particles(None, 5000, true, 41, 3, 1).unwrap();
+    let row = fpgen::run::bench::measure_particles(&fpgen::gpu::Device::Cpu, 5000, true, 41, 3, 1).unwrap();
     assert!(row.particle_steps_per_second > 0.0 && row.ms_per_step.is_finite(), "{row:?}");
 }
 

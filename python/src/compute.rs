@@ -116,8 +116,9 @@ fn forward_setup(
 ) -> PyResult<(fpgen::config::Config, DeviceChoice, Device, RunDir)> {
     let cfg = config.forward(what)?;
     let grid = cfg.grid().map_err(|e| to_py(e.into()))?;
-    let choice = choice_of(backend)?.unless_unsupported(unsupported(&cfg));
-    let device = resolve(choice, DeviceNeeds::for_grid(&grid))?;
+    let choice = choice_of(backend)?;
+    let device = Device::resolve_for(choice, DeviceNeeds::for_grid(&grid), unsupported(&cfg))
+        .map_err(|e| to_py(e.into()))?;
     let dir = RunDir::create(out, &cfg.name, force).map_err(to_py)?;
     Ok((cfg, choice, device, dir))
 }
@@ -233,10 +234,8 @@ fn reverse_pipeline(
     let quiet = progress.is_none();
     let ((result, target), signalled) = guarded(py, progress, || {
         let result = match iterations {
-            None => fpgen::run::reverse::generate_run(&cfg, &mut dir, quiet, device.gpu()).map(|_| ()),
-            Some(k) => {
-                fpgen::run::reverse::filter_run(&cfg, &mut dir, k, quiet, device.gpu(), false).map(|_| ())
-            }
+            None => fpgen::run::reverse::generate_run(&cfg, &mut dir, quiet, &device).map(|_| ()),
+            Some(k) => fpgen::run::reverse::filter_run(&cfg, &mut dir, k, quiet, &device, false).map(|_| ()),
         };
         (result, dir.finish())
     });
@@ -292,14 +291,13 @@ pub fn diffusion(
     let mut user = score.map(|function| UserScore { function, dim, error: None });
     let mut dir = RunDir::create(&out, &cfg.name, force).map_err(to_py)?;
     let quiet = progress.is_none();
-    let gpu = device.gpu().map(|c| c.as_ref());
     let ((result, target), signalled) = guarded(py, progress, || {
         let score = user.as_mut().map(|u| u as &mut dyn fpgen::diffusion::sampler::BatchScore);
         let result = if checks {
             dir.mark_started();
-            fpgen::run::check_theory::check_theory(&cfg, dir.path(), quiet, gpu, score).map(|_| ())
+            fpgen::run::check_theory::check_theory(&cfg, dir.path(), quiet, &device, score).map(|_| ())
         } else {
-            fpgen::run::sample::sample_run(&cfg, &mut dir, quiet, gpu, score).map(|_| ())
+            fpgen::run::sample::sample_run(&cfg, &mut dir, quiet, &device, score).map(|_| ())
         };
         (result, dir.finish())
     });

@@ -43,9 +43,10 @@ pub fn load_config(path: &Path, overrides: &[String]) -> Result<Config> {
     Config::load(path, overrides).with_context(|| format!("loading {}", path.display()))
 }
 
-/// The device for the grid of `cfg`: its f32 fields must fit one binding.
-pub fn device_for_grid(choice: DeviceChoice, cfg: &Config) -> Result<Device> {
-    Device::resolve(choice, DeviceNeeds::for_grid(&cfg.grid()?)).context("opening the GPU")
+/// The device for the grid of `cfg` (its f32 fields must fit one binding), after the auto
+/// rule with `why_cpu`.
+pub fn device_for_grid(choice: DeviceChoice, cfg: &Config, why_cpu: Option<String>) -> Result<Device> {
+    Device::resolve_for(choice, DeviceNeeds::for_grid(&cfg.grid()?), why_cpu).context("opening the GPU")
 }
 
 impl RunArgs {
@@ -57,7 +58,7 @@ impl RunArgs {
         unsupported: impl FnOnce(&Config) -> Option<String>,
     ) -> Result<(Config, Device, RunDir)> {
         let cfg = load_config(config, &self.overrides)?;
-        let device = device_for_grid(self.backend.unless_unsupported(unsupported(&cfg)), &cfg)?;
+        let device = device_for_grid(self.backend, &cfg, unsupported(&cfg))?;
         let dir = RunDir::create(&self.out, &cfg.name, self.force)?;
         Ok((cfg, device, dir))
     }

@@ -41,14 +41,8 @@ pub fn run(args: Args) -> Result<()> {
     for &count in &counts {
         anyhow::ensure!(count > 0, "--counts: every count must be at least 1");
         for interacting in [true, false] {
-            let row = fpgen::run::bench::measure_particles(
-                device.gpu().map(|c| c.as_ref()),
-                count,
-                interacting,
-                cells,
-                steps,
-                repeats,
-            )?;
+            let row =
+                fpgen::run::bench::measure_particles(&device, count, interacting, cells, steps, repeats)?;
             print_row(json, &row, |row| {
                 format!(
                     "{:>8} {:>5} {:>10} {:>11} {:>10.3} {:>18.3e}",

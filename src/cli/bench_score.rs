@@ -41,13 +41,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     for &n_data in &data {
         for &n_samples in &samples {
-            let row = fpgen::run::bench::measure_score(
-                device.gpu().map(|c| c.as_ref()),
-                n_data,
-                n_samples,
-                steps,
-                repeats,
-            )?;
+            let row = fpgen::run::bench::measure_score(&device, n_data, n_samples, steps, repeats)?;
             print_row(json, &row, |row| {
                 format!(
                     "{:>8} {:>5} {:>9} {:>10} {:>11.3} {:>16.3e}  {}",

@@ -13,13 +13,7 @@ pub fn run(args: Args) -> Result<()> {
     let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
     // the checks compute from here on; whatever they write is kept
     dir.mark_started();
-    let result = fpgen::run::check_theory::check_theory(
-        &cfg,
-        dir.path(),
-        opts.quiet,
-        device.gpu().map(|c| c.as_ref()),
-        None,
-    );
+    let result = fpgen::run::check_theory::check_theory(&cfg, dir.path(), opts.quiet, &device, None);
     let target = dir.finish()?;
     let report = result.with_context(|| format!("check-theory `{}`", cfg.name))?;
     println!("{:<72} {:>12}  {:<36} result", "check", "measured", "criterion");

@@ -43,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
         return Err(Exit { code: 2, message: "--iterations applies to a filter run only".into() }.into());
     }
     let choice = backend.unless_unsupported(fpgen::forward::gpu_unsupported(&cfg));
-    let device = device_for_grid(choice, &cfg)?;
+    let device = device_for_grid(choice, &cfg, None)?;
     let mut dir = RunDir::open_existing(&run_dir)?;
     let result =
         fpgen::run::run_config(&cfg, choice, &mut dir, &RunOptions { quiet, on_output: None }, &device, true);
@@ -81,9 +81,9 @@ fn resume_filter(
         .into());
     };
     let choice = backend.unless_unsupported(reverse_unsupported(cfg));
-    let device = device_for_grid(choice, cfg)?;
+    let device = device_for_grid(choice, cfg, None)?;
     let mut dir = RunDir::open_existing(run_dir)?;
-    let result = fpgen::run::reverse::filter_run(cfg, &mut dir, iterations, quiet, device.gpu(), true);
+    let result = fpgen::run::reverse::filter_run(cfg, &mut dir, iterations, quiet, &device, true);
     dir.finish()?;
     let summary = result.with_context(|| format!("resume `{}`", cfg.name))?;
     log::info!("filter: {} after {} iterations", summary.status, summary.iterations.len() - 1);

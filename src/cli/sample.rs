@@ -12,8 +12,7 @@ pub type Args = ConfigArgs;
 pub fn run(args: Args) -> Result<()> {
     let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare_diffusion(&config)?;
-    let result =
-        fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, device.gpu().map(|c| c.as_ref()), None);
+    let result = fpgen::run::sample::sample_run(&cfg, &mut dir, opts.quiet, &device, None);
     let target = dir.finish()?;
     let s = result.with_context(|| format!("sample `{}`", cfg.name))?;
     log::info!(

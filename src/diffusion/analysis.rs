@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::sampler::{self, BatchScore, CpuSampler, DeviceSampler, Sampled, SamplerSettings};
 use crate::config::DiffusionConfig;
 use crate::error::{Error, Result};
-use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::kinds::FaceFlux;
 use crate::model::score::{self, LinearProcess, PointCloud};
@@ -37,12 +36,14 @@ pub fn sample_once(
     process: &LinearProcess,
     cloud: &PointCloud,
     settings: &SamplerSettings,
-    device: Option<&GpuContext>,
+    device: &crate::gpu::Device,
     user_score: Option<&mut (dyn BatchScore + '_)>,
     progress: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Sampled> {
+    // the device as its GPU context, if any
+    let gpu = device.gpu().map(|c| c.as_ref());
     let start = sampler::start_positions(process, cloud, settings);
-    match (device, user_score) {
+    match (gpu, user_score) {
         (Some(_), Some(_)) => {
             Err(Error::Unsupported("a user's score runs on the CPU sampler: use the cpu backend".into()))
         }

@@ -12,7 +12,7 @@ pub use problem::{Discretisation, Problem, StopThresholds};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::gpu::{Device, DeviceChoice};
+use crate::gpu::Device;
 
 /// What `step_n` may do: the time not to step past, and the thresholds that stop a run
 /// (condensation). The Δt policy is the discretisation's.
@@ -169,14 +169,4 @@ pub fn create(problem: &Problem, device: &Device) -> Result<Box<dyn ForwardStepp
 pub fn gpu_unsupported(config: &crate::config::Config) -> Option<String> {
     (config.run.precision == crate::config::Precision::F64)
         .then(|| "run.precision = \"f64\"; the GPU computes in f32".to_string())
-}
-
-/// The device a config's forward and particle runs use: `auto` keeps f64 configs on the
-/// CPU (the GPU computes in f32).
-pub fn device_for(config: &crate::config::Config, choice: DeviceChoice, device: &Device) -> Device {
-    if choice == DeviceChoice::Auto && config.run.precision == crate::config::Precision::F64 {
-        log::info!("backend auto: run.precision = \"f64\" runs on the CPU (the GPU backend is f32)");
-        return Device::Cpu;
-    }
-    device.clone()
 }

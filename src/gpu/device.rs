@@ -21,8 +21,10 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// `Auto` becomes `Cpu` (said once) when the command cannot run on the GPU for
-    /// `reason`; an explicit choice is kept (the command reports its own error).
+    /// The auto rule, decided here only: `Auto` becomes `Cpu` (said once) when the command
+    /// cannot run on the GPU for `reason` (an f64 config, a CPU-only reverse mode); an
+    /// explicit choice is kept (the command reports its own error). The CLI, the Python
+    /// package, sweeps and batches reach it through `Device::resolve_for` / `for_run`.
     pub fn unless_unsupported(self, reason: Option<String>) -> Self {
         match (self, reason) {
             (DeviceChoice::Auto, Some(why)) => {
@@ -84,6 +86,25 @@ impl Device {
                     Ok(Device::Cpu)
                 }
             },
+        }
+    }
+
+    /// `resolve` after the auto rule: `why_cpu` is why this run cannot use the GPU, if it
+    /// cannot.
+    pub fn resolve_for(
+        choice: DeviceChoice,
+        needs: DeviceNeeds,
+        why_cpu: Option<String>,
+    ) -> Result<Device, GpuError> {
+        Device::resolve(choice.unless_unsupported(why_cpu), needs)
+    }
+
+    /// This already resolved device for one run (a batch opens it once): the CPU when the
+    /// auto rule sends the run there.
+    pub fn for_run(&self, choice: DeviceChoice, why_cpu: Option<String>) -> Device {
+        match choice.unless_unsupported(why_cpu) {
+            DeviceChoice::Cpu => Device::Cpu,
+            _ => self.clone(),
         }
     }
 

@@ -186,6 +186,33 @@ pub fn reflect(x: f64, l: f64) -> f64 {
 
 /// The particle system on either backend: the CPU twin (`ParticleSystem`) or the device
 /// (`gpu::OnDevice`).
+/// The particle system on a resolved device (the feature's one factory): the GPU (f32)
+/// when the device is a GPU, else the CPU in `precision`. Returns the stepper with the
+/// names of its backend and precision.
+pub fn create(
+    grid: &Grid,
+    params: &ModelParams,
+    settings: ParticleSettings,
+    precision: crate::kinds::Precision,
+    mass: f64,
+    positions: &[f64],
+    device: &crate::gpu::Device,
+) -> crate::error::Result<(Box<dyn ParticleStepper>, &'static str, &'static str)> {
+    use crate::kinds::Precision;
+    if let Some(ctx) = device.gpu_for_grid((grid.len() * 4) as u64, grid.dim)? {
+        let particles = gpu::GpuParticles::new(ctx, grid, params, &settings, mass, positions)?;
+        return Ok((Box::new(gpu::OnDevice::new(ctx.clone(), particles)), "gpu", "f32"));
+    }
+    Ok(match precision {
+        Precision::F64 => {
+            (Box::new(ParticleSystem::<f64>::new(grid, params, settings, mass, positions)), "cpu", "f64")
+        }
+        Precision::F32 => {
+            (Box::new(ParticleSystem::<f32>::new(grid, params, settings, mass, positions)), "cpu", "f32")
+        }
+    })
+}
+
 pub trait ParticleStepper {
     fn step_n(&mut self, steps: u32) -> crate::error::Result<()>;
     fn set_dt(&mut self, dt: f64);

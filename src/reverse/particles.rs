@@ -144,41 +144,72 @@ pub fn move_particles(
     });
 }
 
-/// Move the particles from s = 0 to T; f(T − s) is interpolated from the store at the start
-/// of each step and turned into face velocities on the host. Returns the number of steps.
-pub fn run(
-    disc: &Discretisation,
-    store: &SnapshotStore,
+/// The reverse particles' time stepping from s = 0 to T: f(T − s) is interpolated from the
+/// store at the start of each step and turned into face velocities on the host; the
+/// mover takes the step. The loop that drives it (interrupts, progress, limits) is the
+/// run layer's `Simulation`.
+pub struct ReverseParticles<'a> {
+    grid: Grid,
+    store: &'a SnapshotStore,
+    settings: &'a ReverseParticleSettings,
+    op: SchemeReverse,
+    along: Vec<f64>,
+    across: Vec<f64>,
+    f: Vec<f64>,
     t_final: f64,
-    settings: &ReverseParticleSettings,
-    mover: &mut dyn ReverseStepper,
-    progress: &mut dyn FnMut(&str, f64),
-) -> Result<u32> {
-    let grid = &disc.grid;
-    let (n, d) = (grid.cells, grid.dim);
-    let rows = if d == 2 { n } else { 1 };
-    let mut op = SchemeReverse::new(disc, settings.eta);
-    let mut along = vec![0.0; rows * (n + 1)];
-    let mut across = if d == 2 { vec![0.0; (n + 1) * n] } else { Vec::new() };
-    let mut f = vec![0.0; grid.len()];
-    let mut s = 0.0;
-    let mut step = 0u32;
-    while s < t_final {
-        store.interpolate((t_final - s).max(0.0), &mut f)?;
-        op.face_velocities(&f, settings.log_floor, &mut along, &mut across);
-        // at most half a cell per step by the drift (the velocity is steep near a condensate)
-        let fastest = along.iter().chain(across.iter()).fold(0.0, |m: f64, v| m.max(v.abs()));
-        let dt_max = settings.dt.min(0.5 * grid.h() / fastest);
-        let lands = s + dt_max >= t_final * (1.0 - 1e-12);
-        let dt = if lands { t_final - s } else { dt_max };
-        mover.step(&along, &across, dt, step)?;
-        s = if lands { t_final } else { s + dt };
-        step += 1;
-        if step % 16 == 0 {
-            progress("reverse particles", s / t_final);
+    s: f64,
+    steps: u32,
+}
+
+impl<'a> ReverseParticles<'a> {
+    pub fn new(
+        disc: &Discretisation,
+        store: &'a SnapshotStore,
+        t_final: f64,
+        settings: &'a ReverseParticleSettings,
+    ) -> Self {
+        let grid = disc.grid.clone();
+        let (n, d) = (grid.cells, grid.dim);
+        let rows = if d == 2 { n } else { 1 };
+        Self {
+            op: SchemeReverse::new(disc, settings.eta),
+            along: vec![0.0; rows * (n + 1)],
+            across: if d == 2 { vec![0.0; (n + 1) * n] } else { Vec::new() },
+            f: vec![0.0; grid.len()],
+            grid,
+            store,
+            settings,
+            t_final,
+            s: 0.0,
+            steps: 0,
         }
     }
-    Ok(step)
+
+    /// Reverse time s (0 at the start, T at the end).
+    pub fn time(&self) -> f64 {
+        self.s
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    /// One step towards `s_stop` (landing on it), with Δt at most the configured one and
+    /// half a cell of drift; returns Δt.
+    pub fn step(&mut self, s_stop: f64, mover: &mut dyn ReverseStepper) -> Result<f64> {
+        self.store.interpolate((self.t_final - self.s).max(0.0), &mut self.f)?;
+        self.op.face_velocities(&self.f, self.settings.log_floor, &mut self.along, &mut self.across);
+        // at most half a cell per step by the drift (the velocity is steep near a condensate)
+        let fastest = self.along.iter().chain(self.across.iter()).fold(0.0, |m: f64, v| m.max(v.abs()));
+        let dt_max = self.settings.dt.min(0.5 * self.grid.h() / fastest);
+        let lands = self.s + dt_max >= s_stop * (1.0 - 1e-12);
+        let dt = if lands { s_stop - self.s } else { dt_max };
+        mover.step(&self.along, &self.across, dt, self.steps)?;
+        self.s = if lands { s_stop } else { self.s + dt };
+        self.steps += 1;
+        Ok(dt)
+    }
 }
 
 /// Histogram of positions on the grid as a density of total mass `mass`.

@@ -188,13 +188,15 @@ pub struct ParticleBenchRow {
 /// peer problem's two Gaussians, drift-implicit Δt = 1e-3. Median wall time of `repeats`
 /// runs of `steps` steps (the GPU is synchronised by reading its step counter).
 pub fn measure_particles(
-    device: Option<&crate::gpu::GpuContext>,
+    device: &crate::gpu::Device,
     count: usize,
     interacting: bool,
     cells: usize,
     steps: u32,
     repeats: usize,
 ) -> Result<ParticleBenchRow> {
+    // the device as its GPU context, if any
+    let gpu = device.gpu().map(|c| c.as_ref());
     use crate::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem};
     let grid = Grid::new(2, cells, 6.0)?;
     let params = ModelParams::bose(1.0, if interacting { 1.0 } else { 0.0 }, 2.0, 1.0);
@@ -212,7 +214,7 @@ pub fn measure_particles(
         smoothing_sweeps: 1,
     };
     let mut walls = Vec::with_capacity(repeats);
-    if let Some(ctx) = device {
+    if let Some(ctx) = gpu {
         use crate::particles::gpu::GpuParticles;
         crate::gpu::context::check_limits(&ctx.device.limits(), (count * 8).max(grid.len() * 8) as u64, 2)?;
         for _ in 0..repeats.max(1) {
@@ -240,7 +242,7 @@ pub fn measure_particles(
     }
     let wall = median(walls);
     Ok(ParticleBenchRow {
-        backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
+        backend: if gpu.is_some() { "gpu" } else { "cpu" }.into(),
         precision: "f32".into(),
         particles: count,
         interacting,
@@ -274,7 +276,7 @@ pub struct ScoreBenchRow {
 /// then the median wall time of `repeats` runs of `steps` steps from the same start, each
 /// ended by reading a sample back (which waits for the device).
 pub fn measure_score(
-    device: Option<&crate::gpu::GpuContext>,
+    device: &crate::gpu::Device,
     data: usize,
     samples: usize,
     steps: usize,
@@ -285,13 +287,15 @@ pub fn measure_score(
 
 /// `measure_score` with `samples_per_thread` samples per thread of the device kernel.
 pub fn measure_score_with(
-    device: Option<&crate::gpu::GpuContext>,
+    device: &crate::gpu::Device,
     data: usize,
     samples: usize,
     steps: usize,
     repeats: usize,
     samples_per_thread: u32,
 ) -> Result<ScoreBenchRow> {
+    // the device as its GPU context, if any
+    let gpu = device.gpu().map(|c| c.as_ref());
     use crate::diffusion::sampler::{self, CpuSampler, DeviceSampler, SampleMethod, SampleStepper};
     use crate::model::clouds::{self, Shape, ShapeParams};
     use crate::model::score::LinearProcess;
@@ -329,7 +333,7 @@ pub fn measure_score_with(
     };
     let mut walls = Vec::with_capacity(repeats.max(1));
     for _ in 0..repeats.max(1) {
-        walls.push(match device {
+        walls.push(match gpu {
             Some(ctx) => timed(&mut DeviceSampler::with_samples_per_thread(
                 ctx,
                 &cloud,
@@ -342,16 +346,16 @@ pub fn measure_score_with(
     }
     let wall = median(walls);
     Ok(ScoreBenchRow {
-        backend: if device.is_some() { "gpu" } else { "cpu" }.into(),
-        precision: if device.is_some() { "f32" } else { "f64" }.into(),
-        device: match device {
+        backend: if gpu.is_some() { "gpu" } else { "cpu" }.into(),
+        precision: if gpu.is_some() { "f32" } else { "f64" }.into(),
+        device: match gpu {
             Some(ctx) => ctx.summary.name.clone(),
             None => format!("cpu ({} threads)", rayon::current_num_threads()),
         },
         data_points: data,
         samples,
         steps,
-        samples_per_thread: if device.is_some() { samples_per_thread } else { 1 },
+        samples_per_thread: if gpu.is_some() { samples_per_thread } else { 1 },
         ms_per_step: 1e3 * wall / steps as f64,
         pair_evaluations_per_second: (samples * data * steps) as f64 / wall,
     })

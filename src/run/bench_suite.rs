@@ -176,7 +176,7 @@ pub fn run(
     for &count in &plan.particle_counts {
         for interacting in [true, false] {
             let measured = measure_particles(
-                Some(ctx),
+                &crate::gpu::Device::Gpu(ctx.clone()),
                 count,
                 interacting,
                 plan.particle_cells,
@@ -189,8 +189,14 @@ pub fn run(
     }
     for &(data, samples) in &plan.score_sizes {
         for per_thread in crate::diffusion::gpu::SAMPLES_PER_THREAD {
-            let measured =
-                measure_score_with(Some(ctx), data, samples, plan.score_steps, plan.repeats, per_thread);
+            let measured = measure_score_with(
+                &crate::gpu::Device::Gpu(ctx.clone()),
+                data,
+                samples,
+                plan.score_steps,
+                plan.repeats,
+                per_thread,
+            );
             r.score.extend(or_skip(measured, format!("score {data} × {samples}"), &mut r.skipped)?);
             progress(&r)?;
         }

@@ -29,7 +29,6 @@ use crate::diffusion::sampler::{log_times, Start};
 use crate::diffusion::sampler::{BatchScore, ExactScore};
 use crate::diffusion::theory::{li_yau_margin, lp_growth_log_bound, Check, TheoryReport};
 use crate::error::{Error, Result};
-use crate::gpu::GpuContext;
 use crate::io;
 use crate::model::score::{self};
 use rayon::prelude::*;
@@ -39,10 +38,12 @@ pub fn check_theory(
     cfg: &DiffusionConfig,
     dir: &Path,
     quiet: bool,
-    device: Option<&GpuContext>,
+    device: &crate::gpu::Device,
     mut user_score: Option<&mut dyn BatchScore>,
 ) -> Result<TheoryReport> {
-    if device.is_some() && user_score.is_some() {
+    // the device as its GPU context, if any
+    let gpu = device.gpu().map(|c| c.as_ref());
+    if gpu.is_some() && user_score.is_some() {
         return Err(Error::Unsupported("a user's score is checked on the CPU: use the cpu backend".into()));
     }
     let process = cfg.process();
@@ -102,7 +103,7 @@ pub fn check_theory(
     let mut report = |k: usize, t: f64| {
         bar.report(k as f64 / stops as f64, || format!("t = {t:.4e}  check time {k} of {stops}"))
     };
-    let (solved, backward_steps) = match device {
+    let (solved, backward_steps) = match gpu {
         None if user_score.is_some() => {
             let score: Box<dyn BatchScore> = match user_score.as_deref_mut() {
                 Some(score) => Box::new(score),
@@ -214,7 +215,7 @@ pub fn check_theory(
     super::inputs::write_diffusion_config(dir, cfg)?;
     io::write_json(&dir.join("check.json"), &report)?;
     if cfg.output.dataset {
-        let device = device.map_or("cpu".to_string(), |c| c.summary.name.clone());
+        let device = device.name();
         super::score_dataset::write_check(
             dir,
             &cfg.to_toml_string(),

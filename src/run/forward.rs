@@ -357,7 +357,7 @@ pub fn run_config(
     device: &Device,
     resume: bool,
 ) -> Result<RunReport> {
-    let device = crate::forward::device_for(config, choice, device);
+    let device = device.for_run(choice, crate::forward::gpu_unsupported(config));
     let only_particles = config.particles.as_ref().is_some_and(|p| p.only);
     let problem = Problem::from_config(config)?;
     let particle_checkpoint = match resume {

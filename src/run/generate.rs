@@ -14,10 +14,9 @@ use super::recorder::ForwardRecorder;
 use super::simulation::{EndReason, ForwardRun, Simulation};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::forward::cpu::{CpuBackend, Discretisation};
-use crate::forward::gpu::backend::GpuBackend;
-use crate::forward::{ForwardStepper, Problem, StepControl};
-use crate::gpu::GpuContext;
+use crate::forward::cpu::Discretisation;
+use crate::forward::{Problem, StepControl};
+use crate::gpu::{Device, GpuContext};
 use crate::grid::Grid;
 pub use crate::kinds::{ReverseMode, Start};
 use crate::model::equilibrium;
@@ -111,7 +110,15 @@ pub struct Generation {
 /// snapshots into `spill_dir` beyond the budget.
 pub fn generate(config: &Config, settings: &ReverseSettings, spill_dir: &Path) -> Result<Generation> {
     let problem = Problem::from_config(config)?;
-    generate_from(&problem, problem.initial.clone(), settings, spill_dir, None, &mut |_, _| {}, &mut NoPath)
+    generate_from(
+        &problem,
+        problem.initial.clone(),
+        settings,
+        spill_dir,
+        &Device::Cpu,
+        &mut |_, _| {},
+        &mut NoPath,
+    )
 }
 
 /// Receives the forward path f(t) and the reverse path g at the output times (and at 0
@@ -141,11 +148,11 @@ pub fn generate_from(
     f0: Vec<f64>,
     settings: &ReverseSettings,
     spill_dir: &Path,
-    device: Option<&std::sync::Arc<GpuContext>>,
+    device: &Device,
     progress: &mut dyn FnMut(&str, f64),
     path: &mut dyn PathObserver,
 ) -> Result<Generation> {
-    if device.is_some() && settings.mode != ReverseMode::LogScore {
+    if device.gpu().is_some() && settings.mode != ReverseMode::LogScore {
         return Err(Error::Config(crate::error::ConfigError::new(
             "reverse.mode",
             format!(
@@ -163,9 +170,14 @@ pub fn generate_from(
 
     // forward, keeping snapshots
     let clock = Instant::now();
-    let mut forward: Box<dyn ForwardStepper> = match device {
-        Some(ctx) => Box::new(GpuBackend::new(ctx.clone(), &disc)?),
-        None => Box::new(CpuBackend::<f64>::new(disc.clone(), problem.threads)?),
+    // the reverse replays f64 snapshots: on the CPU the forward runs in f64 whatever
+    // run.precision (the GPU computes in f32)
+    let mut forward = match device {
+        Device::Cpu => crate::forward::create(
+            &Problem { precision: crate::config::Precision::F64, ..problem.clone() },
+            device,
+        )?,
+        Device::Gpu(_) => crate::forward::create(problem, device)?,
     };
     forward.upload(&f0, 0.0)?;
     let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir)
@@ -268,17 +280,31 @@ pub fn generate_from(
         samples = crate::particles::sample::sample_cells(&start, &grid, p.count, p.seed);
         let particle_settings =
             ReverseParticleSettings { dt: p.dt, eta: settings.eta, log_floor: settings.log_floor };
-        particle_steps = match device {
+        particle_steps = match device.gpu() {
             Some(ctx) => {
                 let mut mover = DeviceMover::new(ctx, &grid, settings.eta, p.seed, &samples)?;
-                let steps = particles::run(&disc, &store, t_final, &particle_settings, &mut mover, progress)?;
+                let steps = super::reverse_particles::run(
+                    &disc,
+                    &store,
+                    t_final,
+                    &particle_settings,
+                    &mut mover,
+                    progress,
+                )?;
                 mover.read_positions(&mut samples)?;
                 steps
             }
             None => {
                 let mut mover =
                     CpuMover { grid: &grid, positions: &mut samples, eta: settings.eta, seed: p.seed };
-                particles::run(&disc, &store, t_final, &particle_settings, &mut mover, progress)?
+                super::reverse_particles::run(
+                    &disc,
+                    &store,
+                    t_final,
+                    &particle_settings,
+                    &mut mover,
+                    progress,
+                )?
             }
         };
         let hist = particles::histogram(&grid, &samples, mass);
@@ -381,14 +407,14 @@ fn reverse_log_score(
     settings: &ReverseSettings,
     store: &SnapshotStore,
     g: &mut Vec<f64>,
-    device: Option<&std::sync::Arc<GpuContext>>,
+    device: &Device,
     progress: &mut dyn FnMut(&str, f64),
     recorded: &[f64],
     at: &mut dyn FnMut(f64, &[f64]) -> Result<()>,
 ) -> Result<u64> {
     let mut pde =
         ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor).with_flux(settings.flux);
-    let mut gpu = match device {
+    let mut gpu = match device.gpu() {
         Some(ctx) => {
             let mut op = GpuReversePde::new(ctx, &disc.grid, &disc.params, settings.eta, settings.log_floor)?;
             op.set_flux(ctx, settings.flux);

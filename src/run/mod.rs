@@ -21,6 +21,7 @@ pub mod particles;
 pub mod progress;
 mod recorder;
 pub mod reverse;
+pub mod reverse_particles;
 pub mod sample;
 pub mod score_dataset;
 pub mod simulation;

@@ -16,15 +16,13 @@ use serde::Serialize;
 use super::checkpoint::{self, ParticleCheckpoint};
 use super::dataset::GridFields;
 use super::simulation::{Advance, EndReason, Moment, Observer, Schedule, Simulation};
-use crate::config::{Config, ParticlesSection, Precision};
+use crate::config::{Config, ParticlesSection};
 use crate::error::{Error, Result};
 use crate::forward::{Problem, StepOutcome};
 use crate::gpu::Device;
 use crate::grid::Grid;
 use crate::io::{self, frames};
-use crate::particles::gpu::GpuParticles;
-use crate::particles::gpu::OnDevice;
-use crate::particles::{sample, ParticleSettings, ParticleStepper, ParticleSystem};
+use crate::particles::{sample, ParticleSettings, ParticleStepper};
 
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ParticleOutput {
@@ -89,22 +87,8 @@ pub fn run(
         smoothing_sweeps: section.smoothing_sweeps,
     };
     let x0 = sample::sample(&problem.density, &grid, section.count, section.seed)?;
-    let gpu = device.gpu_for_grid((grid.len() * 4) as u64, grid.dim)?;
-    let (mut backend, backend_name, precision): (Box<dyn ParticleStepper>, &str, &str) =
-        if let Some(ctx) = gpu {
-            let ctx = ctx.clone();
-            let particles = GpuParticles::new(&ctx, &grid, &params, &settings, mass, &x0)?;
-            (Box::new(OnDevice::new(ctx, particles)), "gpu", "f32")
-        } else {
-            match problem.precision {
-                Precision::F64 => {
-                    (Box::new(ParticleSystem::<f64>::new(&grid, &params, settings, mass, &x0)), "cpu", "f64")
-                }
-                Precision::F32 => {
-                    (Box::new(ParticleSystem::<f32>::new(&grid, &params, settings, mass, &x0)), "cpu", "f32")
-                }
-            }
-        };
+    let (mut backend, backend_name, precision) =
+        crate::particles::create(&grid, &params, settings, problem.precision, mass, &x0, device)?;
     let dir = run_dir.join("particles");
     let style = frames::FrameStyle::covering(&config.output, [problem.initial.as_slice()]);
     let mut writer = ParticleWriter {

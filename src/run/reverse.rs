@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::forward::Problem;
+use crate::gpu::Device;
 use crate::io::RunDir;
 use crate::io::{self, frames};
 use crate::reverse::metrics::{self, Comparison};
@@ -73,14 +74,11 @@ pub fn gpu_unsupported(config: &Config) -> Option<String> {
         .then(|| format!("reverse.mode = {:?}: the GPU runs the log-score mode only", config.reverse.mode))
 }
 
-/// Where the pipeline runs: None for the CPU, or a GPU device (log-score mode).
-pub type Device<'a> = Option<&'a std::sync::Arc<crate::gpu::GpuContext>>;
-
 pub fn generate_run(
     config: &Config,
     run_dir: &mut RunDir,
     quiet: bool,
-    device: Device,
+    device: &Device,
 ) -> Result<GenerateSummary> {
     let dir = run_dir.path().to_path_buf();
     let dir = dir.as_path();
@@ -89,7 +87,7 @@ pub fn generate_run(
     let f0 = problem.initial.clone();
     let settings = ReverseSettings::from_config(config);
     let mut progress = phase_progress(quiet);
-    let device_name = device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
+    let device_name = device.gpu().map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
     let mut dataset = match config.output.dataset {
         true => Some(PathDataset::create(dir, config, &grid, &device_name, problem.t_final)?),
         false => None,
@@ -200,7 +198,7 @@ pub fn filter_run(
     run_dir: &mut RunDir,
     iterations: usize,
     quiet: bool,
-    device: Device,
+    device: &Device,
     resume: bool,
 ) -> Result<FilterSummary> {
     let dir = run_dir.path().to_path_buf();
@@ -263,7 +261,7 @@ pub fn filter_run(
         }
         (csv, vec![first], vec![input.clone()])
     };
-    let device_name = device.map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
+    let device_name = device.gpu().map_or("cpu (f64)".to_string(), |d| format!("{} (f32)", d.summary.name));
     let mut dataset = match config.output.dataset {
         true => {
             let kept = if resume { iterates.len() } else { 0 };

@@ -10,7 +10,6 @@ use crate::config::DiffusionConfig;
 use crate::diffusion::analysis::*;
 use crate::diffusion::sampler::{BatchScore, Sampled};
 use crate::error::{Error, Result};
-use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::io::RunDir;
 use crate::io::{self, frames, plot};
@@ -183,7 +182,7 @@ pub fn sample_run(
     cfg: &DiffusionConfig,
     run_dir: &mut RunDir,
     quiet: bool,
-    device: Option<&GpuContext>,
+    device: &crate::gpu::Device,
     mut user_score: Option<&mut dyn BatchScore>,
 ) -> Result<SampleSummary> {
     let score_name = if user_score.is_some() { "user" } else { "exact" };
@@ -206,7 +205,7 @@ pub fn sample_run(
     if d == 1 {
         outputs.extend(write_profiles(cfg, &cloud, &grid, dir)?);
     }
-    let device_name = device.map_or("cpu".to_string(), |c| c.summary.name.clone());
+    let device_name = device.name();
     let mut dataset = match cfg.output.dataset {
         true => {
             let first = crate::diffusion::sampler::SamplerSettings::from_config(

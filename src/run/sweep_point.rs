@@ -94,7 +94,7 @@ pub fn run_point(
             super::run_config(&cfg, choice, &mut run_dir, &options, &device, resumable).map(|_| ())
         }
         SweepCommand::Generate => {
-            super::reverse::generate_run(&cfg, &mut run_dir, quiet, device.gpu()).map(|_| ())
+            super::reverse::generate_run(&cfg, &mut run_dir, quiet, &device).map(|_| ())
         }
     };
     let target = run_dir.finish()?;
