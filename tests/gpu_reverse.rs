@@ -183,13 +183,25 @@ fn reverse_particles_on_the_device_match_the_cpu() {
 
         let mut on_cpu = start.clone();
         let mut cpu = CpuMover { grid: &grid, positions: &mut on_cpu, eta: 1.0, seed: 11 };
-        let steps =
-            fpgen::run::reverse_particles::run(&disc, &store, t_final, &settings, &mut cpu, &mut |_, _| {})
-                .unwrap();
+        let steps = fpgen::run::reverse_steps::reverse_particles(
+            &disc,
+            &store,
+            t_final,
+            &settings,
+            &mut cpu,
+            &mut |_, _| {},
+        )
+        .unwrap();
         let mut gpu = DeviceMover::new(&ctx, &grid, 1.0, 11, &start).unwrap();
-        let gpu_steps =
-            fpgen::run::reverse_particles::run(&disc, &store, t_final, &settings, &mut gpu, &mut |_, _| {})
-                .unwrap();
+        let gpu_steps = fpgen::run::reverse_steps::reverse_particles(
+            &disc,
+            &store,
+            t_final,
+            &settings,
+            &mut gpu,
+            &mut |_, _| {},
+        )
+        .unwrap();
         let mut on_gpu = vec![0.0; start.len()];
         gpu.read_positions(&mut on_gpu).unwrap();
 

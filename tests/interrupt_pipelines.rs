@@ -22,7 +22,14 @@ fn reverse_particles_stop_on_an_interrupt_request() {
     let mut positions: Vec<f64> = (0..200).map(|i| -2.0 + 4.0 * i as f64 / 200.0).collect();
     let run = |positions: &mut Vec<f64>| {
         let mut mover = CpuMover { grid: &grid, positions, eta: 1.0, seed: 1 };
-        fpgen::run::reverse_particles::run(&disc, &store, 1.0, &settings, &mut mover, &mut |_, _| {})
+        fpgen::run::reverse_steps::reverse_particles(
+            &disc,
+            &store,
+            1.0,
+            &settings,
+            &mut mover,
+            &mut |_, _| {},
+        )
     };
     fpgen::run::interrupt::request();
     let before = positions.clone();
@@ -32,4 +39,55 @@ fn reverse_particles_stop_on_an_interrupt_request() {
     assert_eq!(positions, before, "no step was taken");
     let steps = run(&mut positions).unwrap();
     assert!(steps >= 100, "{steps} steps of at most 0.01 to T = 1");
+}
+
+/// Both reverse PDE phases (retracing the stored forward steps; the log-score PDE over the
+/// stored intervals): a pending request ends them before a step, naming the phase.
+#[test]
+fn reverse_pde_phases_stop_on_an_interrupt_request() {
+    use fpgen::run::generate::{ReverseMode, ReverseSettings, Start};
+    use fpgen::run::reverse_steps::{retrace_forward_steps, reverse_log_score};
+    let cfg = config(1, &["grid.cells=41"]);
+    let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
+    let grid = cfg.grid().unwrap();
+    let f = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SnapshotStore::new(grid.len(), 1 << 20, dir.path());
+    let (times, dts) = ([0.0, 0.01, 0.02], [0.01, 0.01]);
+    for t in times {
+        store.push(t, &f).unwrap();
+    }
+    let settings = ReverseSettings {
+        eta: 1.0,
+        start: Start::Terminal,
+        mode: ReverseMode::LogScore,
+        store_every: 1,
+        memory_budget_bytes: 1 << 20,
+        disk_budget_bytes: u64::MAX,
+        safety: 0.9,
+        log_floor: 1e-30,
+        flux: fpgen::reverse::pde::FaceFlux::Upwind,
+        particles: None,
+    };
+    let cpu = fpgen::gpu::Device::Cpu;
+    for phase in ["retrace", "log-score"] {
+        let run = |g: &mut Vec<f64>| match phase {
+            "retrace" => {
+                retrace_forward_steps(&disc, 1.0, &store, &times, &dts, g, &mut |_, _| {}, &mut |_, _| Ok(()))
+            }
+            _ => {
+                reverse_log_score(&disc, &settings, &store, g, &cpu, &mut |_, _| {}, &[], &mut |_, _| Ok(()))
+            }
+        };
+        let mut g = f.clone();
+        fpgen::run::interrupt::request();
+        let err = run(&mut g).expect_err("interrupted");
+        fpgen::run::interrupt::clear();
+        assert!(
+            matches!(err, fpgen::Error::Interrupted(_)) && err.to_string().contains("reverse"),
+            "{phase}: {err}"
+        );
+        assert_eq!(g, f, "{phase}: no step was taken");
+        assert!(run(&mut g).unwrap() >= 2, "{phase}");
+    }
 }

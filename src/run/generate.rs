@@ -14,16 +14,13 @@ use super::recorder::ForwardRecorder;
 use super::simulation::{EndReason, ForwardRun, Simulation};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::forward::cpu::Discretisation;
 use crate::forward::{Problem, StepControl};
-use crate::gpu::{Device, GpuContext};
+use crate::gpu::Device;
 use crate::grid::Grid;
 pub use crate::kinds::{ReverseMode, Start};
 use crate::model::equilibrium;
-use crate::reverse::consistent::SchemeReverse;
-use crate::reverse::gpu_pde::GpuReversePde;
 use crate::reverse::particles::{self, CpuMover, DeviceMover, ReverseParticleSettings};
-use crate::reverse::pde::{FaceFlux, ReversePde};
+use crate::reverse::pde::FaceFlux;
 use crate::reverse::store::SnapshotStore;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -250,7 +247,7 @@ pub fn generate_from(
     let mut reverse_path =
         |t: f64, g: &[f64]| if recorded.contains(&t) { path.reverse(t, g) } else { Ok(()) };
     let reverse_steps = match settings.mode {
-        ReverseMode::Exact | ReverseMode::Scheme => retrace_forward_steps(
+        ReverseMode::Exact | ReverseMode::Scheme => super::reverse_steps::retrace_forward_steps(
             &disc,
             settings.eta,
             &store,
@@ -260,7 +257,7 @@ pub fn generate_from(
             progress,
             &mut reverse_path,
         )?,
-        ReverseMode::LogScore => reverse_log_score(
+        ReverseMode::LogScore => super::reverse_steps::reverse_log_score(
             &disc,
             settings,
             &store,
@@ -283,7 +280,7 @@ pub fn generate_from(
         particle_steps = match device.gpu() {
             Some(ctx) => {
                 let mut mover = DeviceMover::new(ctx, &grid, settings.eta, p.seed, &samples)?;
-                let steps = super::reverse_particles::run(
+                let steps = super::reverse_steps::reverse_particles(
                     &disc,
                     &store,
                     t_final,
@@ -297,7 +294,7 @@ pub fn generate_from(
             None => {
                 let mut mover =
                     CpuMover { grid: &grid, positions: &mut samples, eta: settings.eta, seed: p.seed };
-                super::reverse_particles::run(
+                super::reverse_steps::reverse_particles(
                     &disc,
                     &store,
                     t_final,
@@ -357,129 +354,6 @@ fn start_state(
     }
 }
 
-/// Undo the forward steps one by one, last first: step n (t_n → t_{n+1}, Δt_n) is reversed
-/// with the fluxes of f^n and the divisor f^{n+1}, then smoothed towards f^n. With every step
-/// stored this is the exact mode; otherwise f^n is interpolated between checkpoints.
-/// `at(t_n, g)` sees g after each step.
-#[allow(clippy::too_many_arguments)]
-fn retrace_forward_steps(
-    disc: &Discretisation,
-    eta: f64,
-    store: &SnapshotStore,
-    times: &[f64],
-    dts: &[f64],
-    g: &mut Vec<f64>,
-    progress: &mut dyn FnMut(&str, f64),
-    at: &mut dyn FnMut(f64, &[f64]) -> Result<()>,
-) -> Result<u64> {
-    let mut op = SchemeReverse::new(disc, eta);
-    let mut next = vec![0.0; g.len()];
-    let mut after = vec![0.0; g.len()];
-    let mut before = vec![0.0; g.len()];
-    store.interpolate(times[dts.len()], &mut after)?;
-    for n in (0..dts.len()).rev() {
-        if super::interrupt::requested() {
-            return Err(interrupted("the reverse run", times[n + 1]));
-        }
-        store.interpolate(times[n], &mut before)?;
-        op.set_transport(&before, &after);
-        op.transport(g, dts[n], &mut next);
-        op.smooth(&before, dts[n], &mut next);
-        std::mem::swap(g, &mut next);
-        std::mem::swap(&mut before, &mut after);
-        at(times[n], g)?;
-        if n % 64 == 0 {
-            progress("reverse", 1.0 - n as f64 / dts.len() as f64);
-        }
-    }
-    Ok(dts.len() as u64)
-}
-
-/// Integrate (R_η) with log-difference face scores over s ∈ [0, T], the stored intervals
-/// last first: over each, the velocities are frozen at f of its midpoint (interpolated) and
-/// the interval is split into equal steps under safety × the positivity bound. On the
-/// device the steps of an interval go in one submission; the bound comes from the host
-/// twin, which holds the same f. `at(t, g)` sees g at the start t of each interval (read
-/// back from the device only at the `recorded` times).
-#[allow(clippy::too_many_arguments)]
-fn reverse_log_score(
-    disc: &Discretisation,
-    settings: &ReverseSettings,
-    store: &SnapshotStore,
-    g: &mut Vec<f64>,
-    device: &Device,
-    progress: &mut dyn FnMut(&str, f64),
-    recorded: &[f64],
-    at: &mut dyn FnMut(f64, &[f64]) -> Result<()>,
-) -> Result<u64> {
-    let mut pde =
-        ReversePde::new(&disc.grid, &disc.params, settings.eta, settings.log_floor).with_flux(settings.flux);
-    let mut gpu = match device.gpu() {
-        Some(ctx) => {
-            let mut op = GpuReversePde::new(ctx, &disc.grid, &disc.params, settings.eta, settings.log_floor)?;
-            op.set_flux(ctx, settings.flux);
-            op.upload(ctx, &to_f32(g));
-            Some((ctx, op))
-        }
-        None => None,
-    };
-    let times = store.times().to_vec();
-    let t_final = times.last().copied().unwrap_or(0.0);
-    let mut field = vec![0.0; g.len()];
-    let mut next = vec![0.0; g.len()];
-    let mut steps = 0u64;
-    for k in (0..times.len().saturating_sub(1)).rev() {
-        let (a, b) = (times[k], times[k + 1]);
-        if super::interrupt::requested() {
-            return Err(interrupted("the reverse run", b));
-        }
-        store.interpolate(0.5 * (a + b), &mut field)?;
-        pde.set_forward(&field);
-        let count = ((b - a) / (settings.safety * pde.bound())).ceil().max(1.0);
-        if count > u32::MAX as f64 {
-            return Err(Error::Numerics(format!(
-                "the reverse step bound collapsed on [{a}, {b}] ({count:e} steps)"
-            )));
-        }
-        let (count, dt) = (count as u32, (b - a) / count);
-        match &mut gpu {
-            Some((ctx, op)) => {
-                op.set_forward(ctx, &to_f32(&field));
-                op.step_n(ctx, count, dt);
-            }
-            None => {
-                for _ in 0..count {
-                    pde.step(g, dt, &mut next);
-                    std::mem::swap(g, &mut next);
-                }
-            }
-        }
-        steps += count as u64;
-        if let Some((ctx, op)) = &gpu {
-            if recorded.contains(&a) {
-                read_g(ctx, op, g)?;
-            }
-        }
-        at(a, g)?;
-        progress("reverse", 1.0 - a / t_final);
-    }
-    if let Some((ctx, op)) = &gpu {
-        read_g(ctx, op, g)?;
-    }
-    Ok(steps)
-}
-
-fn read_g(ctx: &GpuContext, op: &GpuReversePde, g: &mut [f64]) -> Result<()> {
-    let mut out = vec![0f32; g.len()];
-    op.read_g(ctx, &mut out)?;
-    g.iter_mut().zip(&out).for_each(|(v, &w)| *v = w as f64);
-    Ok(())
-}
-
-fn to_f32(v: &[f64]) -> Vec<f32> {
-    v.iter().map(|&x| x as f32).collect()
-}
-
-fn interrupted(phase: &str, t: f64) -> Error {
+pub(super) fn interrupted(phase: &str, t: f64) -> Error {
     Error::Interrupted(format!("{phase} at forward time t = {t:.6e}; nothing was generated"))
 }

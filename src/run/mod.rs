@@ -21,7 +21,7 @@ pub mod particles;
 pub mod progress;
 mod recorder;
 pub mod reverse;
-pub mod reverse_particles;
+pub mod reverse_steps;
 pub mod sample;
 pub mod score_dataset;
 pub mod simulation;
