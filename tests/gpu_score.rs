@@ -211,8 +211,10 @@ fn backward_fokker_planck_on_the_device_matches_the_cpu() {
             .collect();
         let mut cpu = CpuBackward::new(&process, cloud, &grid, eps, flux, starts.clone());
         let mut dev = DeviceBackward::new(&ctx, &process, cloud, &grid, eps, flux, &starts).unwrap();
-        let (on_cpu, steps) = backward::solve(&mut cpu, 0.9, &times, &mut |_, _| {}).unwrap();
-        let (on_dev, dev_steps) = backward::solve(&mut dev, 0.9, &times, &mut |_, _| {}).unwrap();
+        let (on_cpu, steps) =
+            fpgen::run::diffusion_steps::backward_solve(&mut cpu, 0.9, &times, &mut |_, _| {}).unwrap();
+        let (on_dev, dev_steps) =
+            fpgen::run::diffusion_steps::backward_solve(&mut dev, 0.9, &times, &mut |_, _| {}).unwrap();
         assert!(steps <= 16_000 && steps == dev_steps, "{steps} and {dev_steps} steps");
         for (k, (a, b)) in on_cpu.iter().zip(&on_dev).enumerate() {
             for (c, g) in a.iter().zip(b) {

@@ -91,3 +91,34 @@ fn reverse_pde_phases_stop_on_an_interrupt_request() {
         assert!(run(&mut g).unwrap() >= 2, "{phase}");
     }
 }
+
+/// The backward Fokker–Planck solve of `check-theory` (which had no interrupt check): a
+/// pending request ends it before a step; without one it reaches every check time.
+#[test]
+fn backward_solve_stops_on_an_interrupt_request() {
+    use fpgen::diffusion::backward::{self, CpuBackward};
+    use fpgen::diffusion::sampler::Start;
+    use fpgen::model::score::{LinearProcess, PointCloud};
+    let heat = LinearProcess { lambda: 0.0, diffusion: 1.0 };
+    let cloud = PointCloud::new(1, vec![-2.0, 1.5], Some(&[0.6, 0.4])).unwrap();
+    let grid = fpgen::grid::Grid::new(1, 200, 8.0).unwrap();
+    let times = [1.0, 0.5, 0.2];
+    let start = backward::start_density(&heat, &cloud, &grid, Start::Exact, 1.0);
+    let flux = fpgen::reverse::pde::FaceFlux::Upwind;
+    let mut mover = CpuBackward::new(&heat, &cloud, &grid, 0.5, flux, vec![start.clone()]);
+    fpgen::run::interrupt::request();
+    let err = fpgen::run::diffusion_steps::backward_solve(&mut mover, 0.9, &times, &mut |_, _| {})
+        .map(|_| ())
+        .expect_err("interrupted");
+    fpgen::run::interrupt::clear();
+    assert!(matches!(err, fpgen::Error::Interrupted(_)), "{err}");
+    let mut mover = CpuBackward::new(&heat, &cloud, &grid, 0.5, flux, vec![start]);
+    let mut reached = Vec::new();
+    let (out, steps) = fpgen::run::diffusion_steps::backward_solve(&mut mover, 0.9, &times, &mut |k, t| {
+        reached.push((k, t))
+    })
+    .unwrap();
+    assert_eq!(out.len(), 3);
+    assert_eq!(reached, vec![(1, 0.5), (2, 0.2)]);
+    assert!(steps > 0);
+}

@@ -300,39 +300,76 @@ impl BackwardStepper for DeviceBackward<'_> {
     }
 }
 
-/// The densities at each of `times` (descending from T; `out[k][j]`: density j at times[k]),
-/// from the mover's starts at times[0], calling `progress(times reached, time)`. Returns
-/// the steps taken.
-pub fn solve(
-    mover: &mut dyn BackwardStepper,
+/// The backward solve as steps for a driving loop: the densities at each of `times`
+/// (descending from T; `densities()[k][j]`: density j at times[k]) from the mover's starts
+/// at times[0]. Each interval between check times is cut into `REFRESH_PER_INTERVAL`
+/// log-spaced pieces; a step takes one piece (velocities frozen at its geometric middle,
+/// equal sub-steps under safety × the positivity bound). Its time runs forward,
+/// s = times[0] − t.
+pub struct BackwardSolve<'m> {
+    mover: &'m mut dyn BackwardStepper,
     safety: f64,
-    times: &[f64],
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<(Vec<Vec<Vec<f64>>>, u64)> {
-    let mut out = vec![mover.read()?];
-    let mut steps = 0u64;
-    for (k, pair) in times.windows(2).enumerate() {
-        let sub = log_times(pair[0], pair[1], REFRESH_PER_INTERVAL);
-        for w in sub.windows(2) {
-            let bound = mover.freeze((w[0] * w[1]).sqrt())?;
-            let span = w[0] - w[1];
-            let count = (span / (safety * bound)).ceil().max(1.0);
-            if count > 1e9 {
-                return Err(Error::Numerics(format!(
-                    "the backward Fokker–Planck step collapsed at t = {:e} ({count:e} steps): use a coarser grid or a larger t",
-                    w[1]
-                )));
-            }
-            mover.step_n(count as u64, span / count)?;
-            steps += count as u64;
-        }
-        out.push(mover.read()?);
-        progress(k + 1, times[k + 1]);
-    }
-    Ok((out, steps))
+    t_start: f64,
+    /// (from t, to t, the check time index reached at its end, if any).
+    pieces: Vec<(f64, f64, Option<usize>)>,
+    next: usize,
+    out: Vec<Vec<Vec<f64>>>,
+    steps: u64,
 }
 
-/// `solve` on the CPU for one density, returning it at each of `times`.
+impl<'m> BackwardSolve<'m> {
+    pub fn new(mover: &'m mut dyn BackwardStepper, safety: f64, times: &[f64]) -> Result<Self> {
+        let mut pieces = Vec::new();
+        for (k, pair) in times.windows(2).enumerate() {
+            let sub = log_times(pair[0], pair[1], REFRESH_PER_INTERVAL);
+            let last = sub.len() - 2;
+            pieces
+                .extend(sub.windows(2).enumerate().map(|(j, w)| (w[0], w[1], (j == last).then_some(k + 1))));
+        }
+        let out = vec![mover.read()?];
+        Ok(Self { mover, safety, t_start: times[0], pieces, next: 0, out, steps: 0 })
+    }
+
+    /// s = times[0] − t of the state.
+    pub fn time(&self) -> f64 {
+        match self.next {
+            0 => 0.0,
+            n => self.t_start - self.pieces[n - 1].1,
+        }
+    }
+
+    /// Take the next piece; the check time index reached, if the piece ends on one.
+    pub fn step(&mut self) -> Result<Option<usize>> {
+        let Some(&(from, to, reached)) = self.pieces.get(self.next) else { return Ok(None) };
+        let bound = self.mover.freeze((from * to).sqrt())?;
+        let span = from - to;
+        let count = (span / (self.safety * bound)).ceil().max(1.0);
+        if count > 1e9 {
+            return Err(Error::Numerics(format!(
+                "the backward Fokker–Planck step collapsed at t = {to:e} ({count:e} steps): use a coarser grid or a larger t"
+            )));
+        }
+        self.mover.step_n(count as u64, span / count)?;
+        self.steps += count as u64;
+        self.next += 1;
+        if reached.is_some() {
+            self.out.push(self.mover.read()?);
+        }
+        Ok(reached)
+    }
+
+    /// Whether every piece is taken.
+    pub fn done(&self) -> bool {
+        self.next == self.pieces.len()
+    }
+
+    /// The densities at the check times reached, and the sub-steps taken.
+    pub fn finish(self) -> (Vec<Vec<Vec<f64>>>, u64) {
+        (self.out, self.steps)
+    }
+}
+
+/// `BackwardSolve` on the CPU for one density, returning it at each of `times`.
 #[allow(clippy::too_many_arguments)]
 pub fn solve_cpu(
     process: &LinearProcess,
@@ -345,8 +382,13 @@ pub fn solve_cpu(
     rho: Vec<f64>,
 ) -> Result<Vec<Vec<f64>>> {
     let mut mover = CpuBackward::new(process, cloud, grid, epsilon, flux, vec![rho]);
-    let (out, _) = solve(&mut mover, safety, times, &mut |_, _| {})?;
-    Ok(out.into_iter().map(|mut at| at.remove(0)).collect())
+    // a test reference: no interrupt, no progress (pipelines drive `BackwardSolve` on the
+    // run layer's loop)
+    let mut solve = BackwardSolve::new(&mut mover, safety, times)?;
+    while !solve.done() {
+        solve.step()?;
+    }
+    Ok(solve.finish().0.into_iter().map(|mut at| at.remove(0)).collect())
 }
 
 /// ‖f‖_p on the grid (p = ∞ for `None`).

@@ -111,16 +111,16 @@ pub fn check_theory(
             };
             let mut mover =
                 backward::CpuBackward::with_score(&process, score, &grid, eps, cfg.check.flux, starts);
-            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+            super::diffusion_steps::backward_solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
         Some(ctx) => {
             let mut mover =
                 backward::DeviceBackward::new(ctx, &process, &cloud, &grid, eps, cfg.check.flux, &starts)?;
-            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+            super::diffusion_steps::backward_solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
         None => {
             let mut mover = backward::CpuBackward::new(&process, &cloud, &grid, eps, cfg.check.flux, starts);
-            backward::solve(&mut mover, cfg.check.safety, &times, &mut report)?
+            super::diffusion_steps::backward_solve(&mut mover, cfg.check.safety, &times, &mut report)?
         }
     };
     bar.finish();

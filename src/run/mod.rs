@@ -12,6 +12,7 @@ pub mod check_theory;
 pub mod checkpoint;
 pub mod collect;
 pub mod dataset;
+pub mod diffusion_steps;
 pub mod forward;
 pub mod generate;
 pub mod inputs;
