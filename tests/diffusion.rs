@@ -22,7 +22,9 @@ fn settings(epsilon: f64, t_min: f64, steps: usize, samples: usize) -> SamplerSe
 
 fn run_from(process: &LinearProcess, cloud: &PointCloud, s: &SamplerSettings, start: Vec<f64>) -> Vec<f64> {
     let mut mover = CpuSampler::exact(process, cloud, start.clone(), s.seed);
-    sampler::run(process, cloud.dim, s, &mut mover, &start, &mut |_, _| Ok(())).unwrap().samples
+    fpgen::run::diffusion_steps::sample(process, cloud.dim, s, &mut mover, &start, &mut |_, _| Ok(()))
+        .unwrap()
+        .samples
 }
 
 /// Two Diracs at (±1, 0), ε = 0 (the probability-flow ODE): a path with x₁ > 0 ends at

@@ -63,9 +63,11 @@ fn sampler_on_the_device_matches_the_cpu() {
     };
     let start = sampler::start_positions(&heat, &cloud, &s);
     let mut cpu = CpuSampler::exact(&heat, &cloud, start.clone(), s.seed);
-    let on_cpu = sampler::run(&heat, 2, &s, &mut cpu, &start, &mut |_, _| Ok(())).unwrap();
+    let on_cpu =
+        fpgen::run::diffusion_steps::sample(&heat, 2, &s, &mut cpu, &start, &mut |_, _| Ok(())).unwrap();
     let mut dev = DeviceSampler::new(&ctx, &cloud, &start, s.seed).unwrap();
-    let on_gpu = sampler::run(&heat, 2, &s, &mut dev, &start, &mut |_, _| Ok(())).unwrap();
+    let on_gpu =
+        fpgen::run::diffusion_steps::sample(&heat, 2, &s, &mut dev, &start, &mut |_, _| Ok(())).unwrap();
     let mut gaps: Vec<f64> = on_cpu
         .samples
         .chunks(2)

@@ -122,3 +122,41 @@ fn backward_solve_stops_on_an_interrupt_request() {
     assert_eq!(reached, vec![(1, 0.5), (2, 0.2)]);
     assert!(steps > 0);
 }
+
+/// The reverse sampler of `sample` and `check-theory`: a pending request ends it before a
+/// step (its own progress callback no longer has to check); without one it takes every
+/// step.
+#[test]
+fn sampler_stops_on_an_interrupt_request() {
+    use fpgen::diffusion::sampler::{start_positions, CpuSampler, SampleMethod, SamplerSettings, Start};
+    use fpgen::model::score::{LinearProcess, PointCloud};
+    let heat = LinearProcess { lambda: 0.0, diffusion: 1.0 };
+    let cloud = PointCloud::new(1, vec![-1.0, 1.0], None).unwrap();
+    let s = SamplerSettings {
+        epsilon: 1.0,
+        t_final: 1.0,
+        t_min: 1e-3,
+        steps: 50,
+        stepper: SampleMethod::Exponential,
+        start: Start::Exact,
+        samples: 100,
+        seed: 4,
+        trajectories: 0,
+    };
+    let start = start_positions(&heat, &cloud, &s);
+    let mut mover = CpuSampler::exact(&heat, &cloud, start.clone(), s.seed);
+    fpgen::run::interrupt::request();
+    let err = fpgen::run::diffusion_steps::sample(&heat, 1, &s, &mut mover, &start, &mut |_, _| Ok(()))
+        .map(|_| ())
+        .expect_err("interrupted");
+    fpgen::run::interrupt::clear();
+    assert!(matches!(err, fpgen::Error::Interrupted(_)), "{err}");
+    let mut mover = CpuSampler::exact(&heat, &cloud, start.clone(), s.seed);
+    let mut steps = 0;
+    let sampled = fpgen::run::diffusion_steps::sample(&heat, 1, &s, &mut mover, &start, &mut |k, _| {
+        steps = k;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((steps, sampled.samples.len()), (50, 100));
+}

@@ -5,9 +5,9 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::sampler::{self, BatchScore, CpuSampler, DeviceSampler, Sampled, SamplerSettings};
+use super::sampler;
 use crate::config::DiffusionConfig;
-use crate::error::{Error, Result};
+
 use crate::grid::Grid;
 use crate::kinds::FaceFlux;
 use crate::model::score::{self, LinearProcess, PointCloud};
@@ -28,39 +28,6 @@ pub struct StopReport {
     pub memorised_fraction: f64,
     /// √(E d(X, K)²).
     pub rms_distance_to_support: f64,
-}
-
-/// Run the sampler once from the config's start: on the device when one is given, with a
-/// user's score (`user_score`, on the CPU) when one is given, else with the exact score.
-pub fn sample_once(
-    process: &LinearProcess,
-    cloud: &PointCloud,
-    settings: &SamplerSettings,
-    device: &crate::gpu::Device,
-    user_score: Option<&mut (dyn BatchScore + '_)>,
-    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
-) -> Result<Sampled> {
-    // the device as its GPU context, if any
-    let gpu = device.gpu().map(|c| c.as_ref());
-    let start = sampler::start_positions(process, cloud, settings);
-    match (gpu, user_score) {
-        (Some(_), Some(_)) => {
-            Err(Error::Unsupported("a user's score runs on the CPU sampler: use the cpu backend".into()))
-        }
-        (Some(ctx), None) => {
-            let mut mover = DeviceSampler::new(ctx, cloud, &start, settings.seed)?;
-            sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
-        }
-        (None, Some(score)) => {
-            let mut mover =
-                CpuSampler::with_score(process, cloud.dim, Box::new(score), start.clone(), settings.seed);
-            sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
-        }
-        (None, None) => {
-            let mut mover = CpuSampler::exact(process, cloud, start.clone(), settings.seed);
-            sampler::run(process, cloud.dim, settings, &mut mover, &start, progress)
-        }
-    }
 }
 
 /// Tube share, memorised share and RMS distance of `samples` (own coordinates) at t.

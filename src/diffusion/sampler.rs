@@ -237,41 +237,80 @@ pub struct Sampled {
     pub trajectories: Vec<f64>,
 }
 
-/// Run the sampler from `start` (heat coordinates) with `mover` holding the same
-/// positions; `progress(steps done, time reached)` after each step (an error from it, such
-/// as an interrupt, ends the run there).
-pub fn run(
-    process: &LinearProcess,
+/// The sampler as steps for a driving loop: from `start` (heat coordinates) with the
+/// mover holding the same positions, one log-spaced step t_k → t_{k+1} at a time, the
+/// traced paths recorded after each. Its time runs forward, s = T − t.
+pub struct Sampler<'a> {
+    process: &'a LinearProcess,
+    settings: &'a SamplerSettings,
+    mover: &'a mut dyn SampleStepper,
     dim: usize,
-    s: &SamplerSettings,
-    mover: &mut dyn SampleStepper,
-    start: &[f64],
-    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
-) -> Result<Sampled> {
-    let times = log_times(s.t_final, s.t_min, s.steps);
-    let traced = s.trajectories.min(s.samples) * dim;
-    let mut trajectories = Vec::with_capacity((s.steps + 1) * traced);
-    let to_own = |t: f64, xh: &[f64], out: &mut Vec<f64>| {
-        let k = 1.0 / process.scale(t);
-        out.extend(xh.iter().map(|v| v * k));
-    };
-    to_own(times[0], &start[..traced], &mut trajectories);
-    let mut path = vec![0.0; traced];
-    for k in 0..s.steps {
-        let (t1, t2) = (process.heat_time(times[k]), process.heat_time(times[k + 1]));
-        let (a, b) = coefficients(s.stepper, s.epsilon, t1, t2);
-        mover.step(times[k], t1, a, b, k as u32 + 1)?;
-        if traced > 0 {
-            mover.read(&mut path)?;
-            to_own(times[k + 1], &path, &mut trajectories);
-        }
-        progress(k + 1, times[k + 1])?;
+    times: Vec<f64>,
+    traced: usize,
+    trajectories: Vec<f64>,
+    path: Vec<f64>,
+    /// Steps taken.
+    k: usize,
+}
+
+impl<'a> Sampler<'a> {
+    pub fn new(
+        process: &'a LinearProcess,
+        dim: usize,
+        settings: &'a SamplerSettings,
+        mover: &'a mut dyn SampleStepper,
+        start: &[f64],
+    ) -> Self {
+        let s = settings;
+        let times = log_times(s.t_final, s.t_min, s.steps);
+        let traced = s.trajectories.min(s.samples) * dim;
+        let mut trajectories = Vec::with_capacity((s.steps + 1) * traced);
+        to_own(process, times[0], &start[..traced], &mut trajectories);
+        Self { process, settings, mover, dim, times, traced, trajectories, path: vec![0.0; traced], k: 0 }
     }
-    let mut heat = vec![0.0; s.samples * dim];
-    mover.read(&mut heat)?;
-    let mut samples = Vec::with_capacity(heat.len());
-    to_own(s.t_min, &heat, &mut samples);
-    Ok(Sampled { samples, times, trajectories })
+
+    /// s = T − t of the samples.
+    pub fn time(&self) -> f64 {
+        self.times[0] - self.times[self.k]
+    }
+
+    /// T − t_min, where the sampler stops.
+    pub fn span(&self) -> f64 {
+        self.times[0] - self.times[self.times.len() - 1]
+    }
+
+    pub fn done(&self) -> bool {
+        self.k == self.settings.steps
+    }
+
+    /// One step; returns (steps done, time t reached).
+    pub fn step(&mut self) -> Result<(usize, f64)> {
+        let k = self.k;
+        let (t1, t2) = (self.process.heat_time(self.times[k]), self.process.heat_time(self.times[k + 1]));
+        let (a, b) = coefficients(self.settings.stepper, self.settings.epsilon, t1, t2);
+        self.mover.step(self.times[k], t1, a, b, k as u32 + 1)?;
+        if self.traced > 0 {
+            self.mover.read(&mut self.path)?;
+            to_own(self.process, self.times[k + 1], &self.path, &mut self.trajectories);
+        }
+        self.k += 1;
+        Ok((self.k, self.times[self.k]))
+    }
+
+    /// The samples at t_min in the process's own coordinates, with the times and paths.
+    pub fn finish(self) -> Result<Sampled> {
+        let mut heat = vec![0.0; self.settings.samples * self.dim];
+        self.mover.read(&mut heat)?;
+        let mut samples = Vec::with_capacity(heat.len());
+        to_own(self.process, self.settings.t_min, &heat, &mut samples);
+        Ok(Sampled { samples, times: self.times, trajectories: self.trajectories })
+    }
+}
+
+/// Heat coordinates at t into the process's own, appended to `out`.
+fn to_own(process: &LinearProcess, t: f64, xh: &[f64], out: &mut Vec<f64>) {
+    let k = 1.0 / process.scale(t);
+    out.extend(xh.iter().map(|v| v * k));
 }
 
 impl SamplerSettings {

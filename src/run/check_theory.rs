@@ -22,8 +22,9 @@
 //! - Concentration: the log–log slope of √E d(X, K)² against t_min from the sampler,
 //!   pass when within 0.1 of ½.
 
+use super::diffusion_steps::sample_once;
 use crate::config::DiffusionConfig;
-use crate::diffusion::analysis::{check_times, log_log_slope, sample_once, support_measures};
+use crate::diffusion::analysis::{check_times, log_log_slope, support_measures};
 use crate::diffusion::backward;
 use crate::diffusion::sampler::{log_times, Start};
 use crate::diffusion::sampler::{BatchScore, ExactScore};

@@ -1,25 +1,18 @@
 //! The score-based diffusion pipelines' time stepping on the one `Simulation` loop (its
-//! interrupt, first signal at a step boundary, and its limits): the backward
+//! interrupt, first signal at a step boundary, and its limits): the reverse sampler of
+//! `sample` and `check-theory` (`diffusion::sampler::Sampler`) and the backward
 //! Fokker–Planck solve of `check-theory` (`diffusion::backward::BackwardSolve`, one piece
 //! of a check interval per step).
 
-use super::simulation::{Advance, EndReason, Moment, Observer, Schedule, Simulation};
+use super::simulation::{run_phase, Advance, StepByStep};
 use crate::diffusion::backward::{BackwardSolve, BackwardStepper};
+use crate::diffusion::sampler::{
+    self, BatchScore, CpuSampler, DeviceSampler, SampleStepper, Sampled, Sampler, SamplerSettings,
+};
 use crate::error::{Error, Result};
 use crate::forward::StepOutcome;
-
-/// Hands the loop one step at a time, so that it checks for an interrupt between steps.
-struct StepByStep;
-
-impl<S: ?Sized> Observer<S> for StepByStep {
-    fn schedules(&self) -> Vec<Schedule> {
-        vec![Schedule::EverySteps(1)]
-    }
-
-    fn on_steps(&mut self, _: &Moment, _: &mut S) -> Result<()> {
-        Ok(())
-    }
-}
+use crate::gpu::Device;
+use crate::model::score::{LinearProcess, PointCloud};
 
 struct BackwardRun<'a, 'm> {
     solve: BackwardSolve<'m>,
@@ -61,21 +54,87 @@ pub fn backward_solve(
         None => return Ok(solve.finish()),
     };
     let mut run = BackwardRun { solve, times, progress };
-    if span > 0.0 {
-        let simulation = Simulation {
-            t_final: span,
-            max_steps: u64::MAX,
-            wall_time_limit: None,
-            stall: None,
-            first_step: 0,
-        };
-        let end = simulation.run(&mut run, &mut [&mut StepByStep])?;
-        if let EndReason::Interrupted = end.reason {
-            return Err(Error::Interrupted(format!(
-                "the backward Fokker–Planck solve at t = {:.6e}; no checks were written",
-                times[0] - end.t
-            )));
+    run_phase(&mut run, span, &mut [&mut StepByStep], |s| {
+        Error::Interrupted(format!(
+            "the backward Fokker–Planck solve at t = {:.6e}; no checks were written",
+            times[0] - s
+        ))
+    })?;
+    Ok(run.solve.finish())
+}
+
+struct SamplerRun<'a, 'p> {
+    sampler: Sampler<'a>,
+    progress: &'p mut dyn FnMut(usize, f64) -> Result<()>,
+}
+
+impl Advance for SamplerRun<'_, '_> {
+    fn time(&self) -> f64 {
+        self.sampler.time()
+    }
+
+    fn advance(&mut self, max_steps: u64, s_stop: f64) -> Result<StepOutcome> {
+        let mut out = StepOutcome { steps: 0, dt_last: 0.0, stop: None };
+        while out.steps < max_steps && !self.sampler.done() && self.time() < s_stop {
+            let before = self.time();
+            let (k, t) = self.sampler.step()?;
+            (self.progress)(k, t)?;
+            out.steps += 1;
+            out.dt_last = self.time() - before;
+        }
+        Ok(out)
+    }
+}
+
+/// Run the sampler from `start` (heat coordinates) with `mover` holding the same
+/// positions; `progress(steps done, time reached)` after each step (an error from it ends
+/// the run there). An interrupt ends it with `Error::Interrupted`.
+pub fn sample(
+    process: &LinearProcess,
+    dim: usize,
+    settings: &SamplerSettings,
+    mover: &mut dyn SampleStepper,
+    start: &[f64],
+    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
+) -> Result<Sampled> {
+    let mut run = SamplerRun { sampler: Sampler::new(process, dim, settings, mover, start), progress };
+    let span = run.sampler.span();
+    run_phase(&mut run, span, &mut [&mut StepByStep], |s| {
+        Error::Interrupted(format!(
+            "the sampler at t = {:.6e}; the samples of this stopping time were not written",
+            settings.t_final - s
+        ))
+    })?;
+    run.sampler.finish()
+}
+
+/// Run the sampler once from the config's start: on the device when one is given, with a
+/// user's score (`user_score`, on the CPU) when one is given, else with the exact score.
+pub fn sample_once(
+    process: &LinearProcess,
+    cloud: &PointCloud,
+    settings: &SamplerSettings,
+    device: &Device,
+    user_score: Option<&mut (dyn BatchScore + '_)>,
+    progress: &mut dyn FnMut(usize, f64) -> Result<()>,
+) -> Result<Sampled> {
+    let start = sampler::start_positions(process, cloud, settings);
+    match (device.gpu(), user_score) {
+        (Some(_), Some(_)) => {
+            Err(Error::Unsupported("a user's score runs on the CPU sampler: use the cpu backend".into()))
+        }
+        (Some(ctx), None) => {
+            let mut mover = DeviceSampler::new(ctx, cloud, &start, settings.seed)?;
+            sample(process, cloud.dim, settings, &mut mover, &start, progress)
+        }
+        (None, Some(score)) => {
+            let mut mover =
+                CpuSampler::with_score(process, cloud.dim, Box::new(score), start.clone(), settings.seed);
+            sample(process, cloud.dim, settings, &mut mover, &start, progress)
+        }
+        (None, None) => {
+            let mut mover = CpuSampler::exact(process, cloud, start.clone(), settings.seed);
+            sample(process, cloud.dim, settings, &mut mover, &start, progress)
         }
     }
-    Ok(run.solve.finish())
 }

@@ -4,7 +4,7 @@
 //! scheme modes), the log-score PDE over the stored intervals, and the reverse particles.
 //! Reverse time s = T − t runs from 0 to T.
 
-use super::simulation::{Advance, EndReason, Moment, Observer, Schedule, Simulation};
+use super::simulation::{run_phase, Advance, Moment, Observer, Schedule};
 use crate::error::{Error, Result};
 use crate::forward::cpu::Discretisation;
 use crate::forward::StepOutcome;
@@ -45,14 +45,8 @@ fn on_the_loop<S: Advance>(
     every: u64,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<()> {
-    let simulation =
-        Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None, stall: None, first_step: 0 };
     let mut bar = PhaseProgress { phase, t_final, every, progress };
-    let end = simulation.run(stepper, &mut [&mut bar])?;
-    match end.reason {
-        EndReason::Interrupted => Err(interrupted(&format!("the {phase} run"), t_final - end.t)),
-        _ => Ok(()),
-    }
+    run_phase(stepper, t_final, &mut [&mut bar], |s| interrupted(&format!("the {phase} run"), t_final - s))
 }
 
 /// Undoing the forward steps one by one, last first: step n (t_n → t_{n+1}, Δt_n) is
@@ -237,9 +231,7 @@ pub fn reverse_log_score(
         recorded,
         at,
     };
-    if t_final > 0.0 {
-        on_the_loop(&mut run, t_final, "reverse", 1, progress)?;
-    }
+    on_the_loop(&mut run, t_final, "reverse", 1, progress)?;
     if let Some((ctx, op)) = &run.gpu {
         read_g(ctx, op, run.g)?;
     }

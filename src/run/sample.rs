@@ -6,6 +6,7 @@
 //! trajectories_<k>.npy ((K + 1) × n × d) and trajectories_<k>.png, in 1D profiles.csv,
 //! log_density.png and score.png (log u and s against x at the check times), summary.json.
 
+use super::diffusion_steps::sample_once;
 use crate::config::DiffusionConfig;
 use crate::diffusion::analysis::*;
 use crate::diffusion::sampler::{BatchScore, Sampled};

@@ -246,6 +246,35 @@ impl Simulation {
     }
 }
 
+/// Hands the loop one step at a time, so that it checks for an interrupt between steps.
+pub struct StepByStep;
+
+impl<S: ?Sized> Observer<S> for StepByStep {
+    fn schedules(&self) -> Vec<Schedule> {
+        vec![Schedule::EverySteps(1)]
+    }
+}
+
+/// Drive `stepper` to `t_final` with `observers` and no step, wall-time or stall limit (a
+/// phase inside a pipeline whose own limits apply around it); an interrupt becomes the
+/// error `interrupted(t reached)`.
+pub fn run_phase<S: Advance>(
+    stepper: &mut S,
+    t_final: f64,
+    observers: &mut [&mut dyn Observer<S>],
+    interrupted: impl FnOnce(f64) -> crate::error::Error,
+) -> Result<()> {
+    if stepper.time() >= t_final {
+        return Ok(());
+    }
+    let simulation =
+        Simulation { t_final, max_steps: u64::MAX, wall_time_limit: None, stall: None, first_step: 0 };
+    match simulation.run(stepper, observers)?.reason {
+        EndReason::Interrupted => Err(interrupted(stepper.time())),
+        _ => Ok(()),
+    }
+}
+
 /// A forward backend under the loop, with the stop thresholds of its run.
 pub struct ForwardRun<'a> {
     pub backend: &'a mut dyn ForwardStepper,
