@@ -6,10 +6,18 @@ use common::*;
 use fpgen::reverse::particles::{CpuMover, ReverseParticleSettings};
 use fpgen::reverse::store::SnapshotStore;
 
+/// The request flag is process-wide: these tests take turns.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn my_turn() -> std::sync::MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The reverse particles (which had a private loop with no interrupt check): a pending
 /// request ends them with `Error::Interrupted` before a step; without one they run to T.
 #[test]
 fn reverse_particles_stop_on_an_interrupt_request() {
+    let _turn = my_turn();
     let cfg = config(1, &["grid.cells=41"]);
     let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
     let grid = cfg.grid().unwrap();
@@ -45,6 +53,7 @@ fn reverse_particles_stop_on_an_interrupt_request() {
 /// stored intervals): a pending request ends them before a step, naming the phase.
 #[test]
 fn reverse_pde_phases_stop_on_an_interrupt_request() {
+    let _turn = my_turn();
     use fpgen::run::generate::{ReverseMode, ReverseSettings, Start};
     use fpgen::run::reverse_steps::{retrace_forward_steps, reverse_log_score};
     let cfg = config(1, &["grid.cells=41"]);
@@ -96,6 +105,7 @@ fn reverse_pde_phases_stop_on_an_interrupt_request() {
 /// pending request ends it before a step; without one it reaches every check time.
 #[test]
 fn backward_solve_stops_on_an_interrupt_request() {
+    let _turn = my_turn();
     use fpgen::diffusion::backward::{self, CpuBackward};
     use fpgen::diffusion::sampler::Start;
     use fpgen::model::score::{LinearProcess, PointCloud};
@@ -128,6 +138,7 @@ fn backward_solve_stops_on_an_interrupt_request() {
 /// step.
 #[test]
 fn sampler_stops_on_an_interrupt_request() {
+    let _turn = my_turn();
     use fpgen::diffusion::sampler::{start_positions, CpuSampler, SampleMethod, SamplerSettings, Start};
     use fpgen::model::score::{LinearProcess, PointCloud};
     let heat = LinearProcess { lambda: 0.0, diffusion: 1.0 };

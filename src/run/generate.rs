@@ -149,6 +149,71 @@ pub fn generate_from(
     progress: &mut dyn FnMut(&str, f64),
     path: &mut dyn PathObserver,
 ) -> Result<Generation> {
+    check_reverse(problem, settings, device)?;
+    let disc = &problem.disc;
+    let grid: Grid = disc.grid.clone();
+    let vol = grid.cell_volume();
+    let mass = f0.iter().sum::<f64>() * vol;
+    let t_final = problem.t_final;
+    let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir)
+        .with_disk_budget(settings.disk_budget_bytes);
+
+    let clock = Instant::now();
+    let record = forward_phase(problem, &f0, settings, device, &mut store, progress, path)?;
+    let forward_seconds = clock.elapsed().as_secs_f64();
+
+    // reverse: s runs from 0 to T, f(T − s) from the store
+    let clock = Instant::now();
+    let start = start_state(settings.start, &disc.params, &grid, mass, &record.terminal);
+    let mut g = start.clone();
+    let reverse_steps = reverse_phase(problem, settings, device, &store, &record, &mut g, progress, path)?;
+    let reverse_seconds = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let particles = match &settings.particles {
+        Some(p) => Some(particle_phase(disc, settings, p, device, &store, &start, t_final, progress)?),
+        None => None,
+    };
+    let particle_seconds = clock.elapsed().as_secs_f64();
+    let particles_rel_l1_to_generated = particles.as_ref().map(|(samples, _)| {
+        let hist = particles::histogram(&grid, samples, mass);
+        hist.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol / mass
+    });
+    let (samples, particle_steps) = particles.unwrap_or_default();
+    let terminal = record.terminal;
+    let origin_cell_mass_terminal = grid.origin_cells().iter().map(|&i| terminal[i]).sum::<f64>() * vol;
+    let condensate_mass_equilibrium =
+        equilibrium::critical_mass(&disc.params, grid.dim, Some(grid.half_width))
+            .map_or(0.0, |mc| (mass - mc).max(0.0));
+    let l1: f64 = g.iter().zip(&f0).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
+    Ok(Generation {
+        forward_steps: record.steps,
+        reverse_steps,
+        snapshots: store.times().len(),
+        store_memory_bytes: store.memory_bytes(),
+        store_disk_bytes: store.disk_bytes(),
+        forward_seconds,
+        reverse_seconds,
+        l1_to_initial: l1,
+        rel_l1_to_initial: l1 / mass,
+        mass_initial: mass,
+        origin_cell_mass_terminal,
+        condensate_mass_equilibrium,
+        mass_generated: g.iter().sum::<f64>() * vol,
+        min_generated: g.iter().copied().fold(f64::INFINITY, f64::min),
+        particle_count: settings.particles.as_ref().map_or(0, |p| p.count),
+        particle_steps,
+        particle_seconds,
+        particles_rel_l1_to_generated,
+        samples,
+        initial: f0,
+        terminal,
+        generated: g,
+    })
+}
+
+/// Refuse what the reverse phases cannot do, before anything runs.
+fn check_reverse(problem: &Problem, settings: &ReverseSettings, device: &Device) -> Result<()> {
     if device.gpu().is_some() && settings.mode != ReverseMode::LogScore {
         return Err(Error::Config(crate::error::ConfigError::new(
             "reverse.mode",
@@ -158,15 +223,40 @@ pub fn generate_from(
             ),
         )));
     }
-    let disc = problem.disc.clone();
-    let grid: Grid = disc.grid.clone();
-    let params = disc.params;
-    let vol = grid.cell_volume();
-    let mass = f0.iter().sum::<f64>() * vol;
-    let t_final = problem.t_final;
+    let integrator = problem.disc.integrator;
+    if integrator.is_implicit() {
+        return Err(Error::Unsupported(
+            "reverse time replays the explicit forward steps: set scheme.integrator = \"euler\" or \"ssp-rk2\"".into(),
+        ));
+    }
+    if settings.mode == ReverseMode::Exact && integrator != crate::config::Integrator::Euler {
+        return Err(Error::Numerics(
+            "reverse.mode = \"exact\" reverses forward Euler steps: set scheme.integrator = \"euler\"".into(),
+        ));
+    }
+    Ok(())
+}
 
-    // forward, keeping snapshots
-    let clock = Instant::now();
+/// What the forward phase leaves for the reverse ones: every step's time and Δt, the
+/// terminal field, the steps taken.
+struct ForwardRecord {
+    times: Vec<f64>,
+    dts: Vec<f64>,
+    terminal: Vec<f64>,
+    steps: u64,
+}
+
+/// The forward run from f0 to T on the loop, keeping snapshots in `store`.
+fn forward_phase(
+    problem: &Problem,
+    f0: &[f64],
+    settings: &ReverseSettings,
+    device: &Device,
+    store: &mut SnapshotStore,
+    progress: &mut dyn FnMut(&str, f64),
+    path: &mut dyn PathObserver,
+) -> Result<ForwardRecord> {
+    let t_final = problem.t_final;
     // the reverse replays f64 snapshots: on the CPU the forward runs in f64 whatever
     // run.precision (the GPU computes in f32)
     let mut forward = match device {
@@ -176,21 +266,9 @@ pub fn generate_from(
         )?,
         Device::Gpu(_) => crate::forward::create(problem, device)?,
     };
-    forward.upload(&f0, 0.0)?;
-    let mut store = SnapshotStore::new(grid.len(), settings.memory_budget_bytes, spill_dir)
-        .with_disk_budget(settings.disk_budget_bytes);
-    store.push(0.0, &f0)?;
-    path.forward(0.0, &f0)?;
-    if disc.integrator.is_implicit() {
-        return Err(Error::Unsupported(
-            "reverse time replays the explicit forward steps: set scheme.integrator = \"euler\" or \"ssp-rk2\"".into(),
-        ));
-    }
-    if settings.mode == ReverseMode::Exact && disc.integrator != crate::config::Integrator::Euler {
-        return Err(Error::Numerics(
-            "reverse.mode = \"exact\" reverses forward Euler steps: set scheme.integrator = \"euler\"".into(),
-        ));
-    }
+    forward.upload(f0, 0.0)?;
+    store.push(0.0, f0)?;
+    path.forward(0.0, f0)?;
     let store_every = if settings.mode == ReverseMode::Exact { 1 } else { settings.store_every.max(1) };
     // every step's Δt is kept (the exact and scheme modes retrace the forward time grid),
     // the field every `store_every` steps and at T; the log-score mode needs only the
@@ -203,12 +281,12 @@ pub fn generate_from(
         t_final,
         times: vec![0.0],
         dts: Vec::new(),
-        field: f0.clone(),
-        store: &mut store,
+        field: f0.to_vec(),
+        store,
         progress,
         output_times: problem.output_times.clone(),
         last_stored: 0.0,
-        path: &mut *path,
+        path,
     };
     let control = StepControl { t_stop: t_final, dt_bound_floor: 0.0, max_density: f64::INFINITY };
     let simulation = Simulation {
@@ -232,111 +310,79 @@ pub fn generate_from(
         }
         _ => {}
     }
-    let ForwardRecorder { times, dts, field, progress, .. } = recorder;
-    let steps_done = end.steps;
-    let forward_steps = steps_done;
-    let terminal = field.clone();
-    let forward_seconds = clock.elapsed().as_secs_f64();
+    let ForwardRecorder { times, dts, field, .. } = recorder;
+    Ok(ForwardRecord { times, dts, terminal: field, steps: end.steps })
+}
 
-    // reverse: s runs from 0 to T, f(T − s) from the store
-    let clock = Instant::now();
-    let mut g = start_state(settings.start, &params, &grid, mass, &terminal);
-    path.reverse(t_final, &g)?;
+/// The reverse PDE from g (the start state) back to t = 0, in the configured mode; the
+/// steps taken. `path` sees g at T, at the output times and at 0.
+#[allow(clippy::too_many_arguments)]
+fn reverse_phase(
+    problem: &Problem,
+    settings: &ReverseSettings,
+    device: &Device,
+    store: &SnapshotStore,
+    record: &ForwardRecord,
+    g: &mut Vec<f64>,
+    progress: &mut dyn FnMut(&str, f64),
+    path: &mut dyn PathObserver,
+) -> Result<u64> {
+    let disc = &problem.disc;
+    path.reverse(problem.t_final, g)?;
     let mut recorded = problem.output_times.clone();
     recorded.push(0.0);
-    let mut reverse_path =
-        |t: f64, g: &[f64]| if recorded.contains(&t) { path.reverse(t, g) } else { Ok(()) };
-    let reverse_steps = match settings.mode {
+    let mut at = |t: f64, g: &[f64]| if recorded.contains(&t) { path.reverse(t, g) } else { Ok(()) };
+    match settings.mode {
         ReverseMode::Exact | ReverseMode::Scheme => super::reverse_steps::retrace_forward_steps(
-            &disc,
+            disc,
             settings.eta,
-            &store,
-            &times,
-            &dts,
-            &mut g,
+            store,
+            &record.times,
+            &record.dts,
+            g,
             progress,
-            &mut reverse_path,
-        )?,
+            &mut at,
+        ),
         ReverseMode::LogScore => super::reverse_steps::reverse_log_score(
-            &disc,
-            settings,
-            &store,
-            &mut g,
-            device,
-            progress,
-            &recorded,
-            &mut reverse_path,
-        )?,
-    };
-    let reverse_seconds = clock.elapsed().as_secs_f64();
-
-    let clock = Instant::now();
-    let (mut samples, mut particle_steps, mut particles_rel_l1_to_generated) = (Vec::new(), 0, None);
-    if let Some(p) = &settings.particles {
-        let start = start_state(settings.start, &params, &grid, mass, &terminal);
-        samples = crate::particles::sample::sample_cells(&start, &grid, p.count, p.seed);
-        let particle_settings =
-            ReverseParticleSettings { dt: p.dt, eta: settings.eta, log_floor: settings.log_floor };
-        particle_steps = match device.gpu() {
-            Some(ctx) => {
-                let mut mover = DeviceMover::new(ctx, &grid, settings.eta, p.seed, &samples)?;
-                let steps = super::reverse_steps::reverse_particles(
-                    &disc,
-                    &store,
-                    t_final,
-                    &particle_settings,
-                    &mut mover,
-                    progress,
-                )?;
-                mover.read_positions(&mut samples)?;
-                steps
-            }
-            None => {
-                let mut mover =
-                    CpuMover { grid: &grid, positions: &mut samples, eta: settings.eta, seed: p.seed };
-                super::reverse_steps::reverse_particles(
-                    &disc,
-                    &store,
-                    t_final,
-                    &particle_settings,
-                    &mut mover,
-                    progress,
-                )?
-            }
-        };
-        let hist = particles::histogram(&grid, &samples, mass);
-        let l1 = hist.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
-        particles_rel_l1_to_generated = Some(l1 / mass);
+            disc, settings, store, g, device, progress, &recorded, &mut at,
+        ),
     }
-    let particle_seconds = clock.elapsed().as_secs_f64();
-    let origin_cell_mass_terminal = grid.origin_cells().iter().map(|&i| terminal[i]).sum::<f64>() * vol;
-    let condensate_mass_equilibrium = equilibrium::critical_mass(&params, grid.dim, Some(grid.half_width))
-        .map_or(0.0, |mc| (mass - mc).max(0.0));
-    let l1: f64 = g.iter().zip(&f0).map(|(a, b)| (a - b).abs()).sum::<f64>() * vol;
-    Ok(Generation {
-        forward_steps,
-        reverse_steps,
-        snapshots: store.times().len(),
-        store_memory_bytes: store.memory_bytes(),
-        store_disk_bytes: store.disk_bytes(),
-        forward_seconds,
-        reverse_seconds,
-        l1_to_initial: l1,
-        rel_l1_to_initial: l1 / mass,
-        mass_initial: mass,
-        origin_cell_mass_terminal,
-        condensate_mass_equilibrium,
-        mass_generated: g.iter().sum::<f64>() * vol,
-        min_generated: g.iter().copied().fold(f64::INFINITY, f64::min),
-        particle_count: settings.particles.as_ref().map_or(0, |p| p.count),
-        particle_steps,
-        particle_seconds,
-        particles_rel_l1_to_generated,
-        samples,
-        initial: f0,
-        terminal,
-        generated: g,
-    })
+}
+
+/// Reverse particles sampled from the start state, moved to s = T: their positions and
+/// the steps taken.
+#[allow(clippy::too_many_arguments)]
+fn particle_phase(
+    disc: &crate::forward::cpu::Discretisation,
+    settings: &ReverseSettings,
+    options: &ParticleOptions,
+    device: &Device,
+    store: &SnapshotStore,
+    start: &[f64],
+    t_final: f64,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<(Vec<f64>, u32)> {
+    let grid = &disc.grid;
+    let mut samples = crate::particles::sample::sample_cells(start, grid, options.count, options.seed);
+    let particle_settings =
+        ReverseParticleSettings { dt: options.dt, eta: settings.eta, log_floor: settings.log_floor };
+    let run = |mover: &mut dyn crate::reverse::particles::ReverseStepper,
+               progress: &mut dyn FnMut(&str, f64)| {
+        super::reverse_steps::reverse_particles(disc, store, t_final, &particle_settings, mover, progress)
+    };
+    let steps = match device.gpu() {
+        Some(ctx) => {
+            let mut mover = DeviceMover::new(ctx, grid, settings.eta, options.seed, &samples)?;
+            let steps = run(&mut mover, progress)?;
+            mover.read_positions(&mut samples)?;
+            steps
+        }
+        None => {
+            let mut mover = CpuMover { grid, positions: &mut samples, eta: settings.eta, seed: options.seed };
+            run(&mut mover, progress)?
+        }
+    };
+    Ok((samples, steps))
 }
 
 /// The reverse starting state: f(T), or the equilibrium of mass M from the calculator
