@@ -42,3 +42,27 @@ fn sigint_stops_check_theory() {
     assert_eq!(exit_within(&mut child, Duration::from_secs(20)), Some(130));
     assert!(!out.join("score_lemniscate_check/check.json").exists());
 }
+
+/// `generate` with 10⁶ reverse particles (seconds of forward and reverse PDE, then tens of
+/// seconds of particles here): SIGINT four seconds in, during the reverse particles (which
+/// had no interrupt check) or, on a slower machine, an earlier phase, ends it with exit 130
+/// within seconds and nothing generated.
+#[test]
+fn sigint_stops_generate_in_its_reverse_particles() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/generate_two_blobs_2d_sub.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fpgen"))
+        .args(["generate", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--set", "reverse.particles=1000000"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(exit_within(&mut child, Duration::from_secs(20)), Some(130));
+    let run = out.join("generate_two_blobs_2d_sub");
+    assert!(!run.join("generated.npy").exists() && !run.join("samples.npy").exists());
+}
