@@ -64,5 +64,8 @@ fn sigint_stops_generate_in_its_reverse_particles() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(exit_within(&mut child, Duration::from_secs(20)), Some(130));
     let run = out.join("generate_two_blobs_2d_sub");
-    assert!(!run.join("generated.npy").exists() && !run.join("samples.npy").exists());
+    // what a finished generation writes (summary.json, the dataset, generated.png)
+    for file in ["summary.json", "run.zarr", "generated.png"] {
+        assert!(!run.join(file).exists(), "{file} was written");
+    }
 }
