@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use fpgen::config::Config;
 use fpgen::forward::{self, Diagnostics, ForwardStepper, Problem, StepControl};
 use fpgen::gpu::{Device, DeviceChoice, DeviceNeeds};
