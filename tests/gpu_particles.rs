@@ -3,7 +3,7 @@
 
 use fpgen::gpu::context::context_for_tests;
 use fpgen::grid::Grid;
-use fpgen::model::data::InitialDensity;
+use fpgen::model::initial_density::InitialDensity;
 use fpgen::model::ModelParams;
 use fpgen::particles::gpu::GpuParticles;
 use fpgen::particles::{deposit, sample, ParticleMethod, ParticleSettings, ParticleSystem};

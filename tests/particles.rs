@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use fpgen::grid::Grid;
-use fpgen::model::data::InitialDensity;
+use fpgen::model::initial_density::InitialDensity;
 use fpgen::model::ModelParams;
 use fpgen::particles::{sample, ParticleMethod, ParticleSettings, ParticleSystem};
 

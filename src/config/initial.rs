@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Config;
 use crate::error::{ConfigError, Error, Result};
-use crate::model::data::InitialDensity;
+use crate::model::initial_density::InitialDensity;
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]

@@ -6,7 +6,7 @@ use crate::config::{Config, Integrator, Precision, SchemeKind};
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::kinds::DtPolicy;
-use crate::model::data::InitialDensity;
+use crate::model::initial_density::InitialDensity;
 use crate::model::ModelParams;
 
 /// Everything that fixes the discrete evolution.

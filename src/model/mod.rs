@@ -2,8 +2,8 @@
 
 pub mod clouds;
 pub mod condensation;
-pub mod data;
 pub mod equilibrium;
+pub mod initial_density;
 pub mod nonlinear_ou;
 pub mod physics;
 pub mod quadrature;

@@ -258,7 +258,7 @@ impl<T: Real> ParticleStepper for ParticleSystem<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::data::InitialDensity;
+    use crate::model::initial_density::InitialDensity;
 
     fn system(dim: usize, count: usize, beta: f64) -> ParticleSystem<f64> {
         let grid = Grid::new(dim, 41, 4.0).unwrap();

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::model::data::InitialDensity;
+use crate::model::initial_density::InitialDensity;
 use crate::rng;
 
 /// The `step` word of the counter used for initial positions (time steps count from 0).

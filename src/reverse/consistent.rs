@@ -22,8 +22,8 @@
 //! caller with its own time grid.
 
 use crate::config::SchemeKind;
+use crate::forward::cpu::row_sweep::{sweep_rows, FluxScheme, RowScratch};
 use crate::forward::cpu::schemes::{GradientFlow, Upwind};
-use crate::forward::cpu::sweep::{sweep_rows, FluxScheme, RowScratch};
 use crate::forward::cpu::Discretisation;
 use crate::grid::Grid;
 use rayon::prelude::*;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::forward::cpu::{CpuBackend, Discretisation};
 use crate::forward::{BackendInfo, DtPolicy, ForwardStepper, StepControl};
 use crate::grid::Grid;
-use crate::model::data::InitialDensity;
+use crate::model::initial_density::InitialDensity;
 use crate::model::ModelParams;
 use crate::real::Real;
 

@@ -4,7 +4,7 @@
 use super::schemes::GradientFlow;
 use rayon::prelude::*;
 
-use super::sweep::{sweep_rows, RowScratch};
+use super::row_sweep::{sweep_rows, RowScratch};
 use crate::grid::Grid;
 use crate::real::Real;
 

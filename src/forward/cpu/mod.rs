@@ -2,12 +2,12 @@
 //! allocation inside the step loop (all buffers and scratch are made in `new`).
 
 mod bound;
+pub mod row_sweep;
 pub mod schemes;
-pub mod sweep;
 
 use self::bound::gradient_flow_rate;
+use self::row_sweep::{max_and_sum, sweep_rows, FluxScheme, RowScratch};
 use self::schemes::{GradientFlow, PaddedRows, Upwind};
-use self::sweep::{max_and_sum, sweep_rows, FluxScheme, RowScratch};
 use rayon::prelude::*;
 
 pub use super::problem::Discretisation;

@@ -1,7 +1,7 @@
 //! The two finite-volume schemes of docs/MATH.md §2 as (p, q, r, flux) triples for the
 //! sweep. The physics (mobility, its monotone parts, ξ, bound factors) is `Physics`'s.
 
-use super::sweep::FluxScheme;
+use super::row_sweep::FluxScheme;
 use crate::grid::Grid;
 use crate::model::{ModelParams, Physics, PowerBody};
 use crate::real::Real;

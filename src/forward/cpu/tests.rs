@@ -1,9 +1,9 @@
 //! Unit tests of the CPU kernels: bounds, the gradient-flow cells, the fused upwind twin.
 
+use super::row_sweep::RowScratch;
 use super::schemes::{GradientFlow, PaddedRows, Upwind};
-use super::sweep::RowScratch;
 use super::*;
-use crate::model::data::InitialDensity;
+use crate::model::initial_density::InitialDensity;
 use crate::model::ModelParams;
 
 /// The cell-local upwind bound is never stricter than docs/MATH.md §2a's global one.
