@@ -219,11 +219,11 @@ fn gpu_matches_cpu_for_fermions() {
 
 fn reverse_settings(
     eta: f64,
-    start: fpgen::run::generate::Start,
-    mode: fpgen::run::generate::ReverseMode,
-    particles: Option<fpgen::run::generate::ParticleOptions>,
-) -> fpgen::run::generate::ReverseSettings {
-    fpgen::run::generate::ReverseSettings {
+    start: fpgen::run::generation::Start,
+    mode: fpgen::run::generation::ReverseMode,
+    particles: Option<fpgen::run::generation::ParticleOptions>,
+) -> fpgen::run::generation::ReverseSettings {
+    fpgen::run::generation::ReverseSettings {
         eta,
         start,
         mode,
@@ -243,7 +243,7 @@ fn reverse_settings(
 /// reconstruction, closer with more particles (sampling noise ∝ N_p^{−1/2}).
 #[test]
 fn fermion_generation_reverses_the_forward_run() {
-    use fpgen::run::generate::{generate, ParticleOptions, ReverseMode, Start};
+    use fpgen::run::generation::{generate, ParticleOptions, ReverseMode, Start};
     let cfg = fermi_config(
         1,
         "gradient-flow",

@@ -96,7 +96,9 @@ fn reverse_pde_on_the_device_matches_the_cpu() {
 /// and the GPU run keeps mass.
 #[test]
 fn generation_on_the_device_matches_the_cpu() {
-    use fpgen::run::generate::{generate_from, NoPath, ParticleOptions, ReverseMode, ReverseSettings, Start};
+    use fpgen::run::generation::{
+        generate_from, NoPath, ParticleOptions, ReverseMode, ReverseSettings, Start,
+    };
     let Some(ctx) = context_for_tests(1 << 20, 2) else { return };
     let device = fpgen::gpu::Device::Gpu(std::sync::Arc::new(ctx));
     for (dim, cells, start) in [(1, 201, Start::Terminal), (2, 41, Start::Equilibrium)] {

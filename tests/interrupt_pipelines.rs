@@ -54,7 +54,7 @@ fn reverse_particles_stop_on_an_interrupt_request() {
 #[test]
 fn reverse_pde_phases_stop_on_an_interrupt_request() {
     let _turn = my_turn();
-    use fpgen::run::generate::{ReverseMode, ReverseSettings, Start};
+    use fpgen::run::generation::{ReverseMode, ReverseSettings, Start};
     use fpgen::run::reverse_steps::{retrace_forward_steps, reverse_log_score};
     let cfg = config(1, &["grid.cells=41"]);
     let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use fpgen::forward::DtPolicy;
 use fpgen::reverse::pde::ReversePde;
-use fpgen::run::generate::{generate, Generation, ReverseMode, ReverseSettings, Start};
+use fpgen::run::generation::{generate, Generation, ReverseMode, ReverseSettings, Start};
 
 /// g(s) = f(T − s) solves (R_η) for every η, i.e. L_rev[f] f = −L_fwd f. On the grid the two
 /// operators are different first-order discretisations of the same expression, so
@@ -290,7 +290,7 @@ fn scheme_reverse_step_does_not_depend_on_the_threads() {
 /// drift): 0.247, 0.093, 0.045.
 #[test]
 fn reverse_particles_approach_the_grid_reconstruction() {
-    use fpgen::run::generate::ParticleOptions;
+    use fpgen::run::generation::ParticleOptions;
     let mut cfg = generation_config(0.5, 1.0);
     cfg.grid.cells = 401;
     let mut gaps = Vec::new();

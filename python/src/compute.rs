@@ -230,12 +230,14 @@ fn reverse_pipeline(
     iterations: Option<usize>,
 ) -> PyResult<PathBuf> {
     let (cfg, _, device, mut dir) =
-        forward_setup(config, what, backend, &out, force, fpgen::run::reverse::gpu_unsupported)?;
+        forward_setup(config, what, backend, &out, force, fpgen::run::generate_filter::gpu_unsupported)?;
     let quiet = progress.is_none();
     let ((result, target), signalled) = guarded(py, progress, || {
         let result = match iterations {
-            None => fpgen::run::reverse::generate_run(&cfg, &mut dir, quiet, &device).map(|_| ()),
-            Some(k) => fpgen::run::reverse::filter_run(&cfg, &mut dir, k, quiet, &device, false).map(|_| ()),
+            None => fpgen::run::generate_filter::generate_run(&cfg, &mut dir, quiet, &device).map(|_| ()),
+            Some(k) => {
+                fpgen::run::generate_filter::filter_run(&cfg, &mut dir, k, quiet, &device, false).map(|_| ())
+            }
         };
         (result, dir.finish())
     });

@@ -75,7 +75,7 @@ impl RunArgs {
     }
 }
 
-pub use fpgen::run::reverse::gpu_unsupported as reverse_unsupported;
+pub use fpgen::run::generate_filter::gpu_unsupported as reverse_unsupported;
 
 /// A failure the command itself decides, with its exit code.
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,8 @@ pub fn run(args: Args) -> Result<()> {
     let Args { config, iterations, opts } = args;
     anyhow::ensure!(iterations >= 1, "--iterations must be at least 1 (got {iterations})");
     let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
-    let result = fpgen::run::reverse::filter_run(&cfg, &mut dir, iterations, opts.quiet, &device, false);
+    let result =
+        fpgen::run::generate_filter::filter_run(&cfg, &mut dir, iterations, opts.quiet, &device, false);
     let target = dir.finish()?;
     let s = result.with_context(|| format!("filter `{}`", cfg.name))?;
     println!(

@@ -11,7 +11,7 @@ pub type Args = ConfigArgs;
 pub fn run(args: Args) -> Result<()> {
     let ConfigArgs { config, opts } = args;
     let (cfg, device, mut dir) = opts.prepare(&config, reverse_unsupported)?;
-    let result = fpgen::run::reverse::generate_run(&cfg, &mut dir, opts.quiet, &device);
+    let result = fpgen::run::generate_filter::generate_run(&cfg, &mut dir, opts.quiet, &device);
     let target = dir.finish()?;
     let s = result.with_context(|| format!("generate `{}`", cfg.name))?;
     let (g, c) = (&s.generation, &s.generated_vs_initial);

@@ -83,7 +83,7 @@ fn resume_filter(
     let choice = backend.unless_unsupported(reverse_unsupported(cfg));
     let device = device_for_grid(choice, cfg, None)?;
     let mut dir = RunDir::open_existing(run_dir)?;
-    let result = fpgen::run::reverse::filter_run(cfg, &mut dir, iterations, quiet, &device, true);
+    let result = fpgen::run::generate_filter::filter_run(cfg, &mut dir, iterations, quiet, &device, true);
     dir.finish()?;
     let summary = result.with_context(|| format!("resume `{}`", cfg.name))?;
     log::info!("filter: {} after {} iterations", summary.status, summary.iterations.len() - 1);

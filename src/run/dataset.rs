@@ -324,7 +324,7 @@ impl PathDataset {
     }
 }
 
-impl super::generate::PathObserver for PathDataset {
+impl super::generation::PathObserver for PathDataset {
     fn forward(&mut self, t: f64, f: &[f64]) -> Result<()> {
         self.store.append("f", Values::F64(f))?;
         self.t.push(t);

@@ -1,6 +1,6 @@
 //! The forward run's record for the reverse-time pipelines (`generate`, `filter`).
 
-use super::generate::PathObserver;
+use super::generation::PathObserver;
 use super::simulation::{ForwardRun, Moment, Observer, Schedule};
 use crate::error::Result;
 use crate::reverse::store::SnapshotStore;

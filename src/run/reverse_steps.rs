@@ -15,7 +15,7 @@ use crate::reverse::particles::{ReverseParticleSettings, ReverseParticles, Rever
 use crate::reverse::pde::ReversePde;
 use crate::reverse::store::SnapshotStore;
 
-use super::generate::{interrupted, ReverseSettings};
+use super::generation::{interrupted, ReverseSettings};
 
 /// `progress(phase, s / T)` every `every` loop steps (each also an interrupt check).
 struct PhaseProgress<'p> {

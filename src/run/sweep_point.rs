@@ -69,7 +69,7 @@ pub fn run_point(
     let (choice, unsupported) = match sweep.command {
         SweepCommand::Run => (choice.unless_unsupported(crate::forward::gpu_unsupported(&cfg)), None),
         SweepCommand::Generate => {
-            let why = super::reverse::gpu_unsupported(&cfg);
+            let why = super::generate_filter::gpu_unsupported(&cfg);
             (choice.unless_unsupported(why.clone()), why)
         }
     };
@@ -94,7 +94,7 @@ pub fn run_point(
             super::run_config(&cfg, choice, &mut run_dir, &options, &device, resumable).map(|_| ())
         }
         SweepCommand::Generate => {
-            super::reverse::generate_run(&cfg, &mut run_dir, quiet, &device).map(|_| ())
+            super::generate_filter::generate_run(&cfg, &mut run_dir, quiet, &device).map(|_| ())
         }
     };
     let target = run_dir.finish()?;

@@ -19,7 +19,7 @@ use crate::io::RunDir;
 use crate::io::{self, frames};
 use crate::reverse::metrics::{self, Comparison};
 use crate::run::dataset::{IterateDataset, PathDataset};
-use crate::run::generate::{generate_from, Generation, NoPath, ReverseSettings};
+use crate::run::generation::{generate_from, Generation, NoPath, ReverseSettings};
 use crate::run::progress::Progress;
 
 #[derive(Serialize)]
@@ -92,7 +92,7 @@ pub fn generate_run(
         true => Some(PathDataset::create(dir, config, &grid, &device_name, problem.t_final)?),
         false => None,
     };
-    let path: &mut dyn crate::run::generate::PathObserver = match &mut dataset {
+    let path: &mut dyn crate::run::generation::PathObserver = match &mut dataset {
         Some(d) => d,
         None => &mut NoPath,
     };
