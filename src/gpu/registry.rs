@@ -30,13 +30,13 @@ macro_rules! module {
 
 /// The upwind scheme's step.
 pub const FV_UPWIND: Module = module!("fv_upwind": "fv_upwind.wgsl", "shared/fv_step.wgsl", "shared/model.wgsl";
-    host "forward::gpu::GpuStepper";
+    host "forward::gpu::stepper::GpuStepper";
     twins ["forward::cpu::schemes::Upwind::update_rows", "forward::cpu::schemes::Upwind::max_rate_weight", "model::physics::Physics"];
     mirrors ["StepParams", "StepState", "Model"]);
 
 /// The gradient-flow scheme's step.
 pub const FV_GRADIENT_FLOW: Module = module!("fv_gradient_flow": "fv_gradient_flow.wgsl", "shared/fv_step.wgsl", "shared/model.wgsl";
-    host "forward::gpu::GpuStepper";
+    host "forward::gpu::stepper::GpuStepper";
     twins ["forward::cpu::schemes::GradientFlow", "forward::cpu::bound::gradient_flow_rate", "model::physics::Physics"];
     mirrors ["StepParams", "StepState", "Model"]);
 
