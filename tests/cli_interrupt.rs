@@ -69,3 +69,36 @@ fn sigint_stops_generate_in_its_reverse_particles() {
         assert!(!run.join(file).exists(), "{file} was written");
     }
 }
+
+/// `filter` for 5000 iterations: SIGINT three seconds in (inside some iteration's forward
+/// or reverse phase) ends it with exit 130 within seconds; the finished iterates are kept:
+/// summary.json says `interrupted` and lists as many iterations as filter.csv has complete
+/// rows.
+#[test]
+fn sigint_stops_filter_keeping_the_finished_iterates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/filter_noisy_2d.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fpgen"))
+        .args(["filter", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .args(["--iterations", "5000"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(exit_within(&mut child, Duration::from_secs(20)), Some(130));
+    let run = out.join("filter_noisy_2d");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "interrupted", "{summary}");
+    let csv = std::fs::read_to_string(run.join("filter.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    let columns = csv.lines().next().unwrap().split(',').count();
+    assert!(rows.iter().all(|r| r.split(',').count() == columns), "a row is incomplete");
+    let iterations = summary["iterations"].as_array().unwrap().len();
+    assert!(iterations > 0 && iterations < 5000, "{iterations} iterations");
+    assert_eq!(rows.len(), iterations, "filter.csv rows vs summary iterations");
+}
