@@ -13,19 +13,30 @@ fn my_turn() -> std::sync::MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A 1D problem's discretisation, its initial field f, and a store holding f at `times`
+/// (in `dir`).
+fn stored_problem(
+    times: &[f64],
+    dir: &std::path::Path,
+) -> (fpgen::forward::cpu::Discretisation, fpgen::grid::Grid, Vec<f64>, SnapshotStore) {
+    let cfg = config(1, &["grid.cells=41"]);
+    let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
+    let grid = cfg.grid().unwrap();
+    let f = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
+    let mut store = SnapshotStore::new(grid.len(), 1 << 20, dir);
+    for &t in times {
+        store.push(t, &f).unwrap();
+    }
+    (disc, grid, f, store)
+}
+
 /// The reverse particles (which had a private loop with no interrupt check): a pending
 /// request ends them with `Error::Interrupted` before a step; without one they run to T.
 #[test]
 fn reverse_particles_stop_on_an_interrupt_request() {
     let _turn = my_turn();
-    let cfg = config(1, &["grid.cells=41"]);
-    let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
-    let grid = cfg.grid().unwrap();
-    let f = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SnapshotStore::new(grid.len(), 1 << 20, dir.path());
-    store.push(0.0, &f).unwrap();
-    store.push(1.0, &f).unwrap();
+    let (disc, grid, _, store) = stored_problem(&[0.0, 1.0], dir.path());
     let settings = ReverseParticleSettings { dt: 0.01, eta: 1.0, log_floor: 1e-30 };
     let mut positions: Vec<f64> = (0..200).map(|i| -2.0 + 4.0 * i as f64 / 200.0).collect();
     let run = |positions: &mut Vec<f64>| {
@@ -56,16 +67,9 @@ fn reverse_pde_phases_stop_on_an_interrupt_request() {
     let _turn = my_turn();
     use fpgen::run::generation::{ReverseMode, ReverseSettings, Start};
     use fpgen::run::reverse_steps::{retrace_forward_steps, reverse_log_score};
-    let cfg = config(1, &["grid.cells=41"]);
-    let disc = fpgen::forward::cpu::Discretisation::from_config(&cfg).unwrap();
-    let grid = cfg.grid().unwrap();
-    let f = cfg.initial_density().unwrap().on_grid(&grid, 1.0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SnapshotStore::new(grid.len(), 1 << 20, dir.path());
     let (times, dts) = ([0.0, 0.01, 0.02], [0.01, 0.01]);
-    for t in times {
-        store.push(t, &f).unwrap();
-    }
+    let dir = tempfile::tempdir().unwrap();
+    let (disc, _, f, store) = stored_problem(&times, dir.path());
     let settings = ReverseSettings {
         eta: 1.0,
         start: Start::Terminal,

@@ -9,7 +9,7 @@
 //! Δt ≤ bound().
 
 use crate::grid::Grid;
-use crate::model::ModelParams;
+use crate::model::{ModelParams, Physics};
 
 pub use crate::kinds::FaceFlux;
 
@@ -40,6 +40,8 @@ impl FaceFlux {
 pub struct ReversePde {
     grid: Grid,
     params: ModelParams,
+    /// The model's pointwise functions, built once (face velocities use its drift factor).
+    physics: Physics<f64>,
     eta: f64,
     log_floor: f64,
     /// Face velocities of the current f: along rows (axis 1; N + 1 per row, boundary 0)
@@ -60,6 +62,7 @@ impl ReversePde {
         Self {
             grid: grid.clone(),
             params: *params,
+            physics: params.physics(),
             eta,
             log_floor,
             along: vec![0.0; rows * (n + 1)],
@@ -90,7 +93,7 @@ impl ReversePde {
     fn face_velocity(&self, x_face: f64, fl: f64, fr: f64) -> f64 {
         let p = &self.params;
         let mean = 0.5 * (fl + fr);
-        let nonlinear = p.physics::<f64>().drift_factor(mean);
+        let nonlinear = self.physics.drift_factor(mean);
         let score = (fr.max(self.log_floor).ln() - fl.max(self.log_floor).ln()) / self.grid.h();
         p.lambda * x_face * nonlinear + (p.diffusion + self.eta) * score
     }
