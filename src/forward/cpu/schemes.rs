@@ -20,6 +20,8 @@ pub struct Upwind<T> {
     outward: Vec<T>,
     /// Inward drift speed / λ of a cell along one axis: (|x_i| + h/2) + (h/2 − |x_i|)⁺.
     inward: Vec<T>,
+    /// Its largest value along an axis (the inflow term of the bound does not depend on f).
+    max_inward: T,
     dim: usize,
 }
 
@@ -31,6 +33,11 @@ impl<T: Real> Upwind<T> {
         let interior = |k: usize| k > 0 && k < n;
         let a: Vec<f64> = (0..=n).map(|k| if interior(k) { -p.lambda * grid.face(k) } else { 0.0 }).collect();
         let d = p.diffusion / h;
+        let inward: Vec<T> = grid
+            .centres()
+            .iter()
+            .map(|x| T::from_f64(x.abs() + 0.5 * h + (0.5 * h - x.abs()).max(0.0)))
+            .collect();
         Self {
             physics: p.physics(),
             diffusion_over_h: T::from_f64(d),
@@ -38,11 +45,8 @@ impl<T: Real> Upwind<T> {
             a_plus: a.iter().map(|&v| T::from_f64(v.max(0.0))).collect(),
             a_minus: a.iter().map(|&v| T::from_f64(v.min(0.0))).collect(),
             outward: grid.centres().iter().map(|x| T::from_f64((x.abs() - 0.5 * h).max(0.0))).collect(),
-            inward: grid
-                .centres()
-                .iter()
-                .map(|x| T::from_f64(x.abs() + 0.5 * h + (0.5 * h - x.abs()).max(0.0)))
-                .collect(),
+            max_inward: inward.iter().fold(T::zero(), |a, &v| a.max(v)),
+            inward,
             dim: grid.dim,
         }
     }
@@ -99,8 +103,7 @@ impl<T: Real> FluxScheme<T> for Upwind<T> {
         }
         // the inflow speeds do not depend on f: their largest sum over the row
         let row_in = if two_d { self.inward[row] } else { T::zero() };
-        let inflow = self.inward[..f.len()].iter().fold(T::zero(), |a, &v| a.max(row_in + v));
-        outflow + self.physics.inflow_factor * inflow
+        outflow + self.physics.inflow_factor * (row_in + self.max_inward)
     }
 }
 
