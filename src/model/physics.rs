@@ -26,13 +26,6 @@ pub enum Statistics {
 }
 
 impl Statistics {
-    pub fn name(self) -> &'static str {
-        match self {
-            Statistics::Bose => "bose",
-            Statistics::Fermi => "fermi",
-        }
-    }
-
     /// The sign of b in m(f) = f (1 + b f^γ).
     pub fn sign(self) -> f64 {
         match self {
